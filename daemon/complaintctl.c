@@ -1,0 +1,106 @@
+/*
+ * complaintctl — classify, evaluate and check rules offline; send events to,
+ * tail decisions from and query a running complaintd.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctl.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: complaintctl COMMAND [options]\n"
+            "\n"
+            "offline:\n"
+            "  classify [FILE] [--rules DIR] [--data-dir DIR] [--config FILE]\n"
+            "                      JSON Lines events in (stdin if no FILE), decisions out\n"
+            "  eval CORPUS.jsonl [--rules DIR] [--errors] [--min-micro-f1 X]\n"
+            "                      precision/recall/F1 per label, action accuracy\n"
+            "  rules check [DIR]   validate and compile a rule pack\n"
+            "  rules export [DIR] FILE   write the compiled regexes, one per line\n"
+            "  history CUSTOMER --data-dir DIR   one customer's history as JSON\n"
+            "\n"
+            "against a running daemon:\n"
+            "  send [FILE] [--ingest ENDPOINT]          publish JSON Lines events\n"
+            "  tail [--publish ENDPOINT] [--action A] [--count N] [--timeout MS]\n"
+            "                      print decisions as JSON Lines\n"
+            "  stats [--control ENDPOINT]               counters as JSON\n"
+            "  ping [--control ENDPOINT]\n");
+}
+
+const char *ctl_default_rules(void)
+{
+    static char path[PATH_MAX];
+    struct stat st;
+    if (stat("rules", &st) == 0 && S_ISDIR(st.st_mode))
+        return "rules";
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(path, sizeof path, "%s/../rules", exe);
+            if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+                return path;
+        }
+    }
+    return "rules";
+}
+
+FILE *ctl_open_input(const char *path)
+{
+    if (!path || strcmp(path, "-") == 0)
+        return stdin;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fprintf(stderr, "complaintctl: %s: %s\n", path, strerror(errno));
+    return f;
+}
+
+long ctl_read_line(FILE *f, char **buf, size_t *cap)
+{
+    ssize_t n = getline(buf, cap, f);
+    if (n < 0)
+        return -1;
+    while (n > 0 && ((*buf)[n - 1] == '\n' || (*buf)[n - 1] == '\r'))
+        (*buf)[--n] = '\0';
+    return (long)n;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CTL_USAGE : 0;
+    }
+    const char *cmd = argv[1];
+    argc--;
+    argv++;
+    if (strcmp(cmd, "classify") == 0)
+        return cmd_classify(argc, argv);
+    if (strcmp(cmd, "eval") == 0)
+        return cmd_eval(argc, argv);
+    if (strcmp(cmd, "rules") == 0)
+        return cmd_rules(argc, argv);
+    if (strcmp(cmd, "send") == 0)
+        return cmd_send(argc, argv);
+    if (strcmp(cmd, "tail") == 0)
+        return cmd_tail(argc, argv);
+    if (strcmp(cmd, "stats") == 0)
+        return cmd_stats(argc, argv);
+    if (strcmp(cmd, "ping") == 0)
+        return cmd_control(argc, argv);
+    if (strcmp(cmd, "history") == 0)
+        return cmd_history(argc, argv);
+    fprintf(stderr, "complaintctl: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return CTL_USAGE;
+}

@@ -1,0 +1,34 @@
+/*
+ * complaintctl — the companion CLI. Each subcommand is a function
+ * `int cmd_X(int argc, char **argv)` returning the process exit code:
+ * 0 ok, 1 runtime failure, 2 bad usage or bad input.
+ */
+#ifndef COMPLAINTD_CTL_H
+#define COMPLAINTD_CTL_H
+
+#include <stdio.h>
+
+int cmd_classify(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+int cmd_send(int argc, char **argv);
+int cmd_tail(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_control(int argc, char **argv);  /* ping and any other control word */
+int cmd_history(int argc, char **argv);
+
+/* The rule pack directory to use when none is given: ./rules, or the pack
+ * beside the binary (<exe>/../rules) when run from elsewhere. */
+const char *ctl_default_rules(void);
+
+/* Open path for reading ("-" = stdin); message and NULL on failure. */
+FILE *ctl_open_input(const char *path);
+
+/* One line of JSON Lines input; returns its length or -1 at end. The line is
+ * owned by the caller's *buf (getline style). */
+long ctl_read_line(FILE *f, char **buf, size_t *cap);
+
+#define CTL_USAGE 2
+#define CTL_FAIL 1
+
+#endif

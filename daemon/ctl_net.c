@@ -1,0 +1,216 @@
+/*
+ * complaintctl send, tail, stats, ping: talk to a running complaintd over its
+ * ZeroMQ endpoints.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "codec.h"
+#include "config.h"
+#include "ctl.h"
+
+typedef struct net_opts {
+    config cfg;          /* endpoints default to the daemon's defaults */
+    const char *action;  /* tail: topic filter */
+    long count;          /* tail: stop after this many (0 = never) */
+    int  timeout_ms;     /* tail/stats: give up after this long idle (-1 = never) */
+    int  first_arg;      /* index of the first positional argument */
+} net_opts;
+
+static int parse_net_opts(int argc, char **argv, net_opts *o)
+{
+    static const struct option opts[] = {{"ingest", required_argument, 0, 'i'},
+                                         {"publish", required_argument, 0, 'p'},
+                                         {"control", required_argument, 0, 'c'},
+                                         {"config", required_argument, 0, 'f'},
+                                         {"action", required_argument, 0, 'a'},
+                                         {"count", required_argument, 0, 'n'},
+                                         {"timeout", required_argument, 0, 't'},
+                                         {0, 0, 0, 0}};
+    char err[1024];
+    config_defaults(&o->cfg);
+    o->action = "";
+    o->count = 0;
+    o->timeout_ms = -1;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        const char *key = NULL;
+        switch (c) {
+        case 'i': key = "ingest"; break;
+        case 'p': key = "publish"; break;
+        case 'c': key = "control"; break;
+        case 'f':
+            if (config_load_file(&o->cfg, optarg, err, sizeof err) < 0) {
+                fprintf(stderr, "complaintctl: %s\n", err);
+                return -1;
+            }
+            break;
+        case 'a': o->action = optarg; break;
+        case 'n': o->count = atol(optarg); break;
+        case 't': o->timeout_ms = atoi(optarg); break;
+        default: return -1;
+        }
+        if (key && config_set(&o->cfg, key, optarg, err, sizeof err) < 0) {
+            fprintf(stderr, "complaintctl: %s\n", err);
+            return -1;
+        }
+    }
+    o->first_arg = optind;
+    return 0;
+}
+
+int cmd_send(int argc, char **argv)
+{
+    net_opts o;
+    if (parse_net_opts(argc, argv, &o) < 0)
+        return CTL_USAGE;
+    const char *input = o.first_arg < argc ? argv[o.first_arg] : "-";
+    FILE *in = ctl_open_input(input);
+    if (!in)
+        return CTL_FAIL;
+    void *ctx = zmq_ctx_new();
+    void *push = zmq_socket(ctx, ZMQ_PUSH);
+    int linger = 10000;
+    zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_connect(push, o.cfg.ingest) < 0) {
+        fprintf(stderr, "complaintctl: connect %s: %s\n", o.cfg.ingest, zmq_strerror(zmq_errno()));
+        zmq_close(push);
+        zmq_ctx_term(ctx);
+        return CTL_USAGE;
+    }
+    char *line = NULL, err[512];
+    size_t cap = 0;
+    long lineno = 0, sent = 0, n;
+    int status = 0;
+    while ((n = ctl_read_line(in, &line, &cap)) >= 0) {
+        lineno++;
+        if (n == 0)
+            continue;
+        event_msg ev;
+        if (event_from_json(line, &ev, err, sizeof err) < 0) {
+            fprintf(stderr, "complaintctl: %s:%ld: %s\n", input, lineno, err);
+            status = CTL_USAGE;
+            continue;
+        }
+        size_t len = complaint__v1__complaint_event__get_packed_size(&ev);
+        uint8_t *buf = malloc(len ? len : 1);
+        complaint__v1__complaint_event__pack(&ev, buf);
+        /* Blocks at the high-water mark: the daemon's backpressure. */
+        if (zmq_send(push, buf, len, 0) < 0) {
+            fprintf(stderr, "complaintctl: send: %s\n", zmq_strerror(zmq_errno()));
+            status = CTL_FAIL;
+        } else {
+            sent++;
+        }
+        free(buf);
+        event_json_free(&ev);
+    }
+    fprintf(stderr, "complaintctl: sent %ld events\n", sent);
+    free(line);
+    if (in != stdin)
+        fclose(in);
+    zmq_close(push);
+    zmq_ctx_term(ctx);  /* waits (up to the linger) until queued events are delivered */
+    return status;
+}
+
+int cmd_tail(int argc, char **argv)
+{
+    net_opts o;
+    if (parse_net_opts(argc, argv, &o) < 0)
+        return CTL_USAGE;
+    void *ctx = zmq_ctx_new();
+    void *sub = zmq_socket(ctx, ZMQ_SUB);
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, o.action, strlen(o.action));
+    zmq_setsockopt(sub, ZMQ_RCVTIMEO, &o.timeout_ms, sizeof o.timeout_ms);
+    if (zmq_connect(sub, o.cfg.publish) < 0) {
+        fprintf(stderr, "complaintctl: connect %s: %s\n", o.cfg.publish, zmq_strerror(zmq_errno()));
+        zmq_close(sub);
+        zmq_ctx_term(ctx);
+        return CTL_USAGE;
+    }
+    long got = 0;
+    int status = 0;
+    strbuf sb = STRBUF_INIT;
+    while (o.count == 0 || got < o.count) {
+        zmq_msg_t topic, body;
+        zmq_msg_init(&topic);
+        zmq_msg_init(&body);
+        if (zmq_msg_recv(&topic, sub, 0) < 0) {
+            zmq_msg_close(&topic);
+            zmq_msg_close(&body);
+            if (zmq_errno() == EAGAIN)
+                status = o.count ? CTL_FAIL : 0;  /* asked for N and saw fewer */
+            break;
+        }
+        int more = zmq_msg_more(&topic);
+        if (more && zmq_msg_recv(&body, sub, 0) >= 0) {
+            decision_msg *m =
+                complaint__v1__triage_decision__unpack(NULL, zmq_msg_size(&body), zmq_msg_data(&body));
+            if (m) {
+                sb_reset(&sb);
+                decision_json(&sb, m);
+                printf("%s\n", sb.buf);
+                fflush(stdout);
+                complaint__v1__triage_decision__free_unpacked(m, NULL);
+                got++;
+            } else {
+                fprintf(stderr, "complaintctl: a message on topic %.*s does not decode\n",
+                        (int)zmq_msg_size(&topic), (char *)zmq_msg_data(&topic));
+            }
+        }
+        zmq_msg_close(&topic);
+        zmq_msg_close(&body);
+    }
+    sb_free(&sb);
+    zmq_close(sub);
+    zmq_ctx_term(ctx);
+    return status;
+}
+
+/* Send one word to the control endpoint and print the reply. */
+static int control_request(net_opts *o, const char *word)
+{
+    void *ctx = zmq_ctx_new();
+    void *req = zmq_socket(ctx, ZMQ_REQ);
+    int timeout = o->timeout_ms >= 0 ? o->timeout_ms : 3000, linger = 0;
+    zmq_setsockopt(req, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    zmq_setsockopt(req, ZMQ_LINGER, &linger, sizeof linger);
+    int status = CTL_FAIL;
+    if (zmq_connect(req, o->cfg.control) < 0) {
+        fprintf(stderr, "complaintctl: connect %s: %s\n", o->cfg.control, zmq_strerror(zmq_errno()));
+        status = CTL_USAGE;
+    } else if (zmq_send(req, word, strlen(word), 0) >= 0) {
+        zmq_msg_t reply;
+        zmq_msg_init(&reply);
+        if (zmq_msg_recv(&reply, req, 0) >= 0) {
+            printf("%.*s\n", (int)zmq_msg_size(&reply), (char *)zmq_msg_data(&reply));
+            status = 0;
+        } else {
+            fprintf(stderr, "complaintctl: no answer from %s within %d ms\n", o->cfg.control, timeout);
+        }
+        zmq_msg_close(&reply);
+    }
+    zmq_close(req);
+    zmq_ctx_term(ctx);
+    return status;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+    net_opts o;
+    if (parse_net_opts(argc, argv, &o) < 0)
+        return CTL_USAGE;
+    return control_request(&o, "stats");
+}
+
+int cmd_control(int argc, char **argv)
+{
+    net_opts o;
+    if (parse_net_opts(argc, argv, &o) < 0)
+        return CTL_USAGE;
+    return control_request(&o, argv[0]);
+}

@@ -1,0 +1,153 @@
+/*
+ * classify — normalise, scan, then evaluate the pack's rule logic.
+ *
+ * DESIGN: the scan callback only marks clauses as hit (first span kept) and
+ * remembers which clauses it touched, so the per-event cost after the scan is
+ * proportional to what matched, not to the size of the pack. Rules are then
+ * evaluated once each: all match clauses hit, no unless clause hit, language
+ * and channel allowed.
+ */
+#include "classify.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct classifier {
+    const rulepack *rp;
+    hs_scratch_t   *scratch;
+    norm_buf        nb;
+    uint8_t        *clause_hit;    /* [n_clauses] 0/1, cleared via touched */
+    uint32_t       *clause_start;  /* [n_clauses] canonical span of the first hit */
+    uint32_t       *clause_end;
+    uint32_t       *touched;       /* clauses hit in this event */
+    size_t          n_touched;
+    uint8_t        *rule_seen;     /* [n_rules] evaluated already in this event */
+    class_match    *matches;       /* [n_rules] */
+};
+
+classifier *classifier_new(const rulepack *rp)
+{
+    classifier *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->rp = rp;
+    norm_buf_init(&c->nb);
+    size_t nc = rp->n_clauses ? rp->n_clauses : 1, nr = rp->n_rules ? rp->n_rules : 1;
+    c->clause_hit = calloc(nc, 1);
+    c->clause_start = calloc(nc, sizeof(uint32_t));
+    c->clause_end = calloc(nc, sizeof(uint32_t));
+    c->touched = calloc(nc, sizeof(uint32_t));
+    c->rule_seen = calloc(nr, 1);
+    c->matches = calloc(nr, sizeof(class_match));
+    if (!c->clause_hit || !c->clause_start || !c->clause_end || !c->touched || !c->rule_seen ||
+        !c->matches || hs_alloc_scratch(rp->db, &c->scratch) != HS_SUCCESS) {
+        classifier_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void classifier_free(classifier *c)
+{
+    if (!c)
+        return;
+    hs_free_scratch(c->scratch);
+    norm_buf_free(&c->nb);
+    free(c->clause_hit);
+    free(c->clause_start);
+    free(c->clause_end);
+    free(c->touched);
+    free(c->rule_seen);
+    free(c->matches);
+    free(c);
+}
+
+const rulepack *classifier_pack(const classifier *c) { return c->rp; }
+
+static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                    void *ctx)
+{
+    (void)flags;
+    classifier *c = ctx;
+    uint32_t clause = c->rp->pattern_clause[id];
+    if (!c->clause_hit[clause]) {
+        c->clause_hit[clause] = 1;
+        c->clause_start[clause] = (uint32_t)from;
+        c->clause_end[clause] = (uint32_t)to;
+        c->touched[c->n_touched++] = clause;
+    }
+    return 0;
+}
+
+static int rule_fires(const classifier *c, const rule *r, uint32_t lang, int channel)
+{
+    if (lang && r->lang_mask && !(r->lang_mask & lang))
+        return 0;
+    if (r->channel_mask && !(r->channel_mask & (1u << channel)))
+        return 0;
+    for (uint32_t i = 0; i < r->n_clauses; i++) {
+        int hit = c->clause_hit[r->first_clause + i];
+        if (i < r->n_match ? !hit : hit)
+            return 0;
+    }
+    return 1;
+}
+
+int classify_text(classifier *c, const char *text, size_t len, int channel, const char *lang,
+                  class_result *out)
+{
+    memset(out, 0, sizeof *out);
+    out->matches = c->matches;
+    int nrc = norm_text(&c->nb, text, len);
+    if (nrc == NORM_EUTF8)
+        return CLASSIFY_EUTF8;
+    if (nrc != NORM_OK)
+        return CLASSIFY_ENOMEM;
+
+    c->n_touched = 0;
+    hs_error_t hrc = hs_scan(c->rp->db, c->nb.text, (unsigned)c->nb.len, 0, c->scratch, on_match, c);
+    if (hrc != HS_SUCCESS)
+        return CLASSIFY_ESCAN;
+
+    const rulepack *rp = c->rp;
+    uint32_t langbit = lang_bit(lang);
+    label_set cancelled = 0;
+    for (size_t t = 0; t < c->n_touched; t++) {
+        uint32_t ri = rp->clause_rule[c->touched[t]];
+        if (c->rule_seen[ri])
+            continue;
+        c->rule_seen[ri] = 1;
+        const rule *r = &rp->rules[ri];
+        if (!rule_fires(c, r, langbit, channel))
+            continue;
+        out->score[r->label] += r->weight;
+        cancelled |= r->cancels;
+        /* The first match clause's span stands for the rule. */
+        class_match *m = &out->matches[out->n_matches];
+        uint32_t cl = r->first_clause;
+        if (norm_span(&c->nb, c->clause_start[cl], c->clause_end[cl], &m->start, &m->end) == 0) {
+            m->rule = ri;
+            out->n_matches++;
+        }
+    }
+    for (int l = 1; l < LABEL_COUNT; l++)
+        if (out->score[l] > 0 && out->score[l] >= rp->threshold[l] && !(cancelled & (1u << l)))
+            out->labels |= 1u << l;
+
+    /* Keep only the matches that explain the outcome: rules of labels that
+     * are on, and rules that cancelled a label. */
+    size_t kept = 0;
+    for (size_t i = 0; i < out->n_matches; i++) {
+        const rule *r = &rp->rules[out->matches[i].rule];
+        if ((out->labels & (1u << r->label)) || (r->cancels & cancelled))
+            out->matches[kept++] = out->matches[i];
+    }
+    out->n_matches = kept;
+
+    /* Clear the marks this event set, ready for the next. */
+    for (size_t t = 0; t < c->n_touched; t++) {
+        c->clause_hit[c->touched[t]] = 0;
+        c->rule_seen[rp->clause_rule[c->touched[t]]] = 0;
+    }
+    return CLASSIFY_OK;
+}

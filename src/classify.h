@@ -1,0 +1,46 @@
+/*
+ * classify — label one event's text with a compiled rule pack.
+ *
+ * A classifier is one thread's working set: a Hyperscan scratch, a
+ * normalisation buffer and per-clause hit marks, all reused across events so
+ * that labelling allocates nothing once warm. It borrows the pack, which must
+ * outlive it.
+ */
+#ifndef COMPLAINTD_CLASSIFY_H
+#define COMPLAINTD_CLASSIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "labels.h"
+#include "normalise.h"
+#include "rules.h"
+
+typedef struct class_match {
+    uint32_t rule;   /* index into pack->rules */
+    uint32_t start;  /* byte span in the original text */
+    uint32_t end;
+} class_match;
+
+typedef struct class_result {
+    label_set    labels;              /* labels that reached their threshold */
+    float        score[LABEL_COUNT];  /* summed weights of fired rules */
+    class_match *matches;             /* fired rules, one span each; owned by the classifier */
+    size_t       n_matches;
+} class_result;
+
+typedef struct classifier classifier;
+
+/* NULL on allocation or Hyperscan scratch failure. */
+classifier *classifier_new(const rulepack *rp);
+void classifier_free(classifier *c);
+const rulepack *classifier_pack(const classifier *c);
+
+enum { CLASSIFY_OK = 0, CLASSIFY_EUTF8 = -1, CLASSIFY_ESCAN = -2, CLASSIFY_ENOMEM = -3 };
+
+/* Label text[0..len). channel: complaint.v1.Channel; lang: hint or NULL.
+ * out->matches stays valid until the next call on c. */
+int classify_text(classifier *c, const char *text, size_t len, int channel, const char *lang,
+                  class_result *out /* OUT */);
+
+#endif

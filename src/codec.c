@@ -1,0 +1,257 @@
+/* codec — protobuf, JSON and C forms of events and decisions; see codec.h. */
+#include "codec.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "labels.h"
+#include "normalise.h"
+
+void triage_build(triage *t, const event_msg *ev, const class_result *cr, const rulepack *rp,
+                  const decision *d, uint64_t seq)
+{
+    decision_msg *m = &t->msg;
+    complaint__v1__triage_decision__init(m);
+    m->event_id = ev->event_id;
+    m->customer_id = ev->customer_id;
+    m->seq = seq;
+    m->action = (Complaint__V1__Action)d->action;
+    m->channel = ev->channel;
+    m->store_id = ev->store_id;
+    m->employee_id = ev->employee_id;
+    m->ts_ms = ev->ts_ms;
+    m->public_response = d->public_response;
+    m->manager_review = d->manager_review;
+    m->coach_employee = d->coach_employee;
+    m->compensation_tier = d->tier;
+    m->compensation_amount = d->amount;
+    if (d->gesture)
+        m->gesture = (char *)d->gesture;
+
+    for (int l = 1; l < LABEL_COUNT; l++) {
+        if (!(cr->labels & (1u << l)))
+            continue;
+        Complaint__V1__LabelScore *ls = &t->ls[m->n_labels];
+        complaint__v1__label_score__init(ls);
+        ls->label = (Complaint__V1__Label)l;
+        ls->score = cr->score[l];
+        t->lsp[m->n_labels++] = ls;
+    }
+    m->labels = t->lsp;
+    for (size_t i = 0; i < cr->n_matches && i < TRIAGE_MAX_MATCHES; i++) {
+        const rule *r = &rp->rules[cr->matches[i].rule];
+        Complaint__V1__RuleMatch *rm = &t->rm[i];
+        complaint__v1__rule_match__init(rm);
+        rm->rule_id = r->id;
+        rm->label = (Complaint__V1__Label)r->label;
+        rm->start = cr->matches[i].start;
+        rm->end = cr->matches[i].end;
+        t->rmp[m->n_matches++] = rm;
+    }
+    m->matches = t->rmp;
+    for (int i = 0; i < d->n_reasons; i++)
+        t->reasonp[i] = (char *)d->reasons[i];
+    m->reasons = t->reasonp;
+    m->n_reasons = (size_t)d->n_reasons;
+}
+
+void triage_build_reject(triage *t, const event_msg *ev, const char *reason, uint64_t seq)
+{
+    decision_msg *m = &t->msg;
+    complaint__v1__triage_decision__init(m);
+    m->seq = seq;
+    m->reject_reason = (char *)reason;
+    if (ev) {
+        m->event_id = ev->event_id;
+        m->customer_id = ev->customer_id;
+        m->channel = ev->channel;
+        m->store_id = ev->store_id;
+        m->employee_id = ev->employee_id;
+        m->ts_ms = ev->ts_ms;
+    }
+}
+
+static void json_key(strbuf *sb, const char *k)
+{
+    sb_printf(sb, ",\"%s\":", k);
+}
+
+static void json_str_field(strbuf *sb, const char *k, const char *v)
+{
+    json_key(sb, k);
+    sb_json_str(sb, v ? v : "", v ? strlen(v) : 0);
+}
+
+void decision_json(strbuf *sb, const decision_msg *m)
+{
+    sb_puts(sb, "{\"event_id\":");
+    sb_json_str(sb, m->event_id, strlen(m->event_id));
+    json_str_field(sb, "customer_id", m->customer_id);
+    sb_printf(sb, ",\"seq\":%llu", (unsigned long long)m->seq);
+    json_str_field(sb, "action", action_name((int)m->action));
+    json_str_field(sb, "channel", channel_name((int)m->channel));
+    json_key(sb, "labels");
+    sb_putc(sb, '[');
+    for (size_t i = 0; i < m->n_labels; i++) {
+        const char *n = label_name((int)m->labels[i]->label);
+        sb_printf(sb, "%s\"%s\"", i ? "," : "", n ? n : "unknown");
+    }
+    sb_putc(sb, ']');
+    json_key(sb, "scores");
+    sb_putc(sb, '{');
+    for (size_t i = 0; i < m->n_labels; i++) {
+        const char *n = label_name((int)m->labels[i]->label);
+        sb_printf(sb, "%s\"%s\":%.2f", i ? "," : "", n ? n : "unknown", (double)m->labels[i]->score);
+    }
+    sb_putc(sb, '}');
+    sb_printf(sb, ",\"public_response\":%s,\"manager_review\":%s,\"coach_employee\":%s",
+              m->public_response ? "true" : "false", m->manager_review ? "true" : "false",
+              m->coach_employee ? "true" : "false");
+    sb_printf(sb, ",\"compensation_tier\":%u,\"compensation_amount\":%lld", m->compensation_tier,
+              (long long)m->compensation_amount);
+    if (m->gesture && *m->gesture)
+        json_str_field(sb, "gesture", m->gesture);
+    json_key(sb, "matches");
+    sb_putc(sb, '[');
+    for (size_t i = 0; i < m->n_matches; i++) {
+        const Complaint__V1__RuleMatch *rm = m->matches[i];
+        const char *n = label_name((int)rm->label);
+        sb_printf(sb, "%s{\"rule\":", i ? "," : "");
+        sb_json_str(sb, rm->rule_id, strlen(rm->rule_id));
+        sb_printf(sb, ",\"label\":\"%s\",\"start\":%u,\"end\":%u}", n ? n : "unknown", rm->start,
+                  rm->end);
+    }
+    sb_putc(sb, ']');
+    json_key(sb, "reasons");
+    sb_putc(sb, '[');
+    for (size_t i = 0; i < m->n_reasons; i++) {
+        if (i)
+            sb_putc(sb, ',');
+        sb_json_str(sb, m->reasons[i], strlen(m->reasons[i]));
+    }
+    sb_putc(sb, ']');
+    if (m->reject_reason && *m->reject_reason)
+        json_str_field(sb, "reject_reason", m->reject_reason);
+    if (m->duplicate)
+        sb_puts(sb, ",\"duplicate\":true");
+    if (m->ts_ms)
+        sb_printf(sb, ",\"ts_ms\":%lld", (long long)m->ts_ms);
+    if (m->decided_ms)
+        sb_printf(sb, ",\"decided_ms\":%lld", (long long)m->decided_ms);
+    sb_putc(sb, '}');
+}
+
+/* ---- JSON -> event ------------------------------------------------------ */
+
+static char *dup_field(json_t *obj, const char *k, const char *alt, int *bad)
+{
+    json_t *v = json_object_get(obj, k);
+    if (!v && alt)
+        v = json_object_get(obj, alt);
+    if (!v || json_is_null(v))
+        return strdup("");
+    if (json_is_integer(v)) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+        return strdup(buf);
+    }
+    if (!json_is_string(v)) {
+        *bad = 1;
+        return strdup("");
+    }
+    return strdup(json_string_value(v));
+}
+
+int event_from_json(const char *line, event_msg *ev, char *err, size_t errlen)
+{
+    complaint__v1__complaint_event__init(ev);
+    json_error_t je;
+    json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, &je);
+    if (!o) {
+        snprintf(err, errlen, "invalid JSON at column %d: %s", je.column, je.text);
+        return -1;
+    }
+    if (!json_is_object(o)) {
+        json_decref(o);
+        snprintf(err, errlen, "expected a JSON object");
+        return -1;
+    }
+    int bad = 0;
+    ev->event_id = dup_field(o, "event_id", "id", &bad);
+    ev->customer_id = dup_field(o, "customer_id", NULL, &bad);
+    ev->text = dup_field(o, "text", NULL, &bad);
+    ev->store_id = dup_field(o, "store_id", NULL, &bad);
+    ev->employee_id = dup_field(o, "employee_id", NULL, &bad);
+    ev->lang = dup_field(o, "lang", NULL, &bad);
+    ev->product_category = dup_field(o, "product_category", NULL, &bad);
+    int rc = 0;
+    if (bad) {
+        snprintf(err, errlen, "a string field holds something other than a string");
+        rc = -1;
+    }
+    json_t *ch = json_object_get(o, "channel");
+    if (rc == 0 && ch) {
+        int c = json_is_string(ch) ? channel_from_name(json_string_value(ch)) : -1;
+        if (c < 0) {
+            snprintf(err, errlen, "unknown channel (want call, chat, email, review, social or staff_note)");
+            rc = -1;
+        } else {
+            ev->channel = (Complaint__V1__Channel)c;
+        }
+    }
+    json_t *ts = json_object_get(o, "ts_ms");
+    if (rc == 0 && ts) {
+        if (!json_is_integer(ts)) {
+            snprintf(err, errlen, "ts_ms must be an integer");
+            rc = -1;
+        } else {
+            ev->ts_ms = json_integer_value(ts);
+        }
+    }
+    json_t *amt = json_object_get(o, "purchase_amount");
+    if (rc == 0 && amt && json_is_integer(amt))
+        ev->purchase_amount = json_integer_value(amt);
+    json_decref(o);
+    if (rc == 0 && (!ev->event_id || !ev->customer_id || !ev->text || !ev->store_id ||
+                    !ev->employee_id || !ev->lang || !ev->product_category)) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
+    if (rc < 0)
+        event_json_free(ev);
+    return rc;
+}
+
+void event_json_free(event_msg *ev)
+{
+    free(ev->event_id);
+    free(ev->customer_id);
+    free(ev->text);
+    free(ev->store_id);
+    free(ev->employee_id);
+    free(ev->lang);
+    free(ev->product_category);
+    complaint__v1__complaint_event__init(ev);
+}
+
+const char *event_invalid(const event_msg *ev, size_t max_text)
+{
+    if (!ev->customer_id || !*ev->customer_id)
+        return "missing customer_id";
+    if (!ev->event_id || !*ev->event_id)
+        return "missing event_id";
+    if (!ev->text || !*ev->text)
+        return "empty text";
+    size_t n = strlen(ev->text);
+    if (n > max_text)
+        return "text over the size limit";
+    if (!norm_utf8_valid(ev->text, n))
+        return "text is not valid UTF-8";
+    if (!norm_utf8_valid(ev->customer_id, strlen(ev->customer_id)) ||
+        !norm_utf8_valid(ev->event_id, strlen(ev->event_id)))
+        return "id is not valid UTF-8";
+    if ((int)ev->channel < 0 || (int)ev->channel >= CHANNEL_COUNT)
+        return "unknown channel";
+    return NULL;
+}

@@ -1,0 +1,52 @@
+/*
+ * codec — events and decisions between their three forms: protobuf on the
+ * wire, JSON Lines for people and tools (complaintctl), and the C structs the
+ * pipeline works on.
+ */
+#ifndef COMPLAINTD_CODEC_H
+#define COMPLAINTD_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "classify.h"
+#include "complaint.pb-c.h"
+#include "policy.h"
+#include "strbuf.h"
+
+typedef Complaint__V1__ComplaintEvent event_msg;
+typedef Complaint__V1__TriageDecision decision_msg;
+
+enum { TRIAGE_MAX_MATCHES = 64 };
+
+/* A TriageDecision with its storage, so building one allocates nothing.
+ * Strings are borrowed from the event, the pack and the decision: pack it
+ * before any of them changes. */
+typedef struct triage {
+    decision_msg msg;
+    Complaint__V1__LabelScore  ls[LABEL_COUNT];
+    Complaint__V1__LabelScore *lsp[LABEL_COUNT];
+    Complaint__V1__RuleMatch   rm[TRIAGE_MAX_MATCHES];
+    Complaint__V1__RuleMatch  *rmp[TRIAGE_MAX_MATCHES];
+    char *reasonp[POLICY_MAX_REASONS];
+} triage;
+
+void triage_build(triage *t, const event_msg *ev, const class_result *cr, const rulepack *rp,
+                  const decision *d, uint64_t seq);
+
+/* A reject: the event (if it decoded at all) and the reason. ev may be NULL. */
+void triage_build_reject(triage *t, const event_msg *ev, const char *reason, uint64_t seq);
+
+/* Append the decision as one JSON object (no newline). */
+void decision_json(strbuf *sb, const decision_msg *m);
+
+/* Parse one JSON object (a JSON Lines line) into *ev, whose strings are then
+ * owned by ev: free with event_json_free. "id" is accepted for "event_id"
+ * (the development corpus's spelling). Returns 0, or -1 with a message. */
+int  event_from_json(const char *line, event_msg *ev /* OUT */, char *err, size_t errlen);
+void event_json_free(event_msg *ev);
+
+/* Why an event cannot be decided, or NULL if it can. max_text: size limit. */
+const char *event_invalid(const event_msg *ev, size_t max_text);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * config — complaintd's settings: one table of keys with defaults and bounds
+ * (config.c), read from a "key = value" file and overridden by flags.
+ *
+ * Errors name the file and line ("complaintd.conf:7: threads: 0 is below 1"),
+ * and the daemon exits 2 on them.
+ */
+#ifndef COMPLAINTD_CONFIG_H
+#define COMPLAINTD_CONFIG_H
+
+#include <stddef.h>
+
+#include "policy.h"
+
+enum { CONFIG_PATH = 1024, CONFIG_ENDPOINT = 256 };
+
+typedef struct config {
+    char   ingest[CONFIG_ENDPOINT];   /* PULL: producers PUSH events here */
+    char   publish[CONFIG_ENDPOINT];  /* PUB: decisions, two frames (topic, TriageDecision) */
+    char   control[CONFIG_ENDPOINT];  /* REP: ping, stats */
+    char   data_dir[CONFIG_PATH];
+    char   rules[CONFIG_PATH];
+    char   cache_dir[CONFIG_PATH];    /* compiled rules; "" = <data_dir>/cache */
+    int    threads;                   /* worker threads; 0 = one per core */
+    int    batch_size;                /* events per LMDB commit at most */
+    int    commit_interval_ms;        /* a partial batch commits after this */
+    long   max_message_bytes;         /* larger events are rejected */
+    long   map_size_mb;               /* LMDB map size */
+    int    durable;                   /* 0: MDB_NOSYNC (faster, loses the last commits on power loss) */
+    long   decision_log_max;          /* decisions kept for replay */
+    int    hwm;                       /* ZeroMQ high-water marks */
+    policy pol;
+} config;
+
+void config_defaults(config *c);
+
+/* Set one key from its text value; err gets "key: problem". */
+int config_set(config *c, const char *key, const char *value, char *err, size_t errlen);
+
+/* Read a file of "key = value" lines ('#' comments); err gets "path:line: problem". */
+int config_load_file(config *c, const char *path, char *err, size_t errlen);
+
+/* Print every key with its current value and help, as a commented config file. */
+void config_print(const config *c, void *file /* FILE * */);
+
+#endif

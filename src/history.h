@@ -1,0 +1,90 @@
+/*
+ * history — customers' histories, event de-duplication and the decision log,
+ * in one LMDB environment.
+ *
+ * Sub-databases:
+ *   customers  customer_id -> CustomerRecord (proto/history.proto)
+ *   events     event_id    -> seq of its decision (8 bytes, native order)
+ *   decisions  seq (8 bytes, big-endian so keys sort) -> serialized TriageDecision
+ *   meta       "next_seq"  -> next sequence number
+ *
+ * DESIGN: LMDB allows one writer. The daemon's writer thread is the only
+ * caller of the write functions and applies a whole batch of events in one
+ * transaction (hist_begin .. hist_commit), so a durable commit costs once per
+ * batch. Readers (complaintctl, control replies) use their own read
+ * transactions and never block the writer. MDB_MAP_FULL is reported as
+ * HIST_EFULL: the batch is aborted whole, so nothing half-applied is visible.
+ */
+#ifndef COMPLAINTD_HISTORY_H
+#define COMPLAINTD_HISTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "labels.h"
+
+enum {
+    HIST_OK = 0,
+    HIST_NOTFOUND = 1,
+    HIST_ERR = -1,     /* LMDB or I/O failure; message in the env's last error */
+    HIST_EFULL = -2,   /* map or disk full */
+    HIST_ECORRUPT = -3 /* a stored record does not decode */
+};
+
+/* One customer's history, decoded. */
+typedef struct hist_customer {
+    int64_t  first_ms, last_ms;
+    uint32_t events;
+    uint32_t label_count[LABEL_COUNT];
+    int64_t  label_last_ms[LABEL_COUNT];
+    uint32_t toxic_incidents;
+    uint32_t extremism_incidents;
+    uint32_t compensations;
+    int64_t  compensation_sum;
+    uint32_t last_action;
+    uint32_t escalations;
+} hist_customer;
+
+typedef struct hist_env hist_env;
+typedef struct hist_txn hist_txn;
+
+/* Open (creating) the environment in dir, which is created 0700 if missing.
+ * map_mb: the map size. durable: 0 adds MDB_NOSYNC (for tests and benches).
+ * readonly: open for reading only. NULL with a message in err on failure. */
+hist_env *hist_open(const char *dir, size_t map_mb, int durable, int readonly, char *err,
+                    size_t errlen);
+void hist_close(hist_env *env);
+const char *hist_last_error(const hist_env *env);
+
+/* Transactions. A write transaction must be the only one live in its thread;
+ * hist_commit or hist_abort ends it and frees txn. */
+int  hist_begin(hist_env *env, int write, hist_txn **txn /* OUT */);
+int  hist_commit(hist_txn *txn);
+void hist_abort(hist_txn *txn);
+
+/* Customer record; a missing customer gives HIST_NOTFOUND and a zeroed *out. */
+int hist_get_customer(hist_txn *txn, const char *id, size_t idlen, hist_customer *out);
+int hist_put_customer(hist_txn *txn, const char *id, size_t idlen, const hist_customer *c);
+int hist_del_customer(hist_txn *txn, const char *id, size_t idlen);
+
+/* De-duplication: the seq of event_id's decision, or HIST_NOTFOUND. */
+int hist_get_event(hist_txn *txn, const char *id, size_t idlen, uint64_t *seq /* OUT */);
+int hist_put_event(hist_txn *txn, const char *id, size_t idlen, uint64_t seq);
+
+/* The sequence counter: next seq to assign (1 for a new store). */
+int hist_get_next_seq(hist_txn *txn, uint64_t *seq /* OUT */);
+int hist_put_next_seq(hist_txn *txn, uint64_t seq);
+
+/* Decision log. get: *bytes points into the map, valid until txn ends. */
+int hist_log_put(hist_txn *txn, uint64_t seq, const void *bytes, size_t len);
+int hist_log_get(hist_txn *txn, uint64_t seq, const void **bytes /* OUT, borrowed */,
+                 size_t *len /* OUT */);
+/* Delete log entries with seq < below. */
+int hist_log_trim(hist_txn *txn, uint64_t below);
+
+/* Call fn for each customer (read txn); stop early if fn returns non-zero. */
+int hist_each_customer(hist_txn *txn,
+                       int (*fn)(const char *id, size_t idlen, const hist_customer *c, void *ctx),
+                       void *ctx);
+
+#endif

@@ -1,0 +1,144 @@
+/* hs_compile — Hyperscan compilation with an on-disk cache; see hs_compile.h. */
+#include "hs_compile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Leftmost start of match is what lets a decision name the exact bytes that
+ * fired; canonical text is already lower case, so no CASELESS/UTF8 cost. */
+#define PATTERN_FLAGS (HS_FLAG_SOM_LEFTMOST)
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static uint64_t pack_hash(const rulepack *rp, const hs_platform_info_t *plat)
+{
+    uint64_t h = 1469598103934665603ULL;
+    const char *ver = hs_version();
+    unsigned flags = PATTERN_FLAGS;
+    h = fnv1a(h, ver, strlen(ver));
+    h = fnv1a(h, plat, sizeof *plat);
+    h = fnv1a(h, &flags, sizeof flags);
+    for (size_t i = 0; i < rp->n_patterns; i++)
+        h = fnv1a(h, rp->patterns[i], strlen(rp->patterns[i]) + 1);
+    return h;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static hs_database_t *cache_read(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    hs_database_t *db = NULL;
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && st.st_size > 0 && st.st_size < (1 << 30)) {
+        char *buf = malloc((size_t)st.st_size);
+        if (buf && fread(buf, 1, (size_t)st.st_size, f) == (size_t)st.st_size)
+            if (hs_deserialize_database(buf, (size_t)st.st_size, &db) != HS_SUCCESS)
+                db = NULL;
+        free(buf);
+    }
+    fclose(f);
+    return db;
+}
+
+/* Best effort: a cache that cannot be written only costs the next start. */
+static void cache_write(const char *dir, const char *path, const hs_database_t *db)
+{
+    char *bytes = NULL;
+    size_t len = 0;
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+        return;
+    if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS)
+        return;
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd >= 0) {
+        ssize_t w = write(fd, bytes, len);
+        int ok = (w == (ssize_t)len) && fsync(fd) == 0;
+        close(fd);
+        if (!ok || rename(tmp, path) < 0)
+            unlink(tmp);
+    }
+    free(bytes);
+}
+
+static int compile_error(rulepack *rp, hs_compile_error_t *ce, char *err, size_t errlen)
+{
+    if (ce->expression >= 0 && (size_t)ce->expression < rp->n_patterns) {
+        size_t p = (size_t)ce->expression;
+        const rule *r = &rp->rules[rp->clause_rule[rp->pattern_clause[p]]];
+        snprintf(err, errlen, "%s:%d: rule %s: Hyperscan: %s", r->file, rp->pattern_line[p], r->id,
+                 ce->message);
+    } else {
+        snprintf(err, errlen, "Hyperscan: %s", ce->message);
+    }
+    hs_free_compile_error(ce);
+    return -1;
+}
+
+int hsc_build(rulepack *rp, const char *cache_dir, char *err, size_t errlen)
+{
+    hs_platform_info_t plat;
+    if (hs_populate_platform(&plat) != HS_SUCCESS) {
+        snprintf(err, errlen, "Hyperscan: cannot read the CPU platform");
+        return -1;
+    }
+    rp->hash = pack_hash(rp, &plat);
+    char path[4200] = {0};
+    if (cache_dir) {
+        snprintf(path, sizeof path, "%s/rules-%016llx.hsdb", cache_dir, (unsigned long long)rp->hash);
+        rp->db = cache_read(path);
+        if (rp->db) {
+            rp->from_cache = 1;
+            return 0;
+        }
+    }
+
+    size_t n = rp->n_patterns;
+    unsigned *flags = malloc(n * sizeof *flags);
+    unsigned *ids = malloc(n * sizeof *ids);
+    if (!flags || !ids) {
+        free(flags);
+        free(ids);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        flags[i] = PATTERN_FLAGS;
+        ids[i] = (unsigned)i;
+    }
+    hs_compile_error_t *ce = NULL;
+    double t0 = now_ms();
+    hs_error_t rc = hs_compile_multi((const char *const *)rp->patterns, flags, ids, (unsigned)n,
+                                     HS_MODE_BLOCK, &plat, &rp->db, &ce);
+    rp->compile_ms = now_ms() - t0;
+    free(flags);
+    free(ids);
+    if (rc != HS_SUCCESS)
+        return compile_error(rp, ce, err, errlen);
+    if (cache_dir)
+        cache_write(cache_dir, path, rp->db);
+    return 0;
+}

@@ -1,0 +1,68 @@
+/*
+ * rules — load a rule pack directory (rules/README.md has the language) and
+ * compile it into one Hyperscan database.
+ *
+ * Every alternative of every match/unless line becomes one Hyperscan pattern
+ * over canonical text (normalise.h); the all-of / unless / cancels logic is
+ * bookkeeping done by classify.c after the scan, so the database stays a flat
+ * list of byte patterns that Hyperscan scans in one pass.
+ *
+ * A pack is immutable once loaded and may be shared by any number of threads,
+ * each with its own scratch (classify.h).
+ */
+#ifndef COMPLAINTD_RULES_H
+#define COMPLAINTD_RULES_H
+
+#include <hs/hs.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "labels.h"
+
+enum { LANG_RU = 1, LANG_UK = 2, LANG_PL = 4, LANG_EN = 8 };
+
+typedef struct rule {
+    char    *id;           /* owned */
+    int      label;
+    float    weight;
+    uint32_t lang_mask;    /* LANG_* bits; 0 = any language */
+    uint32_t channel_mask; /* bit n = channel n; 0 = every channel */
+    label_set cancels;
+    uint32_t first_clause; /* clauses [first_clause, first_clause + n_clauses) */
+    uint32_t n_clauses;    /* match clauses first, then unless clauses */
+    uint32_t n_match;
+    char    *file;         /* owned; for messages */
+    int      line;
+} rule;
+
+typedef struct rulepack {
+    rule     *rules;
+    size_t    n_rules;
+    uint32_t *clause_rule;     /* [n_clauses] owning rule index */
+    size_t    n_clauses;
+    uint32_t *pattern_clause;  /* [n_patterns] Hyperscan id -> clause */
+    char    **patterns;        /* [n_patterns] owned regex sources */
+    int      *pattern_line;    /* [n_patterns] line of the clause, for messages */
+    size_t    n_patterns;
+    float     threshold[LABEL_COUNT];
+    hs_database_t *db;
+    uint64_t  hash;            /* of the compiled patterns: the cache key */
+    int       from_cache;      /* 1 if the database came from the disk cache */
+    double    compile_ms;      /* time spent compiling (0 when cached) */
+} rulepack;
+
+/* Load every *.rules file in dir (sorted by name) and compile the pack.
+ * cache_dir: where compiled databases are kept (created if missing), or NULL
+ * for no cache. On error returns NULL and writes "file:line: problem" to err.
+ * The caller owns the result: rulepack_free. */
+rulepack *rulepack_load(const char *dir, const char *cache_dir, char *err, size_t errlen);
+void rulepack_free(rulepack *rp);
+
+/* LANG_* bit for a language hint ("ru", "uk", "pl", "en"); 0 if unknown/empty. */
+uint32_t lang_bit(const char *lang);
+
+/* Export the compiled patterns, one regex per line ("id<TAB>regex"), for
+ * peers in the benchmark. Returns 0 or -1 on a write error. */
+int rulepack_export(const rulepack *rp, const char *path);
+
+#endif

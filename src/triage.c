@@ -1,0 +1,178 @@
+/*
+ * triage — history-aware decisions inside one write transaction; see
+ * triage.h.
+ */
+#include "triage.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int pack(triage_session *s, decision_msg *m, const uint8_t **bytes, size_t *len)
+{
+    size_t n = complaint__v1__triage_decision__get_packed_size(m);
+    if (n > s->packed_cap) {
+        uint8_t *p = realloc(s->packed, n);
+        if (!p)
+            return TRIAGE_ERR;
+        s->packed = p;
+        s->packed_cap = n;
+    }
+    s->packed_len = complaint__v1__triage_decision__pack(m, s->packed);
+    *bytes = s->packed;
+    *len = s->packed_len;
+    return 0;
+}
+
+static int hist_status(int rc) { return rc == HIST_EFULL ? TRIAGE_EFULL : TRIAGE_ERR; }
+
+int triage_begin(triage_session *s, hist_env *env, const policy *pol, uint64_t log_max)
+{
+    uint64_t keep_seq = s->next_seq;
+    uint8_t *keep_buf = s->packed;
+    size_t keep_cap = s->packed_cap;
+    memset(s, 0, sizeof *s);
+    s->env = env;
+    s->pol = pol;
+    s->log_max = log_max;
+    s->packed = keep_buf;
+    s->packed_cap = keep_cap;
+    s->next_seq = keep_seq ? keep_seq : 1;
+    if (!env)
+        return HIST_OK;
+    int rc = hist_begin(env, 1, &s->txn);
+    if (rc == HIST_OK)
+        rc = hist_get_next_seq(s->txn, &s->next_seq);
+    if (rc != HIST_OK && s->txn) {
+        hist_abort(s->txn);
+        s->txn = NULL;
+    }
+    return rc;
+}
+
+/* Re-publish the logged decision of an event seen before. */
+static int duplicate(triage_session *s, const event_msg *ev, uint64_t seq, int *action,
+                     const uint8_t **bytes, size_t *len)
+{
+    const void *logged;
+    size_t n;
+    decision_msg *m = NULL;
+    if (hist_log_get(s->txn, seq, &logged, &n) == HIST_OK)
+        m = complaint__v1__triage_decision__unpack(NULL, n, logged);
+    int rc;
+    if (m) {
+        m->duplicate = 1;
+        *action = (int)m->action;
+        rc = pack(s, m, bytes, len);
+        complaint__v1__triage_decision__free_unpacked(m, NULL);
+    } else {
+        /* The log was trimmed past it: say which seq it had, nothing more. */
+        decision_msg d = COMPLAINT__V1__TRIAGE_DECISION__INIT;
+        d.event_id = ev->event_id;
+        d.customer_id = ev->customer_id;
+        d.seq = seq;
+        d.duplicate = 1;
+        *action = 0;
+        rc = pack(s, &d, bytes, len);
+    }
+    return rc < 0 ? rc : TRIAGE_DUPLICATE;
+}
+
+/* Append the packed decision under seq, and advance. */
+static int log_decision(triage_session *s, uint64_t seq)
+{
+    if (!s->txn)
+        return 0;
+    int rc = hist_log_put(s->txn, seq, s->packed, s->packed_len);
+    if (rc == HIST_OK && s->log_max && seq > s->log_max && seq % 1024 == 0)
+        rc = hist_log_trim(s->txn, seq - s->log_max);
+    if (rc == HIST_OK)
+        rc = hist_put_next_seq(s->txn, seq + 1);
+    return rc == HIST_OK ? 0 : hist_status(rc);
+}
+
+int triage_event(triage_session *s, const event_msg *ev, const class_result *cr,
+                 const rulepack *rp, int64_t now_ms, int *action, const uint8_t **bytes,
+                 size_t *len)
+{
+    size_t idlen = strlen(ev->customer_id);
+    size_t evlen = strlen(ev->event_id);
+    int64_t when = ev->ts_ms ? ev->ts_ms : now_ms;
+    hist_customer h;
+    memset(&h, 0, sizeof h);
+    int rc;
+    if (s->txn) {
+        uint64_t seen;
+        rc = hist_get_event(s->txn, ev->event_id, evlen, &seen);
+        if (rc == HIST_OK)
+            return duplicate(s, ev, seen, action, bytes, len);
+        if (rc != HIST_NOTFOUND)
+            return hist_status(rc);
+        rc = hist_get_customer(s->txn, ev->customer_id, idlen, &h);
+        if (rc != HIST_OK && rc != HIST_NOTFOUND)
+            return hist_status(rc);
+    }
+
+    decision d;
+    policy_decide(s->pol, cr->labels, (int)ev->channel, &h, when, &d);
+    uint64_t seq = s->next_seq;
+    triage t;
+    triage_build(&t, ev, cr, rp, &d, seq);
+    t.msg.decided_ms = now_ms;
+    if (pack(s, &t.msg, bytes, len) < 0)
+        return TRIAGE_ERR;
+    *action = d.action;
+
+    if (s->txn) {
+        policy_record(&h, cr->labels, &d, when);
+        rc = hist_put_customer(s->txn, ev->customer_id, idlen, &h);
+        if (rc == HIST_OK)
+            rc = hist_put_event(s->txn, ev->event_id, evlen, seq);
+        if (rc != HIST_OK)
+            return hist_status(rc);
+        if ((rc = log_decision(s, seq)) < 0)
+            return rc;
+    }
+    s->next_seq = seq + 1;
+    return TRIAGE_NEW;
+}
+
+int triage_reject(triage_session *s, const event_msg *ev, const char *reason, int64_t now_ms,
+                  const uint8_t **bytes, size_t *len)
+{
+    uint64_t seq = s->next_seq;
+    triage t;
+    triage_build_reject(&t, ev, reason, seq);
+    t.msg.decided_ms = now_ms;
+    if (pack(s, &t.msg, bytes, len) < 0)
+        return TRIAGE_ERR;
+    int rc = log_decision(s, seq);
+    if (rc < 0)
+        return rc;
+    s->next_seq = seq + 1;
+    return TRIAGE_NEW;
+}
+
+int triage_commit(triage_session *s)
+{
+    if (!s->txn)
+        return HIST_OK;
+    int rc = hist_commit(s->txn);
+    s->txn = NULL;
+    return rc;
+}
+
+void triage_abort(triage_session *s)
+{
+    if (s->txn) {
+        hist_abort(s->txn);
+        s->txn = NULL;
+    }
+}
+
+void triage_session_free(triage_session *s)
+{
+    triage_abort(s);
+    free(s->packed);
+    s->packed = NULL;
+    s->packed_cap = 0;
+}

@@ -1,0 +1,56 @@
+/*
+ * triage — decide labelled events against customers' histories and log the
+ * decisions: the part of the flow that runs in the single LMDB writer.
+ *
+ * A triage session wraps one write transaction: every event given to it gets
+ * the next gap-free sequence number, its customer's history is read, decided
+ * on and updated, and its serialized decision is appended to the decision
+ * log, all in that transaction; triage_commit makes the whole batch durable
+ * at once. Without a history environment (complaintctl classify with no data
+ * directory) it decides against an empty history and keeps nothing.
+ */
+#ifndef COMPLAINTD_TRIAGE_H
+#define COMPLAINTD_TRIAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "classify.h"
+#include "codec.h"
+#include "history.h"
+#include "policy.h"
+
+typedef struct triage_session {
+    hist_env *env;          /* borrowed; NULL = stateless */
+    hist_txn *txn;
+    const policy *pol;      /* borrowed */
+    uint64_t  next_seq;
+    uint64_t  log_max;      /* decision log entries kept */
+    uint8_t  *packed;       /* the last decision, serialized; owned */
+    size_t    packed_len, packed_cap;
+} triage_session;
+
+enum { TRIAGE_NEW = 0, TRIAGE_DUPLICATE = 1, TRIAGE_ERR = -1, TRIAGE_EFULL = -2 };
+
+/* Start a batch. env may be NULL. Returns 0 or a HIST_* error. */
+int triage_begin(triage_session *s, hist_env *env, const policy *pol, uint64_t log_max);
+
+/* Decide one valid event. On success *bytes and *len are the serialized decision
+ * (valid until the next call), *action its action; returns TRIAGE_NEW, or
+ * TRIAGE_DUPLICATE when event_id was decided before (the logged decision
+ * again, marked duplicate). now_ms is used when the event carries no ts_ms. */
+int triage_event(triage_session *s, const event_msg *ev, const class_result *cr,
+                 const rulepack *rp, int64_t now_ms, int *action /* OUT */,
+                 const uint8_t **bytes, size_t *len /* OUT: both */);
+
+/* Log a reject (ev may be NULL if it did not decode). Same outputs. */
+int triage_reject(triage_session *s, const event_msg *ev, const char *reason, int64_t now_ms,
+                  const uint8_t **bytes, size_t *len /* OUT: both */);
+
+/* Make the batch durable (or, stateless, nothing). Returns a HIST_* code;
+ * on failure nothing of the batch is kept and the sequence is not advanced. */
+int  triage_commit(triage_session *s);
+void triage_abort(triage_session *s);
+void triage_session_free(triage_session *s);
+
+#endif
