@@ -1,0 +1,195 @@
+/*
+ * complaintd — read complaint events from ZeroMQ, label them with Hyperscan,
+ * decide against each customer's LMDB history, publish the decisions.
+ *
+ * main() loads the configuration, the rule pack and the store, starts the
+ * pipeline (pipeline.h), prints "ready", serves the control endpoint until
+ * SIGINT or SIGTERM, then drains the pipeline and exits 0.
+ * Exit codes: 0 ok, 1 runtime failure, 2 bad usage, config or rules.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "config.h"
+#include "control.h"
+#include "history.h"
+#include "log.h"
+#include "pipeline.h"
+#include "rules.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: complaintd [--config FILE] [--ingest EP] [--publish EP] [--control EP]\n"
+            "                  [--data-dir DIR] [--rules DIR] [--threads N] [--batch-size N]\n"
+            "                  [--commit-interval-ms N] [--no-durable] [--verbose] [--print-config]\n");
+}
+
+/* Flags override the file: read --config first, then apply the rest. */
+static int parse_args(int argc, char **argv, config *cfg, int *print_config)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, 0, 'f'},   {"ingest", required_argument, 0, 'i'},
+        {"publish", required_argument, 0, 'p'},  {"control", required_argument, 0, 'c'},
+        {"data-dir", required_argument, 0, 'd'}, {"rules", required_argument, 0, 'r'},
+        {"threads", required_argument, 0, 't'},  {"batch-size", required_argument, 0, 'b'},
+        {"commit-interval-ms", required_argument, 0, 'm'},
+        {"no-durable", no_argument, 0, 'n'},     {"verbose", no_argument, 0, 'v'},
+        {"print-config", no_argument, 0, 'P'},   {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    static const struct { int opt; const char *key; } keymap[] = {
+        {'i', "ingest"}, {'p', "publish"}, {'c', "control"}, {'d', "data_dir"}, {'r', "rules"},
+        {'t', "threads"}, {'b', "batch_size"}, {'m', "commit_interval_ms"}};
+    char err[1024];
+    int o;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc &&
+            config_load_file(cfg, argv[i + 1], err, sizeof err) < 0) {
+            fprintf(stderr, "complaintd: %s\n", err);
+            return -1;
+        }
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o == 'f')
+            continue;
+        if (o == 'n') {
+            cfg->durable = 0;
+            continue;
+        }
+        if (o == 'v') {
+            log_set_level(LOG_DEBUG);
+            continue;
+        }
+        if (o == 'P') {
+            *print_config = 1;
+            continue;
+        }
+        if (o == 'h') {
+            usage(stdout);
+            exit(0);
+        }
+        const char *key = NULL;
+        for (size_t k = 0; k < sizeof keymap / sizeof keymap[0]; k++)
+            if (keymap[k].opt == o)
+                key = keymap[k].key;
+        if (!key) {
+            usage(stderr);
+            return -1;
+        }
+        if (config_set(cfg, key, optarg, err, sizeof err) < 0) {
+            fprintf(stderr, "complaintd: --%s\n", err);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "complaintd: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+/* SIGINT/SIGTERM only set a flag; the threads never see them. */
+static void setup_signals(sigset_t *blocked)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(blocked);
+    sigaddset(blocked, SIGINT);
+    sigaddset(blocked, SIGTERM);
+}
+
+int main(int argc, char **argv)
+{
+    config cfg;
+    config_defaults(&cfg);
+    int print_config = 0;
+    if (parse_args(argc, argv, &cfg, &print_config) < 0)
+        return 2;
+    if (print_config) {
+        config_print(&cfg, stdout);
+        return 0;
+    }
+
+    char err[1024], cache[CONFIG_PATH + 16];
+    if (cfg.cache_dir[0])
+        snprintf(cache, sizeof cache, "%s", cfg.cache_dir);
+    else
+        snprintf(cache, sizeof cache, "%s/cache", cfg.data_dir);
+    hist_env *env = hist_open(cfg.data_dir, (size_t)cfg.map_size_mb, cfg.durable, 0, err, sizeof err);
+    if (!env) {
+        fprintf(stderr, "complaintd: data_dir %s\n", err);
+        return 1;
+    }
+    rulepack *rp = rulepack_load(cfg.rules, cache, err, sizeof err);
+    if (!rp) {
+        fprintf(stderr, "complaintd: %s\n", err);
+        hist_close(env);
+        return 2;
+    }
+    log_info("rules %s: %zu rules, %zu patterns, %s (%.0f ms)", cfg.rules, rp->n_rules,
+             rp->n_patterns, rp->from_cache ? "from cache" : "compiled", rp->compile_ms);
+
+    sigset_t blocked;
+    setup_signals(&blocked);
+    daemon_stats stats;
+    memset(&stats, 0, sizeof stats);
+    stats.started_ms = (int64_t)time(NULL) * 1000;
+
+    void *zctx = zmq_ctx_new();
+    int usage_error = 0, status = 0;
+    /* Threads inherit this mask: only the main thread takes the signals. */
+    pthread_sigmask(SIG_BLOCK, &blocked, NULL);
+    pipeline *p = pipeline_start(zctx, &cfg, rp, env, &stats, err, sizeof err, &usage_error);
+    pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
+    void *rep = NULL;
+    if (p) {
+        rep = zmq_socket(zctx, ZMQ_REP);
+        int linger = 0;
+        zmq_setsockopt(rep, ZMQ_LINGER, &linger, sizeof linger);
+        if (zmq_bind(rep, cfg.control) < 0) {
+            snprintf(err, sizeof err, "cannot bind %s: %s", cfg.control, zmq_strerror(zmq_errno()));
+            usage_error = (zmq_errno() == EINVAL || zmq_errno() == EPROTONOSUPPORT);
+            pipeline_stop(p);
+            p = NULL;
+        }
+    }
+    if (!p) {
+        fprintf(stderr, "complaintd: %s\n", err);
+        status = usage_error ? 2 : 1;
+    } else {
+        log_info("ingest %s, publish %s, control %s, data %s", cfg.ingest, cfg.publish, cfg.control,
+                 cfg.data_dir);
+        fprintf(stderr, "ready\n");
+        control_serve(rep, &stats, &stop_requested);
+        log_info("stopping: draining in-flight events");
+        if (pipeline_stop(p) < 0) {
+            log_error("could not commit the last events: %s", hist_last_error(env));
+            status = 1;
+        }
+        log_info("stopped after %llu decisions, %llu rejects",
+                 (unsigned long long)STAT_GET(stats.decided), (unsigned long long)STAT_GET(stats.rejected));
+    }
+    if (rep)
+        zmq_close(rep);
+    zmq_ctx_term(zctx);
+    rulepack_free(rp);
+    hist_close(env);
+    return status;
+}

@@ -1,0 +1,39 @@
+/*
+ * pipeline — complaintd's threads and the queues between them.
+ *
+ *   producers --PUSH--> [ingest: PULL] --round robin, inproc--> [worker 1..N]
+ *     workers: decode, validate, normalise, scan; ship batches of jobs
+ *     --inproc (pointers)--> [writer: LMDB txn per group, decision log,
+ *     PUB after commit] --> subscribers
+ *
+ * Each ZeroMQ socket belongs to exactly one thread. Threads meet only
+ * through inproc sockets with high-water marks, so a slow writer slows the
+ * workers, which slow ingest, which stops reading: the producers' PUSH blocks
+ * and nothing is dropped (backpressure). Batches of jobs cross from workers to
+ * the writer as one pointer message: ownership moves with the message.
+ */
+#ifndef COMPLAINTD_PIPELINE_H
+#define COMPLAINTD_PIPELINE_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "history.h"
+#include "rules.h"
+#include "stats.h"
+
+typedef struct pipeline pipeline;
+
+/* Bind the ingest and publish endpoints and start every thread. The pack,
+ * the history environment and the stats outlive the pipeline (borrowed).
+ * NULL with a message on failure; *usage_error set when the cause is the
+ * configuration (a malformed endpoint) rather than the machine. */
+pipeline *pipeline_start(void *zctx, const config *cfg, const rulepack *rp, hist_env *env,
+                         daemon_stats *stats, char *err, size_t errlen, int *usage_error);
+
+/* Stop taking input, decide and commit everything in flight, publish it,
+ * join the threads and free the pipeline. Returns 0, or -1 if the writer
+ * could not commit what it held. */
+int pipeline_stop(pipeline *p);
+
+#endif
