@@ -1,0 +1,125 @@
+/* Unit tests: rule logic (all-of, unless, cancels, channel, language,
+ * thresholds) and spans mapped back to the original bytes. */
+#include "testutil.h"
+
+#include "classify.h"
+
+static char *dir;
+static rulepack *rp;
+static classifier *cl;
+
+static int setup(void **state)
+{
+    (void)state;
+    dir = tu_tempdir();
+    tu_write(dir, "test.en.rules",
+             "rule insult.en.idiot\n  label insult\n  match idiot* | moron*\n"
+             "  unless called me ~2 idiot*\n"
+             "rule service.en.called_me\n  label service_failure\n  match called me ~2 idiot*\n"
+             "  cancels insult\n"
+             "rule blackmail.en.refund_or_review\n  label blackmail\n  match refund* ~~4 review*\n"
+             "  match or\n"
+             "rule blame.en.did_not_listen\n  label staff_blame\n  channel staff_note\n"
+             "  match did not listen\n"
+             "threshold excessive_demand 2\n"
+             "rule excessive.en.owe\n  label excessive_demand\n  match owe me\n"
+             "rule excessive.en.demand\n  label excessive_demand\n  match i demand\n");
+    tu_write(dir, "test.ru.rules", "rule insult.ru.dura\n  label insult\n  match дура\n");
+    char err[1024];
+    rp = rulepack_load(dir, NULL, err, sizeof err);
+    if (!rp)
+        fail_msg("%s", err);
+    cl = classifier_new(rp);
+    assert_non_null(cl);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    classifier_free(cl);
+    rulepack_free(rp);
+    tu_rmdir(dir);
+    return 0;
+}
+
+static label_set labels_of(const char *text, int channel, const char *lang)
+{
+    class_result r;
+    assert_int_equal(classify_text(cl, text, strlen(text), channel, lang, &r), CLASSIFY_OK);
+    return r.labels;
+}
+
+#define BIT(l) (1u << (l))
+
+static void test_plain_and_unless_and_cancels(void **state)
+{
+    (void)state;
+    assert_int_equal(labels_of("You are an IDIOT!", 2, "en"), BIT(1));
+    /* Reporting staff rudeness: service_failure, and insult is cancelled. */
+    assert_int_equal(labels_of("the cashier called me an idiot", 2, "en"), BIT(13));
+    assert_int_equal(labels_of("nothing to see", 2, "en"), 0);
+}
+
+static void test_all_of_and_either_order(void **state)
+{
+    (void)state;
+    assert_int_equal(labels_of("a refund or I write a review", 2, "en"), BIT(6));
+    assert_int_equal(labels_of("a review or a quick refund", 2, "en"), BIT(6));
+    /* both words but not the second match clause ("or"): no blackmail */
+    assert_int_equal(labels_of("refund then review", 2, "en"), 0);
+    /* too far apart */
+    assert_int_equal(labels_of("refund a b c d e f review or", 2, "en"), 0);
+}
+
+static void test_channel_and_language(void **state)
+{
+    (void)state;
+    assert_int_equal(labels_of("the client did not listen", 6, "en"), BIT(16));
+    assert_int_equal(labels_of("the client did not listen", 2, "en"), 0);
+    /* A Russian rule does not fire on an event marked Polish, does without a hint. */
+    assert_int_equal(labels_of("ты дура", 2, "pl"), 0);
+    assert_int_equal(labels_of("ты дура", 2, ""), BIT(1));
+    assert_int_equal(labels_of("ты дура", 2, NULL), BIT(1));
+}
+
+static void test_threshold_needs_two_rules(void **state)
+{
+    (void)state;
+    assert_int_equal(labels_of("you owe me", 2, "en"), 0);
+    assert_int_equal(labels_of("you owe me and i demand more", 2, "en"), BIT(9));
+}
+
+static void test_span_points_at_original_bytes(void **state)
+{
+    (void)state;
+    const char *text = "Ну ты Д.У.Р.А, честно";
+    class_result r;
+    assert_int_equal(classify_text(cl, text, strlen(text), 2, "ru", &r), CLASSIFY_OK);
+    assert_int_equal(r.labels, BIT(1));
+    assert_int_equal(r.n_matches, 1);
+    assert_string_equal(rp->rules[r.matches[0].rule].id, "insult.ru.dura");
+    const char *want = "Д.У.Р.А";
+    assert_int_equal(r.matches[0].end - r.matches[0].start, strlen(want));
+    assert_memory_equal(text + r.matches[0].start, want, strlen(want));
+}
+
+static void test_invalid_utf8_is_refused(void **state)
+{
+    (void)state;
+    class_result r;
+    assert_int_equal(classify_text(cl, "bad \xff\xfe", 6, 2, "en", &r), CLASSIFY_EUTF8);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plain_and_unless_and_cancels),
+        cmocka_unit_test(test_all_of_and_either_order),
+        cmocka_unit_test(test_channel_and_language),
+        cmocka_unit_test(test_threshold_needs_two_rules),
+        cmocka_unit_test(test_span_points_at_original_bytes),
+        cmocka_unit_test(test_invalid_utf8_is_refused),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,112 @@
+/* Unit tests: JSON events in, validation, decisions to protobuf and JSON. */
+#include "testutil.h"
+
+#include "codec.h"
+
+static void test_event_from_json(void **state)
+{
+    (void)state;
+    event_msg ev;
+    char err[256];
+    assert_int_equal(event_from_json("{\"event_id\":\"e1\",\"customer_id\":\"c1\",\"channel\":\"staff_note\","
+                                     "\"text\":\"Привет\",\"ts_ms\":1700000000000,\"lang\":\"ru\"}",
+                                     &ev, err, sizeof err),
+                     0);
+    assert_string_equal(ev.event_id, "e1");
+    assert_string_equal(ev.customer_id, "c1");
+    assert_int_equal(ev.channel, 6);
+    assert_string_equal(ev.text, "Привет");
+    assert_int_equal(ev.ts_ms, 1700000000000LL);
+    assert_null(event_invalid(&ev, 1000));
+    event_json_free(&ev);
+    /* The corpus spells the id "id". */
+    assert_int_equal(event_from_json("{\"id\":\"dev-1\",\"customer_id\":7,\"text\":\"x\"}", &ev, err, sizeof err), 0);
+    assert_string_equal(ev.event_id, "dev-1");
+    assert_string_equal(ev.customer_id, "7");
+    event_json_free(&ev);
+}
+
+static void test_bad_json_is_explained(void **state)
+{
+    (void)state;
+    event_msg ev;
+    char err[256];
+    assert_int_equal(event_from_json("{\"text\": ", &ev, err, sizeof err), -1);
+    assert_non_null(strstr(err, "invalid JSON"));
+    assert_int_equal(event_from_json("[1,2]", &ev, err, sizeof err), -1);
+    assert_non_null(strstr(err, "object"));
+    assert_int_equal(event_from_json("{\"channel\":\"fax\",\"text\":\"x\"}", &ev, err, sizeof err), -1);
+    assert_non_null(strstr(err, "unknown channel"));
+    assert_int_equal(event_from_json("{\"text\":[1]}", &ev, err, sizeof err), -1);
+}
+
+static void test_validation(void **state)
+{
+    (void)state;
+    event_msg ev;
+    complaint__v1__complaint_event__init(&ev);
+    ev.event_id = "e";
+    ev.customer_id = "";
+    ev.text = "hello";
+    assert_string_equal(event_invalid(&ev, 100), "missing customer_id");
+    ev.customer_id = "c";
+    ev.text = "";
+    assert_string_equal(event_invalid(&ev, 100), "empty text");
+    ev.text = "bad \xc3\x28";
+    assert_string_equal(event_invalid(&ev, 100), "text is not valid UTF-8");
+    ev.text = "0123456789";
+    assert_string_equal(event_invalid(&ev, 5), "text over the size limit");
+}
+
+static void test_decision_roundtrip(void **state)
+{
+    (void)state;
+    event_msg ev;
+    complaint__v1__complaint_event__init(&ev);
+    ev.event_id = "e-9";
+    ev.customer_id = "c-9";
+    ev.channel = COMPLAINT__V1__CHANNEL__REVIEW;
+    class_result cr;
+    memset(&cr, 0, sizeof cr);
+    cr.labels = (1u << 12) | (1u << 14);
+    cr.score[12] = 1.0f;
+    cr.score[14] = 2.0f;
+    decision d;
+    memset(&d, 0, sizeof d);
+    d.action = 5;
+    d.public_response = 1;
+    d.tier = 2;
+    d.amount = 1500;
+    snprintf(d.reasons[0], sizeof d.reasons[0], "constructive");
+    d.n_reasons = 1;
+    triage t;
+    triage_build(&t, &ev, &cr, NULL, &d, 42);
+    uint8_t buf[512];
+    size_t n = complaint__v1__triage_decision__pack(&t.msg, buf);
+    decision_msg *m = complaint__v1__triage_decision__unpack(NULL, n, buf);
+    assert_non_null(m);
+    assert_int_equal(m->seq, 42);
+    assert_int_equal(m->action, COMPLAINT__V1__ACTION__RESOLVE_LOCAL);
+    assert_int_equal(m->n_labels, 2);
+    assert_int_equal(m->labels[0]->label, COMPLAINT__V1__LABEL__PRODUCT_DEFECT);
+    strbuf sb = STRBUF_INIT;
+    decision_json(&sb, m);
+    assert_non_null(strstr(sb.buf, "\"action\":\"RESOLVE_LOCAL\""));
+    assert_non_null(strstr(sb.buf, "\"labels\":[\"product_defect\",\"refund_request\"]"));
+    assert_non_null(strstr(sb.buf, "\"public_response\":true"));
+    assert_non_null(strstr(sb.buf, "\"compensation_amount\":1500"));
+    assert_non_null(strstr(sb.buf, "\"channel\":\"review\""));
+    sb_free(&sb);
+    complaint__v1__triage_decision__free_unpacked(m, NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_event_from_json),
+        cmocka_unit_test(test_bad_json_is_explained),
+        cmocka_unit_test(test_validation),
+        cmocka_unit_test(test_decision_roundtrip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

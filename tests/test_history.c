@@ -1,0 +1,151 @@
+/* Unit tests: the LMDB store in a temporary directory: records survive a
+ * reopen, de-duplication, the sequence, the decision log and its trimming,
+ * and an aborted batch leaves nothing behind. */
+#include "testutil.h"
+
+#include "history.h"
+
+static hist_env *open_env(const char *dir)
+{
+    char err[512];
+    hist_env *env = hist_open(dir, 16, 0, 0, err, sizeof err);
+    if (!env)
+        fail_msg("%s", err);
+    return env;
+}
+
+static void test_customer_roundtrip_across_reopen(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir();
+    hist_env *env = open_env(dir);
+    hist_txn *t;
+    assert_int_equal(hist_begin(env, 1, &t), HIST_OK);
+    hist_customer c;
+    memset(&c, 0, sizeof c);
+    c.events = 7;
+    c.first_ms = 1000;
+    c.last_ms = 99000;
+    c.label_count[12] = 3;
+    c.label_last_ms[12] = 98000;
+    c.toxic_incidents = 2;
+    c.compensation_sum = 4500;
+    assert_int_equal(hist_put_customer(t, "c-1", 3, &c), HIST_OK);
+    assert_int_equal(hist_commit(t), HIST_OK);
+    hist_close(env);
+
+    env = open_env(dir);
+    assert_int_equal(hist_begin(env, 0, &t), HIST_OK);
+    hist_customer back;
+    assert_int_equal(hist_get_customer(t, "c-1", 3, &back), HIST_OK);
+    assert_memory_equal(&back, &c, sizeof c);
+    assert_int_equal(hist_get_customer(t, "c-2", 3, &back), HIST_NOTFOUND);
+    assert_int_equal(back.events, 0);
+    hist_abort(t);
+    hist_close(env);
+    tu_rmdir(dir);
+}
+
+static void test_abort_keeps_nothing(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir();
+    hist_env *env = open_env(dir);
+    hist_txn *t;
+    hist_customer c = {.events = 1};
+    assert_int_equal(hist_begin(env, 1, &t), HIST_OK);
+    assert_int_equal(hist_put_customer(t, "x", 1, &c), HIST_OK);
+    assert_int_equal(hist_put_event(t, "e1", 2, 5), HIST_OK);
+    hist_abort(t);
+    assert_int_equal(hist_begin(env, 0, &t), HIST_OK);
+    uint64_t seq;
+    assert_int_equal(hist_get_customer(t, "x", 1, &c), HIST_NOTFOUND);
+    assert_int_equal(hist_get_event(t, "e1", 2, &seq), HIST_NOTFOUND);
+    hist_abort(t);
+    hist_close(env);
+    tu_rmdir(dir);
+}
+
+static void test_sequence_events_and_log(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir();
+    hist_env *env = open_env(dir);
+    hist_txn *t;
+    uint64_t seq = 0;
+    assert_int_equal(hist_begin(env, 1, &t), HIST_OK);
+    assert_int_equal(hist_get_next_seq(t, &seq), HIST_OK);
+    assert_int_equal(seq, 1);  /* a new store starts at 1 */
+    for (uint64_t s = 1; s <= 300; s++) {
+        char body[32];
+        int n = snprintf(body, sizeof body, "decision %llu", (unsigned long long)s);
+        assert_int_equal(hist_log_put(t, s, body, (size_t)n), HIST_OK);
+    }
+    assert_int_equal(hist_put_next_seq(t, 301), HIST_OK);
+    assert_int_equal(hist_put_event(t, "ev-9", 4, 9), HIST_OK);
+    assert_int_equal(hist_log_trim(t, 256), HIST_OK);
+    assert_int_equal(hist_commit(t), HIST_OK);
+
+    assert_int_equal(hist_begin(env, 0, &t), HIST_OK);
+    assert_int_equal(hist_get_next_seq(t, &seq), HIST_OK);
+    assert_int_equal(seq, 301);
+    assert_int_equal(hist_get_event(t, "ev-9", 4, &seq), HIST_OK);
+    assert_int_equal(seq, 9);
+    const void *bytes;
+    size_t len;
+    assert_int_equal(hist_log_get(t, 255, &bytes, &len), HIST_NOTFOUND);  /* trimmed */
+    assert_int_equal(hist_log_get(t, 256, &bytes, &len), HIST_OK);
+    assert_int_equal(len, strlen("decision 256"));
+    assert_memory_equal(bytes, "decision 256", len);
+    hist_abort(t);
+    hist_close(env);
+    tu_rmdir(dir);
+}
+
+static int count_one(const char *id, size_t idlen, const hist_customer *c, void *ctx)
+{
+    (void)id;
+    (void)idlen;
+    *(uint32_t *)ctx += c->events;
+    return 0;
+}
+
+static void test_full_map_is_reported_not_corrupting(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir();
+    char err[512];
+    hist_env *env = hist_open(dir, 1, 0, 0, err, sizeof err);  /* 1 MB map */
+    assert_non_null(env);
+    hist_txn *t;
+    int rc = HIST_OK;
+    char id[32];
+    hist_customer c = {.events = 1};
+    assert_int_equal(hist_begin(env, 1, &t), HIST_OK);
+    for (int i = 0; i < 100000 && rc == HIST_OK; i++) {
+        snprintf(id, sizeof id, "customer-%06d", i);
+        rc = hist_put_customer(t, id, strlen(id), &c);
+    }
+    assert_int_equal(rc, HIST_EFULL);
+    assert_non_null(strstr(hist_last_error(env), "MDB_MAP_FULL"));
+    hist_abort(t);
+    /* The store is still usable, and holds what was committed before (nothing). */
+    uint32_t total = 0;
+    assert_int_equal(hist_begin(env, 0, &t), HIST_OK);
+    assert_int_equal(hist_each_customer(t, count_one, &total), HIST_OK);
+    assert_int_equal(total, 0);
+    hist_abort(t);
+    hist_close(env);
+    tu_rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_customer_roundtrip_across_reopen),
+        cmocka_unit_test(test_abort_keeps_nothing),
+        cmocka_unit_test(test_sequence_events_and_log),
+        cmocka_unit_test(test_full_map_is_reported_not_corrupting),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
