@@ -40,7 +40,7 @@ const char *ctl_default_rules(void)
     struct stat st;
     if (stat("rules", &st) == 0 && S_ISDIR(st.st_mode))
         return "rules";
-    char exe[PATH_MAX];
+    char exe[PATH_MAX - 16];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
         exe[n] = '\0';
@@ -53,6 +53,21 @@ const char *ctl_default_rules(void)
         }
     }
     return "rules";
+}
+
+const char *ctl_cache_dir(void)
+{
+    static char path[PATH_MAX];
+    const char *env = getenv("COMPLAINTD_CACHE");
+    if (env && *env)
+        return env;
+    const char *home = getenv("HOME");
+    if (!home || !*home)
+        return NULL;
+    snprintf(path, sizeof path, "%s/.cache", home);
+    mkdir(path, 0700);
+    snprintf(path, sizeof path, "%s/.cache/complaintd", home);
+    return path;
 }
 
 FILE *ctl_open_input(const char *path)

@@ -128,8 +128,11 @@ int main(int argc, char **argv)
     }
 
     char err[1024], cache[CONFIG_PATH + 16];
+    const char *env_cache = getenv("COMPLAINTD_CACHE");
     if (cfg.cache_dir[0])
         snprintf(cache, sizeof cache, "%s", cfg.cache_dir);
+    else if (env_cache && *env_cache)
+        snprintf(cache, sizeof cache, "%s", env_cache);
     else
         snprintf(cache, sizeof cache, "%s/cache", cfg.data_dir);
     hist_env *env = hist_open(cfg.data_dir, (size_t)cfg.map_size_mb, cfg.durable, 0, err, sizeof err);

@@ -21,6 +21,15 @@ int cmd_history(int argc, char **argv);
  * beside the binary (<exe>/../rules) when run from elsewhere. */
 const char *ctl_default_rules(void);
 
+/* Where compiled rule databases are cached: $COMPLAINTD_CACHE, else
+ * $HOME/.cache/complaintd, else NULL (no cache). */
+const char *ctl_cache_dir(void);
+
+struct rulepack;
+/* Load and compile a pack through the cache; prints the error and returns
+ * NULL on failure. */
+struct rulepack *ctl_load_pack(const char *dir);
+
 /* Open path for reading ("-" = stdin); message and NULL on failure. */
 FILE *ctl_open_input(const char *path);
 

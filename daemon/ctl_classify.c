@@ -24,10 +24,10 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static rulepack *load_pack(const char *dir)
+struct rulepack *ctl_load_pack(const char *dir)
 {
     char err[1024];
-    rulepack *rp = rulepack_load(dir, NULL, err, sizeof err);
+    rulepack *rp = rulepack_load(dir, ctl_cache_dir(), err, sizeof err);
     if (!rp)
         fprintf(stderr, "complaintctl: %s\n", err);
     return rp;
@@ -65,7 +65,7 @@ int cmd_classify(int argc, char **argv)
     }
     if (!rules)
         rules = config_path ? cfg.rules : ctl_default_rules();
-    rulepack *rp = load_pack(rules);
+    rulepack *rp = ctl_load_pack(rules);
     if (!rp)
         return CTL_USAGE;
     classifier *cl = classifier_new(rp);
@@ -171,7 +171,7 @@ int cmd_rules(int argc, char **argv)
     } else if (argc >= 3) {
         dir = argv[2];
     }
-    rulepack *rp = load_pack(dir);
+    rulepack *rp = ctl_load_pack(dir);
     if (!rp)
         return CTL_USAGE;
     int rc = 0;

@@ -192,12 +192,9 @@ int cmd_eval(int argc, char **argv)
         return CTL_USAGE;
     }
     const char *path = argv[optind];
-    char err[1024];
-    rulepack *rp = rulepack_load(rules ? rules : ctl_default_rules(), NULL, err, sizeof err);
-    if (!rp) {
-        fprintf(stderr, "complaintctl: %s\n", err);
+    rulepack *rp = ctl_load_pack(rules ? rules : ctl_default_rules());
+    if (!rp)
         return CTL_USAGE;
-    }
     classifier *cl = classifier_new(rp);
     FILE *in = ctl_open_input(path);
     if (!cl || !in) {

@@ -86,6 +86,26 @@ static void set_int(void *sock, int opt, int v) { zmq_setsockopt(sock, opt, &v, 
 
 /* ---- ingest ------------------------------------------------------------- */
 
+/* The end of input, from ingest to a worker: a two-frame message. Events
+ * are always forwarded as single frames, so even an empty event (which is
+ * rejected like any bad input) cannot be mistaken for it. */
+static void send_end(void *sock)
+{
+    zmq_send(sock, "end", 3, ZMQ_SNDMORE);
+    zmq_send(sock, "", 0, 0);
+}
+
+static int is_end(void *sock, zmq_msg_t *m)
+{
+    if (!zmq_msg_more(m))
+        return 0;
+    zmq_msg_t rest;
+    zmq_msg_init(&rest);
+    zmq_msg_recv(&rest, sock, 0);
+    zmq_msg_close(&rest);
+    return 1;
+}
+
 static void *ingest_main(void *arg)
 {
     pipeline *p = arg;
@@ -112,13 +132,26 @@ static void *ingest_main(void *arg)
                 break;
             }
             STAT_ADD(p->stats->received, 1);
+            /* Events are one frame. Extra frames of a multi-part message are
+             * dropped here so that a worker only ever sees single frames, and
+             * a frame with "more" set can mean "end of input" (send_end). */
+            int extra = 0;
+            while (zmq_msg_more(&m)) {
+                zmq_msg_t part;
+                zmq_msg_init(&part);
+                zmq_msg_recv(&part, p->pull, 0);
+                zmq_msg_close(&part);
+                extra++;
+            }
+            if (extra)
+                log_warn("a multi-part message: %d extra frame(s) ignored", extra);
             /* Round robin; blocks when that worker's queue is full. */
             zmq_msg_send(&m, out[next], 0);
             next = (next + 1) % p->n_workers;
         }
     }
     for (int i = 0; i < p->n_workers; i++) {
-        zmq_send(out[i], "", 0, 0);  /* end marker */
+        send_end(out[i]);
         zmq_close(out[i]);
     }
     return NULL;
@@ -205,9 +238,9 @@ static void *worker_main(void *arg)
                     continue;
                 break;
             }
-            if (zmq_msg_size(&m) == 0 && !zmq_msg_more(&m)) {
+            if (is_end(in, &m)) {
                 zmq_msg_close(&m);
-                done = 1;  /* the ingest thread's end marker */
+                done = 1;
                 break;
             }
             if (cl)

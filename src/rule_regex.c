@@ -100,6 +100,11 @@ static int put_word(strbuf *sb, norm_buf *nb, const token *t, int mask, char *er
         snprintf(err, errlen, "a lone '*' is not a word (use a gap: ~1)");
         return -1;
     }
+    for (const char *p = t->s; p + 1 < end; p++)
+        if (p[0] == '*' && p[1] == '*') {
+            snprintf(err, errlen, "'%.*s': '**' is not allowed", (int)t->len, t->s);
+            return -1;
+        }
     if (leading)
         s++;
     /* Count the literal pieces first: masking applies to one-piece words. */
@@ -108,13 +113,16 @@ static int put_word(strbuf *sb, norm_buf *nb, const token *t, int mask, char *er
         const char *stop = star ? star : end;
         if (stop > p)
             pieces++;
-        else if (star && star + 1 < end && star[1] == '*') {
-            snprintf(err, errlen, "'%.*s': '**' is not allowed", (int)t->len, t->s);
-            return -1;
-        }
         p = star ? star + 1 : end;
     }
     single_literal = (pieces == 1 && !leading);
+    if (single_literal && mask) {
+        /* Only words of three letters or more get masked forms. */
+        size_t letters = 0;
+        for (const char *p = s; p < end && *p != '*'; p++)
+            letters += ((unsigned char)*p & 0xC0) != 0x80;
+        mask = letters >= 3;
+    }
 
     if (single_literal && mask)
         sb_puts(sb, "(?:");

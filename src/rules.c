@@ -118,7 +118,10 @@ static int add_clause(loader *ld, char *expr)
         if (!*alt)
             return fail(ld, "%s", "empty alternative between '|'");
         char msg[256];
-        char *re = rule_regex(alt, ld->cur_mask, msg, sizeof msg);
+        /* Masked spellings are how people hide swear words and insults;
+         * generating them for every rule would only slow the database. */
+        int mask = ld->cur_mask && (ld->cur->label == 1 || ld->cur->label == 2);
+        char *re = rule_regex(alt, mask, msg, sizeof msg);
         if (!re)
             return fail(ld, "%s", msg);
         size_t n = rp->n_patterns + 1;
@@ -202,6 +205,8 @@ static int parse_rule_key(loader *ld, char *key, char *rest)
 {
     rule *r = ld->cur;
     char *words[32];
+    if ((strcmp(key, "match") == 0 || strcmp(key, "unless") == 0) && r->label == 0)
+        return fail(ld, "%s", "'label' must come before the match and unless lines");
     if (strcmp(key, "match") == 0) {
         /* match clauses are added as they come; unless clauses wait for the
          * end of the rule so a rule's clauses stay [match..., unless...] */

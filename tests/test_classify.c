@@ -69,7 +69,7 @@ static void test_all_of_and_either_order(void **state)
     /* both words but not the second match clause ("or"): no blackmail */
     assert_int_equal(labels_of("refund then review", 2, "en"), 0);
     /* too far apart */
-    assert_int_equal(labels_of("refund a b c d e f review or", 2, "en"), 0);
+    assert_int_equal(labels_of("refund it was just not what we expected review or", 2, "en"), 0);
 }
 
 static void test_channel_and_language(void **state)

@@ -63,7 +63,7 @@ static void test_file_sets_keys(void **state)
 static void test_errors_name_line_and_problem(void **state)
 {
     (void)state;
-    expect_file_error("threads = 2\nthreads = 0x\n", "c.conf:2: threads: '0x' is not a whole number");
+    expect_file_error("\nthreads = 0x\n", "c.conf:2: threads: '0x' is not a whole number");
     expect_file_error("batch_size = 0\n", "c.conf:1: batch_size: 0 is outside 1..100000");
     expect_file_error("\n\nbogus = 1\n", "c.conf:3: unknown key 'bogus'");
     expect_file_error("threads\n", "c.conf:1: expected 'key = value'");

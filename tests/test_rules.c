@@ -61,7 +61,7 @@ static void test_errors_name_file_line_and_rule(void **state)
     expect_load_error("rule a\n  label nonsense\n  match x\n", "toxicity.en.rules:2: rule a: unknown label 'nonsense'");
     expect_load_error("rule a\n  label insult\n", "rule a: has no match line");
     expect_load_error("rule a\n  label insult\n  match x\nrule a\n  label insult\n  match y\n",
-                      ":4: rule a: rule id 'a' is duplicate");
+                      ":4: rule id 'a' is duplicate");
     expect_load_error("rule a\n  label insult\n  match a ~~x b\n", ":3: rule a: bad gap");
     expect_load_error("  label insult\n", ":1: indented line outside a rule");
     expect_load_error("rule a\n  label insult\n  colour red\n", "unknown key 'colour'");
