@@ -20,7 +20,7 @@ static void usage(FILE *f)
             "offline:\n"
             "  classify [FILE] [--rules DIR] [--data-dir DIR] [--config FILE]\n"
             "                      JSON Lines events in (stdin if no FILE), decisions out\n"
-            "  eval CORPUS.jsonl [--rules DIR] [--errors] [--min-micro-f1 X]\n"
+            "  eval CORPUS.jsonl [--rules DIR] [--errors] [--min-micro-f1 X] [--min-action-accuracy X]\n"
             "                      precision/recall/F1 per label, action accuracy\n"
             "  rules check [DIR]   validate and compile a rule pack\n"
             "  rules export [DIR] FILE   write the compiled regexes, one per line\n"

@@ -171,10 +171,11 @@ int cmd_eval(int argc, char **argv)
     static const struct option opts[] = {{"rules", required_argument, 0, 'r'},
                                          {"errors", no_argument, 0, 'e'},
                                          {"min-micro-f1", required_argument, 0, 'm'},
+                                         {"min-action-accuracy", required_argument, 0, 'a'},
                                          {0, 0, 0, 0}};
     const char *rules = NULL;
     int show_errors = 0;
-    double floor_f1 = 0;
+    double floor_f1 = 0, floor_action = 0;
     int o;
     optind = 1;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -184,6 +185,8 @@ int cmd_eval(int argc, char **argv)
             show_errors = 1;
         else if (o == 'm')
             floor_f1 = atof(optarg);
+        else if (o == 'a')
+            floor_action = atof(optarg);
         else
             return CTL_USAGE;
     }
@@ -248,7 +251,7 @@ int cmd_eval(int argc, char **argv)
         c.public_ok += d.public_response == want_public;
         c.confusion[want_action][d.action]++;
         tally(&c, want, cr.labels, obf);
-        if (show_errors && (want != cr.labels || d.action != want_action)) {
+        if (show_errors && (want != (cr.labels & ~LABEL_FLAG_AT_STAFF) || d.action != want_action)) {
             printf("%s [%s %s%s] want ", id ? id : "?", lang ? lang : "", chs, obf ? " obf" : "");
             print_labels(want);
             printf(" %s, got ", acts);
@@ -263,6 +266,11 @@ int cmd_eval(int argc, char **argv)
     double micro = c.events ? report(&c) : 0;
     if (status == 0 && floor_f1 > 0 && micro < floor_f1) {
         printf("FAIL: micro-F1 %.3f below the floor %.3f\n", micro, floor_f1);
+        status = CTL_FAIL;
+    }
+    double action_acc = c.events ? (double)c.action_ok / (double)c.events : 0;
+    if (status == 0 && floor_action > 0 && action_acc < floor_action) {
+        printf("FAIL: action accuracy %.3f below the floor %.3f\n", action_acc, floor_action);
         status = CTL_FAIL;
     }
     free(line);

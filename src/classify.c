@@ -112,6 +112,7 @@ int classify_text(classifier *c, const char *text, size_t len, int channel, cons
     const rulepack *rp = c->rp;
     uint32_t langbit = lang_bit(lang);
     label_set cancelled = 0;
+    int at_staff = 0;
     for (size_t t = 0; t < c->n_touched; t++) {
         uint32_t ri = rp->clause_rule[c->touched[t]];
         if (c->rule_seen[ri])
@@ -122,6 +123,8 @@ int classify_text(classifier *c, const char *text, size_t len, int channel, cons
             continue;
         out->score[r->label] += r->weight;
         cancelled |= r->cancels;
+        if (r->at_staff)
+            at_staff = 1;
         /* The first match clause's span stands for the rule. */
         class_match *m = &out->matches[out->n_matches];
         uint32_t cl = r->first_clause;
@@ -133,6 +136,9 @@ int classify_text(classifier *c, const char *text, size_t len, int channel, cons
     for (int l = 1; l < LABEL_COUNT; l++)
         if (out->score[l] > 0 && out->score[l] >= rp->threshold[l] && !(cancelled & (1u << l)))
             out->labels |= 1u << l;
+
+    if (at_staff && out->labels)
+        out->labels |= LABEL_FLAG_AT_STAFF;
 
     /* Keep only the matches that explain the outcome: rules of labels that
      * are on, and rules that cancelled a label. */

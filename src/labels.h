@@ -15,6 +15,11 @@ enum { CHANNEL_COUNT = 7 };
 
 typedef uint32_t label_set;  /* bit n set = label n present */
 
+/* Not a label: set in a label_set when a rule marked "target staff" fired,
+ * i.e. the words are aimed at the employee ("profanity aimed at staff"
+ * protects the employee; profanity as an interjection does not). */
+#define LABEL_FLAG_AT_STAFF (1u << 31)
+
 /* Families, for reporting (macro F1 per family) and for policy. */
 typedef enum { FAMILY_TOXICITY, FAMILY_EXTREMISM, FAMILY_CONSTRUCTIVE, FAMILY_OTHER } label_family;
 

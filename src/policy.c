@@ -98,6 +98,10 @@ static int protect_employee(label_set labels, int channel, decision *d)
         reason(d, "toxicity aimed at staff");
         return 1;
     }
+    if (HAS(labels, L_PROFANITY) && (labels & LABEL_FLAG_AT_STAFF)) {
+        reason(d, "profanity aimed at staff");
+        return 1;
+    }
     return 0;
 }
 
@@ -154,7 +158,7 @@ void policy_decide(const policy *p, label_set labels, int channel, const hist_cu
     }
 
     d->public_response = channel_is_public(channel) || HAS(labels, L_PUBLIC_SHAMING);
-    d->manager_review = (labels & ~(1u << L_GRATITUDE)) != 0;
+    d->manager_review = (labels & ~(1u << L_GRATITUDE) & ~LABEL_FLAG_AT_STAFF) != 0;
     d->coach_employee = HAS(labels, L_STAFF_BLAME);
 }
 
@@ -170,7 +174,7 @@ void policy_record(hist_customer *h, label_set labels, const decision *d, int64_
             h->label_count[l]++;
             h->label_last_ms[l] = now;
         }
-    if (labels & TOXIC_LABELS)
+    if (d->action == A_PROTECT || d->action == A_END)
         h->toxic_incidents++;
     if (labels & EXTREMISM_LABELS)
         h->extremism_incidents++;

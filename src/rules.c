@@ -263,6 +263,12 @@ static int parse_rule_key(loader *ld, char *key, char *rest)
         }
         return 0;
     }
+    if (strcmp(key, "target") == 0) {
+        if (n != 1 || strcmp(words[0], "staff") != 0)
+            return fail(ld, "%s", "target takes one word: staff");
+        r->at_staff = 1;
+        return 0;
+    }
     if (strcmp(key, "cancels") == 0) {
         for (int i = 0; i < n; i++) {
             int l = label_from_name(words[i]);
@@ -272,7 +278,7 @@ static int parse_rule_key(loader *ld, char *key, char *rest)
         }
         return 0;
     }
-    return fail(ld, "unknown key '%s' (label, weight, lang, channel, match, unless, cancels, nomask)", key);
+    return fail(ld, "unknown key '%s' (label, weight, lang, channel, match, unless, cancels, target, nomask)", key);
 }
 
 static int parse_threshold(loader *ld, char *rest)

@@ -28,6 +28,7 @@ typedef struct rule {
     uint32_t lang_mask;    /* LANG_* bits; 0 = any language */
     uint32_t channel_mask; /* bit n = channel n; 0 = every channel */
     label_set cancels;
+    int      at_staff;     /* "target staff": the words are aimed at the employee */
     uint32_t first_clause; /* clauses [first_clause, first_clause + n_clauses) */
     uint32_t n_clauses;    /* match clauses first, then unless clauses */
     uint32_t n_match;
