@@ -62,14 +62,21 @@ void triage_build_reject(triage *t, const event_msg *ev, const char *reason, uin
     complaint__v1__triage_decision__init(m);
     m->seq = seq;
     m->reject_reason = (char *)reason;
-    if (ev) {
-        m->event_id = ev->event_id;
-        m->customer_id = ev->customer_id;
+    if (!ev)
+        return;
+    /* Echo only what a proto3 runtime will accept: a reject may be one
+     * precisely because an id is not UTF-8. */
+#define ECHO(field)                                                            \
+    if (ev->field && norm_utf8_valid(ev->field, strlen(ev->field)))            \
+        m->field = ev->field;
+    ECHO(event_id)
+    ECHO(customer_id)
+    ECHO(store_id)
+    ECHO(employee_id)
+#undef ECHO
+    m->ts_ms = ev->ts_ms;
+    if ((int)ev->channel >= 0 && (int)ev->channel < CHANNEL_COUNT)
         m->channel = ev->channel;
-        m->store_id = ev->store_id;
-        m->employee_id = ev->employee_id;
-        m->ts_ms = ev->ts_ms;
-    }
 }
 
 static void json_key(strbuf *sb, const char *k)
@@ -248,9 +255,13 @@ const char *event_invalid(const event_msg *ev, size_t max_text)
         return "text over the size limit";
     if (!norm_utf8_valid(ev->text, n))
         return "text is not valid UTF-8";
-    if (!norm_utf8_valid(ev->customer_id, strlen(ev->customer_id)) ||
-        !norm_utf8_valid(ev->event_id, strlen(ev->event_id)))
-        return "id is not valid UTF-8";
+    /* Every string we echo into a decision must be UTF-8, or proto3 runtimes
+     * refuse to parse the decision. */
+    const char *strings[] = {ev->customer_id, ev->event_id, ev->store_id, ev->employee_id,
+                             ev->lang, ev->product_category};
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+        if (strings[i] && !norm_utf8_valid(strings[i], strlen(strings[i])))
+            return "an id or hint field is not valid UTF-8";
     if ((int)ev->channel < 0 || (int)ev->channel >= CHANNEL_COUNT)
         return "unknown channel";
     return NULL;

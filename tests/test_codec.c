@@ -56,6 +56,10 @@ static void test_validation(void **state)
     assert_string_equal(event_invalid(&ev, 100), "text is not valid UTF-8");
     ev.text = "0123456789";
     assert_string_equal(event_invalid(&ev, 5), "text over the size limit");
+    /* Ids are echoed into decisions: they must be UTF-8 too. */
+    ev.text = "ok";
+    ev.employee_id = "emp-\xff";
+    assert_string_equal(event_invalid(&ev, 100), "an id or hint field is not valid UTF-8");
 }
 
 static void test_decision_roundtrip(void **state)
