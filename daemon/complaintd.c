@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <zmq.h>
 
@@ -135,16 +136,19 @@ int main(int argc, char **argv)
         snprintf(cache, sizeof cache, "%s", env_cache);
     else
         snprintf(cache, sizeof cache, "%s/cache", cfg.data_dir);
-    hist_env *env = hist_open(cfg.data_dir, (size_t)cfg.map_size_mb, cfg.durable, 0, err, sizeof err);
-    if (!env) {
-        fprintf(stderr, "complaintd: data_dir %s\n", err);
-        return 1;
-    }
+    /* Rules first: a broken pack is a configuration error (exit 2) and
+     * should be reported before anything is created on disk. */
+    mkdir(cfg.data_dir, 0700);
     rulepack *rp = rulepack_load(cfg.rules, cache, err, sizeof err);
     if (!rp) {
         fprintf(stderr, "complaintd: %s\n", err);
-        hist_close(env);
         return 2;
+    }
+    hist_env *env = hist_open(cfg.data_dir, (size_t)cfg.map_size_mb, cfg.durable, 0, err, sizeof err);
+    if (!env) {
+        fprintf(stderr, "complaintd: data_dir %s\n", err);
+        rulepack_free(rp);
+        return 1;
     }
     log_info("rules %s: %zu rules, %zu patterns, %s (%.0f ms)", cfg.rules, rp->n_rules,
              rp->n_patterns, rp->from_cache ? "from cache" : "compiled", rp->compile_ms);
