@@ -1,17 +1,11 @@
 /* control — the REP endpoint and the stats JSON; see control.h. */
+#include "clock.h"
 #include "control.h"
 
 #include <errno.h>
 #include <string.h>
 #include <time.h>
 #include <zmq.h>
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void stats_json(const daemon_stats *s, int64_t now_ms, strbuf *sb)
 {
@@ -57,7 +51,7 @@ void control_serve(void *rep, daemon_stats *stats, volatile sig_atomic_t *stop)
         if (strcmp(word, "ping") == 0) {
             sb_puts(&sb, "pong");
         } else if (strcmp(word, "stats") == 0) {
-            stats_json(stats, wall_ms(), &sb);
+            stats_json(stats, clock_wall_ms(), &sb);
         } else {
             sb_puts(&sb, "{\"error\":\"unknown command; try ping or stats\"}");
         }

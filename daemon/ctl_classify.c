@@ -10,19 +10,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "classify.h"
 #include "codec.h"
 #include "config.h"
 #include "ctl.h"
 #include "history.h"
 #include "triage.h"
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct rulepack *ctl_load_pack(const char *dir)
 {
@@ -119,7 +113,7 @@ int cmd_classify(int argc, char **argv)
         int action;
         const uint8_t *bytes;
         size_t len;
-        int trc = triage_event(&ts, &ev, &cr, rp, wall_ms(), &action, &bytes, &len);
+        int trc = triage_event(&ts, &ev, &cr, rp, clock_wall_ms(), &action, &bytes, &len);
         if (trc >= 0) {
             decision_msg *m = complaint__v1__triage_decision__unpack(NULL, len, bytes);
             sb_reset(&out);

@@ -15,6 +15,7 @@
  * - Events of one customer handled by different workers may be decided out of
  *   arrival order when they arrive within a batch's time of each other.
  */
+#include "clock.h"
 #include "pipeline.h"
 
 #include <errno.h>
@@ -67,20 +68,6 @@ struct pipeline {
     worker        *workers;
     int            writer_failed;
 };
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void set_int(void *sock, int opt, int v) { zmq_setsockopt(sock, opt, &v, sizeof v); }
 
@@ -304,7 +291,7 @@ static int decide_group(pipeline *p, job_batch **held, size_t n_held, outbox *o,
     o->n = 0;
     sb_reset(&o->bytes);
     int rc = triage_begin(ts, p->env, &p->cfg->pol, (uint64_t)p->cfg->decision_log_max);
-    int64_t now = wall_ms();
+    int64_t now = clock_wall_ms();
     uint64_t dup = 0;
     for (size_t b = 0; b < n_held && rc == HIST_OK; b++) {
         for (size_t i = 0; i < held[b]->n && rc == HIST_OK; i++) {
@@ -325,7 +312,7 @@ static int decide_group(pipeline *p, job_batch **held, size_t n_held, outbox *o,
                 rc = HIST_ERR;
         }
     }
-    int64_t t0 = mono_us();
+    int64_t t0 = clock_mono_us();
     if (rc == HIST_OK)
         rc = triage_commit(ts);
     else
@@ -333,7 +320,7 @@ static int decide_group(pipeline *p, job_batch **held, size_t n_held, outbox *o,
     if (rc != HIST_OK)
         return rc;
     STAT_ADD(p->stats->commits, 1);
-    STAT_ADD(p->stats->commit_us, (uint64_t)(mono_us() - t0));
+    STAT_ADD(p->stats->commit_us, (uint64_t)(clock_mono_us() - t0));
     STAT_ADD(p->stats->duplicates, dup);
     return HIST_OK;
 }
@@ -405,7 +392,7 @@ static void *writer_main(void *arg)
     while (ends < p->n_workers) {
         int timeout = -1;
         if (n_held) {
-            int64_t left = first_us + (int64_t)p->cfg->commit_interval_ms * 1000 - mono_us();
+            int64_t left = first_us + (int64_t)p->cfg->commit_interval_ms * 1000 - clock_mono_us();
             timeout = left > 0 ? (int)(left / 1000) : 0;
         }
         zmq_pollitem_t item = {in, 0, ZMQ_POLLIN, 0};
@@ -425,7 +412,7 @@ static void *writer_main(void *arg)
                     held = realloc(held, held_cap * sizeof *held);
                 }
                 if (n_held == 0)
-                    first_us = mono_us();
+                    first_us = clock_mono_us();
                 held[n_held++] = b;
                 held_events += b->n;
             } else {
@@ -436,7 +423,7 @@ static void *writer_main(void *arg)
                 break;
         }
         int due = n_held && (held_events >= (size_t)p->cfg->batch_size ||
-                             mono_us() - first_us >= (int64_t)p->cfg->commit_interval_ms * 1000);
+                             clock_mono_us() - first_us >= (int64_t)p->cfg->commit_interval_ms * 1000);
         if (due) {
             flush_group(p, held, &n_held, &o, &ts, 0);
             held_events = 0;
