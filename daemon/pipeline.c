@@ -15,7 +15,6 @@
  * - Events of one customer handled by different workers may be decided out of
  *   arrival order when they arrive within a batch's time of each other.
  */
-#include "clock.h"
 #include "pipeline.h"
 
 #include <errno.h>
@@ -27,6 +26,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "clock.h"
 #include "classify.h"
 #include "codec.h"
 #include "log.h"
