@@ -1,11 +1,12 @@
 /* control — the REP endpoint and the stats JSON; see control.h. */
-#include "clock.h"
 #include "control.h"
 
 #include <errno.h>
 #include <string.h>
 #include <time.h>
 #include <zmq.h>
+
+#include "clock.h"
 
 void stats_json(const daemon_stats *s, int64_t now_ms, strbuf *sb)
 {
