@@ -79,7 +79,8 @@ int cmd_classify(int argc, char **argv)
     size_t cap = 0;
     long lineno = 0, n;
     int status = 0;
-    int rc = triage_begin(&ts, env, &cfg.pol, (uint64_t)cfg.decision_log_max);
+    int rc = triage_begin(&ts, env, &cfg.pol, (uint64_t)cfg.decision_log_max,
+                          (int64_t)cfg.decision_log_max_age_days * 24 * 3600 * 1000);
     while (rc == HIST_OK && (n = ctl_read_line(in, &line, &cap)) >= 0) {
         lineno++;
         if (n == 0)

@@ -241,7 +241,8 @@ int cmd_eval(int argc, char **argv)
             continue;
         }
         decision d;
-        policy_decide(&pol, cr.labels, channel_from_name(chs), &fresh, 0, &d);
+        policy_event pe = {.labels = cr.labels, .channel = channel_from_name(chs), .event_id = id};
+        policy_decide(&pol, &pe, &fresh, &d);
         int want_action = action_from_name(acts);
         int want_public = json_is_true(json_object_get(obj, "public_response"));
         int obf = looks_obfuscated(text);

@@ -290,7 +290,8 @@ static int decide_group(pipeline *p, job_batch **held, size_t n_held, outbox *o,
 {
     o->n = 0;
     sb_reset(&o->bytes);
-    int rc = triage_begin(ts, p->env, &p->cfg->pol, (uint64_t)p->cfg->decision_log_max);
+    int rc = triage_begin(ts, p->env, &p->cfg->pol, (uint64_t)p->cfg->decision_log_max,
+                          (int64_t)p->cfg->decision_log_max_age_days * 24 * 3600 * 1000);
     int64_t now = clock_wall_ms();
     uint64_t dup = 0;
     for (size_t b = 0; b < n_held && rc == HIST_OK; b++) {

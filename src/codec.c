@@ -54,6 +54,10 @@ void triage_build(triage *t, const event_msg *ev, const class_result *cr, const 
         t->reasonp[i] = (char *)d->reasons[i];
     m->reasons = t->reasonp;
     m->n_reasons = (size_t)d->n_reasons;
+    for (uint32_t f = 1; f <= CFLAG_REPEAT; f <<= 1)
+        if (d->customer_flags & f)
+            t->flagp[m->n_customer_flags++] = (char *)policy_flag_name(f);
+    m->customer_flags = t->flagp;
 }
 
 void triage_build_reject(triage *t, const event_msg *ev, const char *reason, uint64_t seq)
@@ -138,6 +142,16 @@ void decision_json(strbuf *sb, const decision_msg *m)
         sb_json_str(sb, m->reasons[i], strlen(m->reasons[i]));
     }
     sb_putc(sb, ']');
+    if (m->n_customer_flags) {
+        json_key(sb, "customer_flags");
+        sb_putc(sb, '[');
+        for (size_t i = 0; i < m->n_customer_flags; i++) {
+            if (i)
+                sb_putc(sb, ',');
+            sb_json_str(sb, m->customer_flags[i], strlen(m->customer_flags[i]));
+        }
+        sb_putc(sb, ']');
+    }
     if (m->reject_reason && *m->reject_reason)
         json_str_field(sb, "reject_reason", m->reject_reason);
     if (m->duplicate)

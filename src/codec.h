@@ -29,6 +29,7 @@ typedef struct triage {
     Complaint__V1__RuleMatch   rm[TRIAGE_MAX_MATCHES];
     Complaint__V1__RuleMatch  *rmp[TRIAGE_MAX_MATCHES];
     char *reasonp[POLICY_MAX_REASONS];
+    char *flagp[8];
 } triage;
 
 void triage_build(triage *t, const event_msg *ev, const class_result *cr, const rulepack *rp,

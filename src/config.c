@@ -16,7 +16,7 @@
 
 #include "labels.h"
 
-typedef enum { K_STR, K_INT, K_LONG, K_I64, K_BOOL } key_type;
+typedef enum { K_STR, K_INT, K_LONG, K_I64, K_BOOL, K_DAYS } key_type;  /* K_DAYS: int64 ms */
 
 typedef struct key_def {
     const char *name;
@@ -47,12 +47,24 @@ static const key_def keys[] = {
     {"durable", K_BOOL, 0, 1, OFF(durable), 0, "fsync each commit (0: faster, may lose the last commits on power loss)"},
     {"decision_log_max", K_LONG, 1000, 1L << 40, OFF(decision_log_max), 0,
      "decisions kept in the log for replay"},
+    {"decision_log_max_age_days", K_INT, 0, 36500, OFF(decision_log_max_age_days), 0,
+     "decisions older than this leave the log; 0 = kept until decision_log_max"},
     {"hwm", K_INT, 10, 10000000, OFF(hwm), 0, "ZeroMQ high-water mark of ingest and publish"},
     {"authority_limit", K_I64, 0, 1LL << 50, OFF(pol.authority_limit), 0,
      "compensation an employee may grant without the central office"},
-    {"extremism_limit", K_INT, 1, 1000, OFF(pol.extremism_limit), 0,
-     "extremism incidents (this one included) that end the relationship"},
+    {"extremism_limit", K_INT, 2, 1000, OFF(pol.extremism_limit), 0,
+     "extremism incidents (this one included) that end the relationship; a first offence never does"},
+    {"toxicity_limit", K_INT, 2, 1000, OFF(pol.toxicity_limit), 0,
+     "toxic incidents (this one included) that end the relationship; a first offence never does"},
+    {"compensation_share_pct", K_INT, 0, 100000, OFF(pol.compensation_share_pct), 0,
+     "a customer compensated beyond this % of their purchases is flagged"},
     {"repeat_bump", K_INT, 0, 7, OFF(pol.repeat_bump), 0, "tiers added for a repeat complaint"},
+    {"repeat_window_days", K_DAYS, 0, 3650, OFF(pol.repeat_window_ms), 0,
+     "the same problem again within this many days escalates"},
+    {"half_life_days", K_DAYS, 1, 3650, OFF(pol.half_life_ms), 0,
+     "toxic and extremism incidents weigh half after this many days"},
+    {"conflict_window_days", K_DAYS, 0, 3650, OFF(pol.conflict_window_ms), 0,
+     "an employee who clashed with the customer this recently makes a case go central"},
     {"gesture", STR(pol.gesture), "symbolic gesture offered with HOLD_LINE"},
 };
 
@@ -100,12 +112,86 @@ static int set_number(const key_def *k, config *c, const char *v, char *err, siz
     case K_INT:
     case K_BOOL: *(int *)p = (int)n; break;
     case K_LONG: *(long *)p = (long)n; break;
+    case K_DAYS: *(int64_t *)p = n * 24 * 3600 * 1000; break;
     default: *(int64_t *)p = n; break;
     }
     return 0;
 }
 
-/* "tier.N = amount" and "matrix.LABEL = tier": the compensation matrix. */
+/* "tier.N = amount": a compensation tier. */
+static int set_tier(config *c, const char *key, long long n, char *err, size_t errlen)
+{
+    char *end;
+    long t = strtol(key + 5, &end, 10);
+    if (*end || t < 1 || t >= POLICY_MAX_TIERS) {
+        snprintf(err, errlen, "%s: tiers are tier.1 .. tier.%d", key, POLICY_MAX_TIERS - 1);
+        return -1;
+    }
+    c->pol.tier_amount[t] = n;
+    return 0;
+}
+
+/* "matrix.LABEL[.channel=CH][.category=CAT][.repeat=N] = TIER": one cell of
+ * the compensation matrix; the most specific matching cell wins. */
+static int set_matrix(config *c, const char *key, long long n, char *err, size_t errlen)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", key + 7);
+    matrix_cell cell = {0};
+    char *save = NULL;
+    char *part = strtok_r(buf, ".", &save);
+    cell.label = part ? label_from_name(part) : 0;
+    if (!cell.label || n >= POLICY_MAX_TIERS) {
+        snprintf(err, errlen, "%s: want matrix.LABEL[.channel=CH][.category=CAT][.repeat=N] = TIER (0..%d)",
+                 key, POLICY_MAX_TIERS - 1);
+        return -1;
+    }
+    cell.tier = (uint32_t)n;
+    while ((part = strtok_r(NULL, ".", &save)) != NULL) {
+        char *eq = strchr(part, '=');
+        if (eq)
+            *eq++ = '\0';
+        if (eq && strcmp(part, "channel") == 0 && channel_from_name(eq) > 0) {
+            cell.channel = channel_from_name(eq);
+        } else if (eq && strcmp(part, "category") == 0 && *eq && strlen(eq) < POLICY_NAME) {
+            snprintf(cell.category, sizeof cell.category, "%s", eq);
+        } else if (eq && strcmp(part, "repeat") == 0 && atoi(eq) > 0) {
+            cell.min_repeat = (uint32_t)atoi(eq);
+        } else {
+            snprintf(err, errlen, "%s: unknown condition '%s' (channel=, category=, repeat=)", key, part);
+            return -1;
+        }
+    }
+    if (policy_add_cell(&c->pol, &cell) < 0) {
+        snprintf(err, errlen, "%s: the matrix holds at most %d cells", key, POLICY_MAX_MATRIX);
+        return -1;
+    }
+    return 0;
+}
+
+/* "authority.STORE = amount": one store's employee authority limit. */
+static int set_authority(config *c, const char *key, long long n, char *err, size_t errlen)
+{
+    const char *store = key + 10;
+    policy *p = &c->pol;
+    if (!*store || strlen(store) >= POLICY_NAME) {
+        snprintf(err, errlen, "%s: want authority.STORE_ID = AMOUNT", key);
+        return -1;
+    }
+    for (int i = 0; i < p->n_store_limits; i++)
+        if (strcmp(p->store_limits[i].store_id, store) == 0) {
+            p->store_limits[i].limit = n;
+            return 0;
+        }
+    if (p->n_store_limits == POLICY_MAX_STORES) {
+        snprintf(err, errlen, "%s: at most %d stores", key, POLICY_MAX_STORES);
+        return -1;
+    }
+    snprintf(p->store_limits[p->n_store_limits].store_id, POLICY_NAME, "%s", store);
+    p->store_limits[p->n_store_limits++].limit = n;
+    return 0;
+}
+
 static int set_policy_table(config *c, const char *key, const char *v, char *err, size_t errlen)
 {
     char *end;
@@ -114,38 +200,18 @@ static int set_policy_table(config *c, const char *key, const char *v, char *err
         snprintf(err, errlen, "%s: '%s' is not a whole number >= 0", key, v);
         return -1;
     }
-    if (strncmp(key, "tier.", 5) == 0) {
-        long t = strtol(key + 5, &end, 10);
-        if (*end || t < 1 || t >= POLICY_MAX_TIERS) {
-            snprintf(err, errlen, "%s: tiers are tier.1 .. tier.%d", key, POLICY_MAX_TIERS - 1);
-            return -1;
-        }
-        c->pol.tier_amount[t] = n;
-        return 0;
-    }
-    int l = label_from_name(key + 7);
-    if (!l || n >= POLICY_MAX_TIERS) {
-        snprintf(err, errlen, "%s: want matrix.LABEL = TIER (0..%d)", key, POLICY_MAX_TIERS - 1);
-        return -1;
-    }
-    c->pol.label_tier[l] = (uint32_t)n;
-    return 0;
+    if (strncmp(key, "tier.", 5) == 0)
+        return set_tier(c, key, n, err, errlen);
+    if (strncmp(key, "matrix.", 7) == 0)
+        return set_matrix(c, key, n, err, errlen);
+    return set_authority(c, key, n, err, errlen);
 }
 
 int config_set(config *c, const char *key, const char *value, char *err, size_t errlen)
 {
-    if (strncmp(key, "tier.", 5) == 0 || strncmp(key, "matrix.", 7) == 0)
+    if (strncmp(key, "tier.", 5) == 0 || strncmp(key, "matrix.", 7) == 0 ||
+        strncmp(key, "authority.", 10) == 0)
         return set_policy_table(c, key, value, err, errlen);
-    if (strcmp(key, "repeat_window_days") == 0) {
-        char *end;
-        long d = strtol(value, &end, 10);
-        if (end == value || *end || d < 0 || d > 3650) {
-            snprintf(err, errlen, "%s: want days from 0 to 3650", key);
-            return -1;
-        }
-        c->pol.repeat_window_ms = (int64_t)d * 24 * 3600 * 1000;
-        return 0;
-    }
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const key_def *k = &keys[i];
         if (strcmp(k->name, key) != 0)
@@ -225,17 +291,29 @@ void config_print(const config *c, void *file)
         case K_INT:
         case K_BOOL: fprintf(f, "%d\n", *(const int *)p); break;
         case K_LONG: fprintf(f, "%ld\n", *(const long *)p); break;
+        case K_DAYS: fprintf(f, "%lld\n", (long long)(*(const int64_t *)p / (24LL * 3600 * 1000))); break;
         default: fprintf(f, "%lld\n", (long long)*(const int64_t *)p); break;
         }
     }
-    fprintf(f, "# an event repeating a problem within this many days escalates\nrepeat_window_days = %lld\n",
-            (long long)(c->pol.repeat_window_ms / (24LL * 3600 * 1000)));
     fprintf(f, "# compensation tiers (minor currency units)\n");
     for (int t = 1; t < POLICY_MAX_TIERS; t++)
         if (c->pol.tier_amount[t])
             fprintf(f, "tier.%d = %lld\n", t, (long long)c->pol.tier_amount[t]);
-    fprintf(f, "# the compensation matrix: label -> tier\n");
-    for (int l = 1; l < LABEL_COUNT; l++)
-        if (c->pol.label_tier[l])
-            fprintf(f, "matrix.%s = %u\n", label_name(l), c->pol.label_tier[l]);
+    fprintf(f, "# the compensation matrix: matrix.LABEL[.channel=CH][.category=CAT][.repeat=N] = TIER\n"
+               "# (the most specific matching cell of each label wins)\n");
+    for (int i = 0; i < c->pol.n_matrix; i++) {
+        const matrix_cell *m = &c->pol.matrix[i];
+        fprintf(f, "matrix.%s", label_name(m->label));
+        if (m->channel)
+            fprintf(f, ".channel=%s", channel_name(m->channel));
+        if (m->category[0])
+            fprintf(f, ".category=%s", m->category);
+        if (m->min_repeat)
+            fprintf(f, ".repeat=%u", m->min_repeat);
+        fprintf(f, " = %u\n", m->tier);
+    }
+    fprintf(f, "# per-store authority limits: authority.STORE_ID = AMOUNT\n");
+    for (int i = 0; i < c->pol.n_store_limits; i++)
+        fprintf(f, "authority.%s = %lld\n", c->pol.store_limits[i].store_id,
+                (long long)c->pol.store_limits[i].limit);
 }

@@ -28,6 +28,7 @@ typedef struct config {
     long   map_size_mb;               /* LMDB map size */
     int    durable;                   /* 0: MDB_NOSYNC (faster, loses the last commits on power loss) */
     long   decision_log_max;          /* decisions kept for replay */
+    int    decision_log_max_age_days; /* and for at most this long; 0 = no age limit */
     int    hwm;                       /* ZeroMQ high-water marks */
     policy pol;
 } config;

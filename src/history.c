@@ -11,11 +11,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "complaint.pb-c.h"
 #include "history.pb-c.h"
 
 struct hist_env {
     MDB_env *env;
-    MDB_dbi  customers, events, decisions, meta;
+    MDB_dbi  customers, events, decisions, meta, employees;
     char     last_error[256];
 };
 
@@ -82,6 +83,8 @@ hist_env *hist_open(const char *dir, size_t map_mb, int durable, int readonly, c
         rc = mdb_dbi_open(txn, "decisions", create, &h->decisions);
     if (rc == 0)
         rc = mdb_dbi_open(txn, "meta", create, &h->meta);
+    if (rc == 0)
+        rc = mdb_dbi_open(txn, "employees", create, &h->employees);
     if (rc == 0)
         rc = mdb_txn_commit(txn);
     else
@@ -163,8 +166,27 @@ static void decode_customer(const Complaint__Store__V1__CustomerRecord *r, hist_
         if (l > 0 && l < LABEL_COUNT) {
             c->label_count[l] = r->labels[i]->count;
             c->label_last_ms[l] = r->labels[i]->last_ms;
+            c->label_decayed[l] = r->labels[i]->decayed;
         }
     }
+    for (size_t i = 0; i < r->n_recent && c->n_recent < HIST_RECENT; i++) {
+        hist_recent *e = &c->recent[c->n_recent++];
+        snprintf(e->event_id, sizeof e->event_id, "%s", r->recent[i]->event_id);
+        e->labels = r->recent[i]->labels;
+        e->action = r->recent[i]->action;
+        e->ts_ms = r->recent[i]->ts_ms;
+    }
+    for (size_t i = 0; i < r->n_conflicts && c->n_conflicts < HIST_CONFLICTS; i++) {
+        hist_conflict *e = &c->conflicts[c->n_conflicts++];
+        snprintf(e->employee_id, sizeof e->employee_id, "%s", r->conflicts[i]->employee_id);
+        e->last_ms = r->conflicts[i]->last_ms;
+        e->count = r->conflicts[i]->count;
+    }
+    c->purchases_sum = r->purchases_sum;
+    c->toxic_decayed = r->toxic_decayed;
+    c->extremism_decayed = r->extremism_decayed;
+    c->decayed_at_ms = r->decayed_at_ms;
+    c->last_escalation_ms = r->last_escalation_ms;
     c->toxic_incidents = r->toxic_incidents;
     c->extremism_incidents = r->extremism_incidents;
     c->compensations = r->compensations;
@@ -207,6 +229,7 @@ int hist_put_customer(hist_txn *t, const char *id, size_t idlen, const hist_cust
         lc[r.n_labels].label = l;
         lc[r.n_labels].count = c->label_count[l];
         lc[r.n_labels].last_ms = c->label_last_ms[l];
+        lc[r.n_labels].decayed = c->label_decayed[l];
         lcp[r.n_labels] = &lc[r.n_labels];
         r.n_labels++;
     }
@@ -217,10 +240,36 @@ int hist_put_customer(hist_txn *t, const char *id, size_t idlen, const hist_cust
     r.compensation_sum = c->compensation_sum;
     r.last_action = c->last_action;
     r.escalations = c->escalations;
-    uint8_t buf[512];
+    Complaint__Store__V1__RecentEvent re[HIST_RECENT], *rep[HIST_RECENT];
+    for (uint32_t i = 0; i < c->n_recent && i < HIST_RECENT; i++) {
+        complaint__store__v1__recent_event__init(&re[i]);
+        re[i].event_id = (char *)c->recent[i].event_id;
+        re[i].labels = c->recent[i].labels;
+        re[i].action = c->recent[i].action;
+        re[i].ts_ms = c->recent[i].ts_ms;
+        rep[i] = &re[i];
+        r.n_recent++;
+    }
+    r.recent = rep;
+    Complaint__Store__V1__Conflict co[HIST_CONFLICTS], *cop[HIST_CONFLICTS];
+    for (uint32_t i = 0; i < c->n_conflicts && i < HIST_CONFLICTS; i++) {
+        complaint__store__v1__conflict__init(&co[i]);
+        co[i].employee_id = (char *)c->conflicts[i].employee_id;
+        co[i].last_ms = c->conflicts[i].last_ms;
+        co[i].count = c->conflicts[i].count;
+        cop[i] = &co[i];
+        r.n_conflicts++;
+    }
+    r.conflicts = cop;
+    r.purchases_sum = c->purchases_sum;
+    r.toxic_decayed = c->toxic_decayed;
+    r.extremism_decayed = c->extremism_decayed;
+    r.decayed_at_ms = c->decayed_at_ms;
+    r.last_escalation_ms = c->last_escalation_ms;
+    uint8_t buf[2048];
     size_t n = complaint__store__v1__customer_record__get_packed_size(&r);
     if (n > sizeof buf)
-        return HIST_ERR;  /* cannot happen: 16 labels of three varints */
+        return HIST_ERR;  /* cannot happen: every part is bounded (ids to 63 bytes) */
     complaint__store__v1__customer_record__pack(&r, buf);
     return put(t, t->env->customers, id, idlen, buf, n);
 }
@@ -255,6 +304,41 @@ int hist_each_customer(hist_txn *t,
     }
     mdb_cursor_close(cur);
     return (rc == 0 || rc == MDB_NOTFOUND) ? HIST_OK : map_err(t->env, "mdb_cursor_get", rc);
+}
+
+/* ---- employees ---------------------------------------------------------- */
+
+int hist_get_employee(hist_txn *t, const char *id, size_t idlen, hist_employee *out)
+{
+    memset(out, 0, sizeof *out);
+    MDB_val v;
+    int rc = get(t, t->env->employees, id, idlen, &v);
+    if (rc != HIST_OK)
+        return rc;
+    Complaint__Store__V1__EmployeeRecord *r =
+        complaint__store__v1__employee_record__unpack(NULL, v.mv_size, v.mv_data);
+    if (!r)
+        return HIST_ECORRUPT;
+    out->toxic_received = r->toxic_received;
+    out->blame_notes = r->blame_notes;
+    out->events = r->events;
+    out->last_ms = r->last_ms;
+    out->last_toxic_ms = r->last_toxic_ms;
+    complaint__store__v1__employee_record__free_unpacked(r, NULL);
+    return HIST_OK;
+}
+
+int hist_put_employee(hist_txn *t, const char *id, size_t idlen, const hist_employee *e)
+{
+    Complaint__Store__V1__EmployeeRecord r = COMPLAINT__STORE__V1__EMPLOYEE_RECORD__INIT;
+    r.toxic_received = e->toxic_received;
+    r.blame_notes = e->blame_notes;
+    r.events = e->events;
+    r.last_ms = e->last_ms;
+    r.last_toxic_ms = e->last_toxic_ms;
+    uint8_t buf[128];
+    size_t n = complaint__store__v1__employee_record__pack(&r, buf);
+    return put(t, t->env->employees, id, idlen, buf, n);
 }
 
 /* ---- events, sequence, decision log ------------------------------------- */
@@ -325,21 +409,73 @@ int hist_log_get(hist_txn *t, uint64_t seq, const void **bytes, size_t *len)
     return rc;
 }
 
-int hist_log_trim(hist_txn *t, uint64_t below)
+static uint64_t key_seq(const MDB_val *k)
+{
+    uint64_t seq = 0;
+    const unsigned char *b = k->mv_data;
+    for (size_t i = 0; i < 8 && i < k->mv_size; i++)
+        seq = (seq << 8) | b[i];
+    return seq;
+}
+
+/* The decision time of a logged decision, or 0 if it does not decode. */
+static int64_t decided_ms(const MDB_val *v)
+{
+    Complaint__V1__TriageDecision *m =
+        complaint__v1__triage_decision__unpack(NULL, v->mv_size, v->mv_data);
+    if (!m)
+        return 0;
+    int64_t ms = m->decided_ms;
+    complaint__v1__triage_decision__free_unpacked(m, NULL);
+    return ms;
+}
+
+int hist_log_trim(hist_txn *t, uint64_t below, int64_t min_decided_ms, uint64_t *removed)
+{
+    MDB_cursor *cur;
+    uint64_t n = 0;
+    int rc = mdb_cursor_open(t->txn, t->env->decisions, &cur);
+    if (rc != 0)
+        return map_err(t->env, "mdb_cursor_open", rc);
+    MDB_val k, v;
+    /* The log is in seq order, which is also decision-time order: trim from
+     * the front until an entry is young enough and recent enough. */
+    while ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
+        int too_many = key_seq(&k) < below;
+        int too_old = min_decided_ms > 0 && decided_ms(&v) < min_decided_ms;
+        if (!too_many && !too_old)
+            break;
+        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+        n++;
+    }
+    mdb_cursor_close(cur);
+    if (removed)
+        *removed = n;
+    return (rc == 0 || rc == MDB_NOTFOUND) ? HIST_OK : map_err(t->env, "mdb_cursor_del", rc);
+}
+
+int hist_log_each(hist_txn *t, uint64_t from,
+                  int (*fn)(uint64_t seq, const void *bytes, size_t len, void *ctx), void *ctx)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(t->txn, t->env->decisions, &cur);
     if (rc != 0)
         return map_err(t->env, "mdb_cursor_open", rc);
-    unsigned char limit[8];
-    seq_key(below, limit);
-    MDB_val k, v;
-    while ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
-        if (k.mv_size != 8 || memcmp(k.mv_data, limit, 8) >= 0)
+    unsigned char start[8];
+    seq_key(from, start);
+    MDB_val k = {8, start}, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        if (fn(key_seq(&k), v.mv_data, v.mv_size, ctx))
             break;
-        if ((rc = mdb_cursor_del(cur, 0)) != 0)
-            break;
-    }
     mdb_cursor_close(cur);
-    return (rc == 0 || rc == MDB_NOTFOUND) ? HIST_OK : map_err(t->env, "mdb_cursor_del", rc);
+    return (rc == 0 || rc == MDB_NOTFOUND) ? HIST_OK : map_err(t->env, "mdb_cursor_get", rc);
+}
+
+int hist_log_replace(hist_txn *t, uint64_t seq, const void *bytes, size_t len)
+{
+    unsigned char k[8];
+    seq_key(seq, k);
+    return put(t, t->env->decisions, k, 8, bytes, len);
 }

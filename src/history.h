@@ -6,6 +6,7 @@
  *   customers  customer_id -> CustomerRecord (proto/history.proto)
  *   events     event_id    -> seq of its decision (8 bytes, native order)
  *   decisions  seq (8 bytes, big-endian so keys sort) -> serialized TriageDecision
+ *   employees  employee_id -> EmployeeRecord
  *   meta       "next_seq"  -> next sequence number
  *
  * DESIGN: LMDB allows one writer. The daemon's writer thread is the only
@@ -31,19 +32,52 @@ enum {
     HIST_ECORRUPT = -3 /* a stored record does not decode */
 };
 
-/* One customer's history, decoded. */
+enum { HIST_RECENT = 4, HIST_CONFLICTS = 4, HIST_ID_MAX = 64 };
+
+typedef struct hist_recent {
+    char     event_id[HIST_ID_MAX];
+    uint32_t labels;
+    uint32_t action;
+    int64_t  ts_ms;
+} hist_recent;
+
+typedef struct hist_conflict {
+    char     employee_id[HIST_ID_MAX];
+    int64_t  last_ms;
+    uint32_t count;
+} hist_conflict;
+
+/* One customer's history, decoded (proto/history.proto CustomerRecord).
+ * The ring of recent events holds ids and labels, never texts. */
 typedef struct hist_customer {
     int64_t  first_ms, last_ms;
     uint32_t events;
     uint32_t label_count[LABEL_COUNT];
     int64_t  label_last_ms[LABEL_COUNT];
+    float    label_decayed[LABEL_COUNT];  /* counts with time decay, as of decayed_at_ms */
     uint32_t toxic_incidents;
     uint32_t extremism_incidents;
+    float    toxic_decayed, extremism_decayed;
+    int64_t  decayed_at_ms;
     uint32_t compensations;
     int64_t  compensation_sum;
+    int64_t  purchases_sum;
     uint32_t last_action;
     uint32_t escalations;
+    int64_t  last_escalation_ms;
+    hist_recent   recent[HIST_RECENT];     /* newest first */
+    uint32_t      n_recent;
+    hist_conflict conflicts[HIST_CONFLICTS];
+    uint32_t      n_conflicts;
 } hist_customer;
+
+/* One employee's record (from events' employee_id). */
+typedef struct hist_employee {
+    uint32_t toxic_received;
+    uint32_t blame_notes;
+    uint32_t events;
+    int64_t  last_ms, last_toxic_ms;
+} hist_employee;
 
 typedef struct hist_env hist_env;
 typedef struct hist_txn hist_txn;
@@ -67,6 +101,10 @@ int hist_get_customer(hist_txn *txn, const char *id, size_t idlen, hist_customer
 int hist_put_customer(hist_txn *txn, const char *id, size_t idlen, const hist_customer *c);
 int hist_del_customer(hist_txn *txn, const char *id, size_t idlen);
 
+/* Employee record; a missing one gives HIST_NOTFOUND and a zeroed *out. */
+int hist_get_employee(hist_txn *txn, const char *id, size_t idlen, hist_employee *out);
+int hist_put_employee(hist_txn *txn, const char *id, size_t idlen, const hist_employee *e);
+
 /* De-duplication: the seq of event_id's decision, or HIST_NOTFOUND. */
 int hist_get_event(hist_txn *txn, const char *id, size_t idlen, uint64_t *seq /* OUT */);
 int hist_put_event(hist_txn *txn, const char *id, size_t idlen, uint64_t seq);
@@ -79,8 +117,16 @@ int hist_put_next_seq(hist_txn *txn, uint64_t seq);
 int hist_log_put(hist_txn *txn, uint64_t seq, const void *bytes, size_t len);
 int hist_log_get(hist_txn *txn, uint64_t seq, const void **bytes /* OUT, borrowed */,
                  size_t *len /* OUT */);
-/* Delete log entries with seq < below. */
-int hist_log_trim(hist_txn *txn, uint64_t below);
+/* Delete log entries with seq < below, and (if min_decided_ms > 0) older
+ * entries whose decision was made before min_decided_ms. Returns the count
+ * removed in *removed (may be NULL). */
+int hist_log_trim(hist_txn *txn, uint64_t below, int64_t min_decided_ms, uint64_t *removed);
+/* Call fn for each logged decision with seq >= from, in order; stop when fn
+ * returns non-zero. */
+int hist_log_each(hist_txn *txn, uint64_t from,
+                  int (*fn)(uint64_t seq, const void *bytes, size_t len, void *ctx), void *ctx);
+/* Replace the logged decision under seq (used by forget to redact). */
+int hist_log_replace(hist_txn *txn, uint64_t seq, const void *bytes, size_t len);
 
 /* Call fn for each customer (read txn); stop early if fn returns non-zero. */
 int hist_each_customer(hist_txn *txn,

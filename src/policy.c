@@ -4,15 +4,19 @@
  * DESIGN: one function per primary action, tried in the taxonomy's order;
  * each returns whether it applies and adds its reason. The flags are
  * computed independently of the action, because they answer other questions
- * (who must see it, who must answer in public).
+ * (who must see it, who must answer in public). History facts that shaped
+ * the decision are reported twice: as customer_flags for machines and as
+ * reasons for the manager.
  */
 #include "policy.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #define HAS(set, l) (((set) >> (l)) & 1u)
+#define DAY_MS (24LL * 3600 * 1000)
 
 enum {
     L_INSULT = 1, L_PROFANITY, L_THREAT, L_HARASSMENT, L_HUMILIATION, L_BLACKMAIL,
@@ -20,6 +24,7 @@ enum {
     L_SERVICE_FAILURE, L_REFUND, L_GRATITUDE, L_STAFF_BLAME
 };
 enum { A_END = 1, A_PROTECT, A_ESCALATE, A_HOLD, A_RESOLVE, A_ACK };
+enum { CH_STAFF_NOTE = 6 };
 
 void policy_defaults(policy *p)
 {
@@ -29,15 +34,58 @@ void policy_defaults(policy *p)
     p->tier_amount[2] = 1500;
     p->tier_amount[3] = 5000;
     p->tier_amount[4] = 15000;
-    p->label_tier[L_SERVICE_FAILURE] = 1;
-    p->label_tier[L_BROKEN_PROMISE] = 2;
-    p->label_tier[L_DEFECT] = 2;
-    p->label_tier[L_REFUND] = 1;
+    static const int base[][2] = {
+        {L_SERVICE_FAILURE, 1}, {L_BROKEN_PROMISE, 2}, {L_DEFECT, 2}, {L_REFUND, 1}};
+    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
+        matrix_cell c = {.label = base[i][0], .tier = (uint32_t)base[i][1]};
+        policy_add_cell(p, &c);
+    }
     p->authority_limit = 5000;
-    p->repeat_window_ms = 30LL * 24 * 3600 * 1000;
+    p->repeat_window_ms = 30 * DAY_MS;
     p->repeat_bump = 1;
+    p->half_life_ms = 180 * DAY_MS;
+    p->toxicity_limit = 3;
     p->extremism_limit = 3;
+    p->compensation_share_pct = 50;
+    p->conflict_window_ms = 90 * DAY_MS;
     snprintf(p->gesture, sizeof p->gesture, "a personal apology and a coffee voucher");
+}
+
+int policy_add_cell(policy *p, const matrix_cell *c)
+{
+    /* A cell with the same conditions replaces the earlier one. */
+    for (int i = 0; i < p->n_matrix; i++) {
+        matrix_cell *m = &p->matrix[i];
+        if (m->label == c->label && m->channel == c->channel && m->min_repeat == c->min_repeat &&
+            strcmp(m->category, c->category) == 0) {
+            *m = *c;
+            return 0;
+        }
+    }
+    if (p->n_matrix == POLICY_MAX_MATRIX)
+        return -1;
+    p->matrix[p->n_matrix++] = *c;
+    return 0;
+}
+
+int64_t policy_authority(const policy *p, const char *store_id)
+{
+    for (int i = 0; store_id && i < p->n_store_limits; i++)
+        if (strcmp(p->store_limits[i].store_id, store_id) == 0)
+            return p->store_limits[i].limit;
+    return p->authority_limit;
+}
+
+const char *policy_flag_name(uint32_t flag)
+{
+    switch (flag) {
+    case CFLAG_WARNED: return "warned";
+    case CFLAG_SERIAL_EXTREMISM: return "serial_extremism";
+    case CFLAG_COMPENSATION_SHARE: return "compensation_share_exceeded";
+    case CFLAG_STAFF_INVOLVED: return "staff_involved";
+    case CFLAG_REPEAT: return "repeat_problem";
+    default: return "unknown";
+    }
 }
 
 static void reason(decision *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -51,6 +99,19 @@ static void reason(decision *d, const char *fmt, ...)
     va_end(ap);
 }
 
+void policy_decay(const policy *p, hist_customer *h, int64_t now)
+{
+    if (h->decayed_at_ms && now > h->decayed_at_ms && p->half_life_ms > 0) {
+        float f = (float)exp2(-(double)(now - h->decayed_at_ms) / (double)p->half_life_ms);
+        h->toxic_decayed *= f;
+        h->extremism_decayed *= f;
+        for (int l = 1; l < LABEL_COUNT; l++)
+            h->label_decayed[l] *= f;
+    }
+    if (now > h->decayed_at_ms)
+        h->decayed_at_ms = now;
+}
+
 /* Constructive labels seen before, within the window: the same problem again. */
 static int repeat_problem(const policy *p, label_set labels, const hist_customer *h, int64_t now)
 {
@@ -60,12 +121,37 @@ static int repeat_problem(const policy *p, label_set labels, const hist_customer
     return 0;
 }
 
-static void compensation(const policy *p, label_set labels, int repeat, decision *d)
+/* The tier of one label: its most specific matching matrix cell. */
+static uint32_t label_tier(const policy *p, int label, const policy_event *ev, uint32_t earlier)
+{
+    int best = -1;
+    uint32_t tier = 0;
+    for (int i = 0; i < p->n_matrix; i++) {
+        const matrix_cell *c = &p->matrix[i];
+        if (c->label != label || (c->channel && c->channel != ev->channel) ||
+            (c->category[0] && strcmp(c->category, ev->category ? ev->category : "") != 0) ||
+            earlier < c->min_repeat)
+            continue;
+        int spec = (c->channel != 0) + (c->category[0] != 0) + (c->min_repeat != 0);
+        if (spec > best || (spec == best && c->tier > tier)) {
+            best = spec;
+            tier = c->tier;
+        }
+    }
+    return tier;
+}
+
+static void compensation(const policy *p, const policy_event *ev, const hist_customer *h, int repeat,
+                         decision *d)
 {
     uint32_t tier = 0;
-    for (int l = L_BROKEN_PROMISE; l <= L_REFUND; l++)
-        if (HAS(labels, l) && p->label_tier[l] > tier)
-            tier = p->label_tier[l];
+    for (int l = L_BROKEN_PROMISE; l <= L_REFUND; l++) {
+        if (!HAS(ev->labels, l))
+            continue;
+        uint32_t t = label_tier(p, l, ev, h->label_count[l]);
+        if (t > tier)
+            tier = t;
+    }
     if (tier && repeat)
         tier += p->repeat_bump;
     while (tier >= POLICY_MAX_TIERS || (tier > 0 && p->tier_amount[tier] == 0))
@@ -74,15 +160,26 @@ static void compensation(const policy *p, label_set labels, int repeat, decision
     d->amount = p->tier_amount[tier];
 }
 
-static int end_relationship(const policy *p, label_set labels, const hist_customer *h, decision *d)
+static int reached(float weight, uint32_t limit) { return weight + LIMIT_SLACK >= (float)limit; }
+
+static int end_relationship(const policy *p, label_set labels, int channel, const hist_customer *h,
+                            decision *d)
 {
-    if ((HAS(labels, L_HARASSMENT) || HAS(labels, L_THREAT)) && h->toxic_incidents > 0) {
-        reason(d, "harassment or threat after %u earlier toxic incident(s)", h->toxic_incidents);
+    if (channel == CH_STAFF_NOTE)  /* the employee's account, not the customer's act */
+        return 0;
+    if ((HAS(labels, L_HARASSMENT) || HAS(labels, L_THREAT)) && (d->customer_flags & CFLAG_WARNED)) {
+        reason(d, "%s after a warning (%u earlier toxic incident(s))",
+               HAS(labels, L_HARASSMENT) ? "harassment" : "threat", h->toxic_incidents);
         return 1;
     }
-    if ((labels & EXTREMISM_LABELS) && h->extremism_incidents + 1 >= p->extremism_limit) {
-        reason(d, "repeated consumer extremism: %u incidents with this one (limit %u)",
-               h->extremism_incidents + 1, p->extremism_limit);
+    if ((labels & TOXIC_LABELS) && reached(h->toxic_decayed + 1, p->toxicity_limit)) {
+        reason(d, "repeated toxicity: weight %.1f with this one (limit %u)", h->toxic_decayed + 1,
+               p->toxicity_limit);
+        return 1;
+    }
+    if ((labels & EXTREMISM_LABELS) && reached(h->extremism_decayed + 1, p->extremism_limit)) {
+        reason(d, "repeated consumer extremism: weight %.1f with this one (limit %u)",
+               h->extremism_decayed + 1, p->extremism_limit);
         return 1;
     }
     return 0;
@@ -92,7 +189,7 @@ static int protect_employee(label_set labels, int channel, decision *d)
 {
     /* In a staff note the toxic words are the employee's account of the case:
      * it is the customer's event that protects, not the note. */
-    if (channel == 6)
+    if (channel == CH_STAFF_NOTE)
         return 0;
     if (labels & TOXIC_LABELS) {
         reason(d, "toxicity aimed at staff");
@@ -105,46 +202,90 @@ static int protect_employee(label_set labels, int channel, decision *d)
     return 0;
 }
 
-static int escalate(const policy *p, label_set labels, int channel, int repeat, decision *d)
+static int escalate(const policy *p, const policy_event *ev, int repeat, decision *d)
 {
     int why = 0;
-    if (HAS(labels, L_LEGAL)) {
+    int64_t limit = policy_authority(p, ev->store_id);
+    if (HAS(ev->labels, L_LEGAL)) {
         reason(d, "legal threat");
         why = 1;
     }
-    if (d->amount > p->authority_limit) {
+    if (d->amount > limit) {
         reason(d, "compensation %lld above the authority limit %lld", (long long)d->amount,
-               (long long)p->authority_limit);
+               (long long)limit);
         why = 1;
     }
     if (repeat) {
-        reason(d, "repeat complaint: %s again within the window", label_name(repeat));
+        reason(d, "repeat complaint: %s again within %lld days", label_name(repeat),
+               (long long)(p->repeat_window_ms / DAY_MS));
         why = 1;
     }
-    if (channel == 6 && HAS(labels, L_STAFF_BLAME)) {
+    if (ev->channel == CH_STAFF_NOTE && HAS(ev->labels, L_STAFF_BLAME)) {
         reason(d, "staff note blames the customer");
+        why = 1;
+    }
+    /* A negative case handled by staff who already clashed with this
+     * customer: they want to win, not to solve it. */
+    if ((d->customer_flags & CFLAG_STAFF_INVOLVED) && ev->channel != CH_STAFF_NOTE &&
+        (ev->labels & ~(1u << L_GRATITUDE) & ~LABEL_FLAG_AT_STAFF)) {
+        reason(d, "employee %s had a recent conflict with this customer", ev->employee_id);
+        why = 1;
+    }
+    if ((d->customer_flags & (CFLAG_SERIAL_EXTREMISM | CFLAG_COMPENSATION_SHARE)) &&
+        (ev->labels & CONSTRUCTIVE_LABELS)) {
+        reason(d, "customer flagged for serial claims: the central office decides compensation");
         why = 1;
     }
     return why;
 }
 
-void policy_decide(const policy *p, label_set labels, int channel, const hist_customer *h,
-                   int64_t now, decision *d)
+/* History facts, as flags, before any action is chosen. */
+static void customer_facts(const policy *p, const policy_event *ev, const hist_customer *h,
+                           int repeat, decision *d)
+{
+    if (h->toxic_decayed >= 0.5f) {
+        d->customer_flags |= CFLAG_WARNED;
+        reason(d, "earlier toxic incidents: %u", h->toxic_incidents);
+    }
+    if (h->extremism_decayed + LIMIT_SLACK >= 2.0f) {
+        d->customer_flags |= CFLAG_SERIAL_EXTREMISM;
+        reason(d, "repeated extremism on record: %u incident(s)", h->extremism_incidents);
+    }
+    if (h->purchases_sum > 0 &&
+        h->compensation_sum * 100 > h->purchases_sum * (int64_t)p->compensation_share_pct) {
+        d->customer_flags |= CFLAG_COMPENSATION_SHARE;
+        reason(d, "compensated %lld of %lld purchases (over %u%%)", (long long)h->compensation_sum,
+               (long long)h->purchases_sum, p->compensation_share_pct);
+    }
+    if (repeat)
+        d->customer_flags |= CFLAG_REPEAT;
+    if (ev->employee_id && *ev->employee_id)
+        for (uint32_t i = 0; i < h->n_conflicts; i++)
+            if (strcmp(h->conflicts[i].employee_id, ev->employee_id) == 0 &&
+                ev->now_ms - h->conflicts[i].last_ms <= p->conflict_window_ms)
+                d->customer_flags |= CFLAG_STAFF_INVOLVED;
+}
+
+void policy_decide(const policy *p, const policy_event *ev, const hist_customer *before, decision *d)
 {
     memset(d, 0, sizeof *d);
-    int repeat = repeat_problem(p, labels, h, now);
-    compensation(p, labels, repeat, d);
+    hist_customer h = *before;
+    policy_decay(p, &h, ev->now_ms);
+    label_set labels = ev->labels;
+    int repeat = repeat_problem(p, labels, &h, ev->now_ms);
+    customer_facts(p, ev, &h, repeat, d);
+    compensation(p, ev, &h, repeat, d);
 
-    if (end_relationship(p, labels, h, d))
+    if (end_relationship(p, labels, ev->channel, &h, d))
         d->action = A_END;
-    else if (protect_employee(labels, channel, d))
+    else if (protect_employee(labels, ev->channel, d))
         d->action = A_PROTECT;
-    else if (escalate(p, labels, channel, repeat, d))
+    else if (escalate(p, ev, repeat, d))
         d->action = A_ESCALATE;
     else if (labels & EXTREMISM_LABELS) {
         d->action = A_HOLD;
         d->gesture = p->gesture;
-        reason(d, "demand under pressure: decline politely, keep the rules");
+        reason(d, "demand under pressure: decline politely, offer a gesture, keep the rules");
     } else if (labels & CONSTRUCTIVE_LABELS) {
         d->action = A_RESOLVE;
         reason(d, "constructive complaint: resolve now, compensation tier %u", d->tier);
@@ -157,32 +298,82 @@ void policy_decide(const policy *p, label_set labels, int channel, const hist_cu
         d->amount = 0;
     }
 
-    d->public_response = channel_is_public(channel) || HAS(labels, L_PUBLIC_SHAMING);
+    d->public_response = channel_is_public(ev->channel) || HAS(labels, L_PUBLIC_SHAMING);
     d->manager_review = (labels & ~(1u << L_GRATITUDE) & ~LABEL_FLAG_AT_STAFF) != 0;
     d->coach_employee = HAS(labels, L_STAFF_BLAME);
 }
 
-void policy_record(hist_customer *h, label_set labels, const decision *d, int64_t now)
+static void remember_conflict(hist_customer *h, const char *employee_id, int64_t now)
 {
+    if (!employee_id || !*employee_id)
+        return;
+    uint32_t i;
+    for (i = 0; i < h->n_conflicts; i++)
+        if (strcmp(h->conflicts[i].employee_id, employee_id) == 0)
+            break;
+    if (i == h->n_conflicts) {
+        if (h->n_conflicts < HIST_CONFLICTS)
+            h->n_conflicts++;
+        else  /* full: replace the oldest */
+            for (uint32_t j = i = 0; j < h->n_conflicts; j++)
+                if (h->conflicts[j].last_ms < h->conflicts[i].last_ms)
+                    i = j;
+        memset(&h->conflicts[i], 0, sizeof h->conflicts[i]);
+        snprintf(h->conflicts[i].employee_id, HIST_ID_MAX, "%s", employee_id);
+    }
+    h->conflicts[i].last_ms = now;
+    h->conflicts[i].count++;
+}
+
+static void remember_event(hist_customer *h, const policy_event *ev, const decision *d)
+{
+    /* Newest first; the oldest falls off the end. */
+    uint32_t n = h->n_recent < HIST_RECENT ? h->n_recent + 1 : HIST_RECENT;
+    memmove(&h->recent[1], &h->recent[0], (n - 1) * sizeof h->recent[0]);
+    memset(&h->recent[0], 0, sizeof h->recent[0]);
+    snprintf(h->recent[0].event_id, HIST_ID_MAX, "%s", ev->event_id ? ev->event_id : "");
+    h->recent[0].labels = ev->labels & ~LABEL_FLAG_AT_STAFF;
+    h->recent[0].action = (uint32_t)d->action;
+    h->recent[0].ts_ms = ev->now_ms;
+    h->n_recent = n;
+}
+
+void policy_record(const policy *p, hist_customer *h, const policy_event *ev, const decision *d)
+{
+    int64_t now = ev->now_ms;
+    policy_decay(p, h, now);
     if (h->events == 0 || now < h->first_ms)
         h->first_ms = now;
     if (now > h->last_ms)
         h->last_ms = now;
     h->events++;
     for (int l = 1; l < LABEL_COUNT; l++)
-        if (HAS(labels, l)) {
+        if (HAS(ev->labels, l)) {
             h->label_count[l]++;
             h->label_last_ms[l] = now;
+            h->label_decayed[l] += 1.0f;
         }
-    if (d->action == A_PROTECT || d->action == A_END)
+    if (d->action == A_PROTECT || d->action == A_END) {
         h->toxic_incidents++;
-    if (labels & EXTREMISM_LABELS)
+        h->toxic_decayed += 1.0f;
+        remember_conflict(h, ev->employee_id, now);
+    }
+    if (ev->labels & EXTREMISM_LABELS) {
         h->extremism_incidents++;
+        h->extremism_decayed += 1.0f;
+    }
+    if (ev->channel == CH_STAFF_NOTE && HAS(ev->labels, L_STAFF_BLAME))
+        remember_conflict(h, ev->employee_id, now);
     if (d->amount > 0) {
         h->compensations++;
         h->compensation_sum += d->amount;
     }
-    if (d->action == A_ESCALATE)
+    if (ev->purchase_amount > 0)
+        h->purchases_sum += ev->purchase_amount;
+    if (d->action == A_ESCALATE) {
         h->escalations++;
+        h->last_escalation_ms = now;
+    }
     h->last_action = (uint32_t)d->action;
+    remember_event(h, ev, d);
 }

@@ -25,7 +25,8 @@ static int pack(triage_session *s, decision_msg *m, const uint8_t **bytes, size_
 
 static int hist_status(int rc) { return rc == HIST_EFULL ? TRIAGE_EFULL : TRIAGE_ERR; }
 
-int triage_begin(triage_session *s, hist_env *env, const policy *pol, uint64_t log_max)
+int triage_begin(triage_session *s, hist_env *env, const policy *pol, uint64_t log_max,
+                 int64_t log_max_age_ms)
 {
     uint64_t keep_seq = s->next_seq;
     uint8_t *keep_buf = s->packed;
@@ -34,6 +35,7 @@ int triage_begin(triage_session *s, hist_env *env, const policy *pol, uint64_t l
     s->env = env;
     s->pol = pol;
     s->log_max = log_max;
+    s->log_max_age_ms = log_max_age_ms;
     s->packed = keep_buf;
     s->packed_cap = keep_cap;
     s->next_seq = keep_seq ? keep_seq : 1;
@@ -77,14 +79,36 @@ static int duplicate(triage_session *s, const event_msg *ev, uint64_t seq, int *
     return rc < 0 ? rc : TRIAGE_DUPLICATE;
 }
 
+/* The employee named in the event: abuse received, blaming notes written. */
+static int record_employee(triage_session *s, const policy_event *pe, const decision *d)
+{
+    size_t n = strlen(pe->employee_id);
+    hist_employee e;
+    int rc = hist_get_employee(s->txn, pe->employee_id, n, &e);
+    if (rc != HIST_OK && rc != HIST_NOTFOUND)
+        return rc;
+    e.events++;
+    if (pe->now_ms > e.last_ms)
+        e.last_ms = pe->now_ms;
+    if (d->action == 1 || d->action == 2) {  /* END_RELATIONSHIP, PROTECT_EMPLOYEE */
+        e.toxic_received++;
+        e.last_toxic_ms = pe->now_ms;
+    }
+    if (pe->channel == 6 && (pe->labels & (1u << 16)))  /* staff_note with staff_blame */
+        e.blame_notes++;
+    return hist_put_employee(s->txn, pe->employee_id, n, &e);
+}
+
 /* Append the packed decision under seq, and advance. */
 static int log_decision(triage_session *s, uint64_t seq)
 {
     if (!s->txn)
         return 0;
     int rc = hist_log_put(s->txn, seq, s->packed, s->packed_len);
-    if (rc == HIST_OK && s->log_max && seq > s->log_max && seq % 1024 == 0)
-        rc = hist_log_trim(s->txn, seq - s->log_max);
+    /* Trim now and then, not per event: a trim walks the front of the log. */
+    if (rc == HIST_OK && seq % 1024 == 0)
+        rc = hist_log_trim(s->txn, seq > s->log_max ? seq - s->log_max : 0,
+                           s->log_max_age_ms ? s->decided_ms - s->log_max_age_ms : 0, NULL);
     if (rc == HIST_OK)
         rc = hist_put_next_seq(s->txn, seq + 1);
     return rc == HIST_OK ? 0 : hist_status(rc);
@@ -112,19 +136,30 @@ int triage_event(triage_session *s, const event_msg *ev, const class_result *cr,
             return hist_status(rc);
     }
 
+    policy_event pe = {.labels = cr->labels,
+                       .channel = (int)ev->channel,
+                       .event_id = ev->event_id,
+                       .store_id = ev->store_id,
+                       .employee_id = ev->employee_id,
+                       .category = ev->product_category,
+                       .purchase_amount = ev->purchase_amount,
+                       .now_ms = when};
     decision d;
-    policy_decide(s->pol, cr->labels, (int)ev->channel, &h, when, &d);
+    policy_decide(s->pol, &pe, &h, &d);
     uint64_t seq = s->next_seq;
     triage t;
     triage_build(&t, ev, cr, rp, &d, seq);
     t.msg.decided_ms = now_ms;
+    s->decided_ms = now_ms;
     if (pack(s, &t.msg, bytes, len) < 0)
         return TRIAGE_ERR;
     *action = d.action;
 
     if (s->txn) {
-        policy_record(&h, cr->labels, &d, when);
+        policy_record(s->pol, &h, &pe, &d);
         rc = hist_put_customer(s->txn, ev->customer_id, idlen, &h);
+        if (rc == HIST_OK && ev->employee_id && *ev->employee_id)
+            rc = record_employee(s, &pe, &d);
         if (rc == HIST_OK)
             rc = hist_put_event(s->txn, ev->event_id, evlen, seq);
         if (rc != HIST_OK)
@@ -143,6 +178,7 @@ int triage_reject(triage_session *s, const event_msg *ev, const char *reason, in
     triage t;
     triage_build_reject(&t, ev, reason, seq);
     t.msg.decided_ms = now_ms;
+    s->decided_ms = now_ms;
     if (pack(s, &t.msg, bytes, len) < 0)
         return TRIAGE_ERR;
     int rc = log_decision(s, seq);

@@ -26,14 +26,18 @@ typedef struct triage_session {
     const policy *pol;      /* borrowed */
     uint64_t  next_seq;
     uint64_t  log_max;      /* decision log entries kept */
+    int64_t   log_max_age_ms; /* and for at most this long (0 = no age limit) */
+    int64_t   decided_ms;   /* the clock of the current decision */
     uint8_t  *packed;       /* the last decision, serialized; owned */
     size_t    packed_len, packed_cap;
 } triage_session;
 
 enum { TRIAGE_NEW = 0, TRIAGE_DUPLICATE = 1, TRIAGE_ERR = -1, TRIAGE_EFULL = -2 };
 
-/* Start a batch. env may be NULL. Returns 0 or a HIST_* error. */
-int triage_begin(triage_session *s, hist_env *env, const policy *pol, uint64_t log_max);
+/* Start a batch. env may be NULL. The decision log keeps log_max entries,
+ * none older than log_max_age_ms (0: no age limit). Returns 0 or HIST_*. */
+int triage_begin(triage_session *s, hist_env *env, const policy *pol, uint64_t log_max,
+                 int64_t log_max_age_ms);
 
 /* Decide one valid event. On success *bytes and *len are the serialized decision
  * (valid until the next call), *action its action; returns TRIAGE_NEW, or

@@ -54,7 +54,9 @@ static void test_file_sets_keys(void **state)
     assert_int_equal(c.durable, 0);
     assert_int_equal(c.pol.authority_limit, 2500);
     assert_int_equal(c.pol.tier_amount[2], 1800);
-    assert_int_equal(c.pol.label_tier[14], 2);
+    assert_int_equal(c.pol.matrix[c.pol.n_matrix - 1].tier, 2);  /* replaced the default cell */
+    assert_int_equal(c.pol.matrix[3].label, 14);
+    assert_int_equal(c.pol.matrix[3].tier, 2);
     assert_int_equal(c.pol.repeat_window_ms, 7LL * 24 * 3600 * 1000);
     assert_string_equal(c.pol.gesture, "a free coffee");
     tu_rmdir(dir);

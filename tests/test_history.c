@@ -83,7 +83,9 @@ static void test_sequence_events_and_log(void **state)
     }
     assert_int_equal(hist_put_next_seq(t, 301), HIST_OK);
     assert_int_equal(hist_put_event(t, "ev-9", 4, 9), HIST_OK);
-    assert_int_equal(hist_log_trim(t, 256), HIST_OK);
+    uint64_t removed = 0;
+    assert_int_equal(hist_log_trim(t, 256, 0, &removed), HIST_OK);
+    assert_int_equal(removed, 255);
     assert_int_equal(hist_commit(t), HIST_OK);
 
     assert_int_equal(hist_begin(env, 0, &t), HIST_OK);

@@ -1,5 +1,5 @@
 /* Unit tests: the taxonomy's decision order, flags and the compensation
- * matrix, on scripted histories with an injected clock. */
+ * matrix, on scripted customer histories with an injected clock. */
 #include "testutil.h"
 
 #include "policy.h"
@@ -12,138 +12,226 @@ enum { END = 1, PROTECT, ESCALATE, HOLD, RESOLVE, ACK };
 static const int64_t DAY = 24LL * 3600 * 1000;
 
 static policy pol;
+static hist_customer hist;
 
 static int setup(void **state)
 {
     (void)state;
     policy_defaults(&pol);
+    memset(&hist, 0, sizeof hist);
     return 0;
 }
 
-static decision decide(label_set labels, int channel, const hist_customer *h, int64_t now)
+/* Decide one event against the scripted history, then record it. */
+static decision step_full(label_set labels, int channel, int64_t day, const char *employee,
+                          const char *store, int64_t purchase)
+{
+    policy_event ev = {.labels = labels, .channel = channel, .event_id = "e", .store_id = store,
+                       .employee_id = employee, .category = "", .purchase_amount = purchase,
+                       .now_ms = day * DAY};
+    decision d;
+    policy_decide(&pol, &ev, &hist, &d);
+    policy_record(&pol, &hist, &ev, &d);
+    return d;
+}
+
+static decision step(label_set labels, int channel, int64_t day)
+{
+    return step_full(labels, channel, day, "", "", 0);
+}
+
+/* A first contact: decide without touching the scripted history. */
+static decision first(label_set labels, int channel)
 {
     hist_customer fresh;
     memset(&fresh, 0, sizeof fresh);
+    policy_event ev = {.labels = labels, .channel = channel, .event_id = "e", .now_ms = DAY};
     decision d;
-    policy_decide(&pol, labels, channel, h ? h : &fresh, now, &d);
+    policy_decide(&pol, &ev, &fresh, &d);
     return d;
+}
+
+static int has_reason(const decision *d, const char *fragment)
+{
+    for (int i = 0; i < d->n_reasons; i++)
+        if (strstr(d->reasons[i], fragment))
+            return 1;
+    return 0;
 }
 
 static void test_first_contact_actions(void **state)
 {
     (void)state;
-    assert_int_equal(decide(BIT(INSULT), CHAT, NULL, 0).action, PROTECT);
-    assert_int_equal(decide(BIT(THREAT) | BIT(DEFECT), CHAT, NULL, 0).action, PROTECT);
+    assert_int_equal(first(BIT(INSULT), CHAT).action, PROTECT);
+    assert_int_equal(first(BIT(THREAT) | BIT(DEFECT), CHAT).action, PROTECT);
     /* A first offence never ends the relationship. */
-    assert_int_equal(decide(BIT(HARASSMENT), CALL, NULL, 0).action, PROTECT);
-    assert_int_equal(decide(BIT(LEGAL) | BIT(DEFECT), EMAIL, NULL, 0).action, ESCALATE);
-    assert_int_equal(decide(BIT(BLACKMAIL) | BIT(SHAMING), CHAT, NULL, 0).action, HOLD);
-    assert_int_equal(decide(BIT(DEFECT) | BIT(REFUND), EMAIL, NULL, 0).action, RESOLVE);
-    assert_int_equal(decide(BIT(GRATITUDE), REVIEW, NULL, 0).action, ACK);
-    assert_int_equal(decide(0, CHAT, NULL, 0).action, ACK);
-    /* Profanity alone is not aimed at staff. */
-    assert_int_equal(decide(BIT(PROFANITY) | BIT(DEFECT), CHAT, NULL, 0).action, RESOLVE);
+    assert_int_equal(first(BIT(HARASSMENT), CALL).action, PROTECT);
+    assert_int_equal(first(BIT(BLACKMAIL), CALL).action, HOLD);
+    assert_int_equal(first(BIT(LEGAL) | BIT(DEFECT), EMAIL).action, ESCALATE);
+    assert_int_equal(first(BIT(BLACKMAIL) | BIT(SHAMING), CHAT).action, HOLD);
+    assert_int_equal(first(BIT(DEFECT) | BIT(REFUND), EMAIL).action, RESOLVE);
+    assert_int_equal(first(BIT(GRATITUDE), REVIEW).action, ACK);
+    assert_int_equal(first(0, CHAT).action, ACK);
+    /* Profanity alone is not aimed at staff; aimed at staff it protects. */
+    assert_int_equal(first(BIT(PROFANITY) | BIT(DEFECT), CHAT).action, RESOLVE);
+    assert_int_equal(first(BIT(PROFANITY) | LABEL_FLAG_AT_STAFF, CHAT).action, PROTECT);
     /* A staff note blaming the customer goes central, with coaching. */
-    decision d = decide(BIT(BLAME), NOTE, NULL, 0);
+    decision d = first(BIT(BLAME), NOTE);
     assert_int_equal(d.action, ESCALATE);
     assert_true(d.coach_employee);
 }
 
-static void test_flags(void **state)
+static void test_flags_and_gesture(void **state)
 {
     (void)state;
-    decision d = decide(BIT(DEFECT), REVIEW, NULL, 0);
+    decision d = first(BIT(DEFECT), REVIEW);
     assert_true(d.public_response);
     assert_true(d.manager_review);
-    d = decide(BIT(SHAMING) | BIT(EXCESSIVE), EMAIL, NULL, 0);
-    assert_true(d.public_response);  /* a public-shaming threat is public */
-    d = decide(BIT(GRATITUDE), CHAT, NULL, 0);
+    assert_true(first(BIT(SHAMING) | BIT(EXCESSIVE), EMAIL).public_response);
+    d = first(BIT(GRATITUDE), CHAT);
     assert_false(d.public_response);
     assert_false(d.manager_review);  /* thanks is not a negative case */
-    assert_null(decide(BIT(DEFECT), CHAT, NULL, 0).gesture);
-    assert_string_equal(decide(BIT(PROMO), CHAT, NULL, 0).gesture, pol.gesture);
+    assert_null(first(BIT(DEFECT), CHAT).gesture);
+    assert_string_equal(first(BIT(PROMO), CHAT).gesture, pol.gesture);
 }
 
-static void test_compensation_matrix_and_authority(void **state)
+static void test_matrix_and_authority_per_store(void **state)
 {
     (void)state;
-    decision d = decide(BIT(DEFECT), CHAT, NULL, 0);
+    decision d = first(BIT(DEFECT), CHAT);
     assert_int_equal(d.tier, 2);
     assert_int_equal(d.amount, 1500);
-    /* Above the employee's authority: central office. */
-    pol.authority_limit = 1000;
-    d = decide(BIT(DEFECT), CHAT, NULL, 0);
+    /* A more specific cell wins: defects reviewed in public get tier 3. */
+    matrix_cell c = {.label = DEFECT, .channel = REVIEW, .tier = 3};
+    assert_int_equal(policy_add_cell(&pol, &c), 0);
+    assert_int_equal(first(BIT(DEFECT), REVIEW).tier, 3);
+    assert_int_equal(first(BIT(DEFECT), CHAT).tier, 2);
+    /* A store with a small authority limit sends tier 2 central. */
+    snprintf(pol.store_limits[0].store_id, POLICY_NAME, "small-shop");
+    pol.store_limits[0].limit = 1000;
+    pol.n_store_limits = 1;
+    d = step_full(BIT(DEFECT), CHAT, 1, "", "small-shop", 0);
     assert_int_equal(d.action, ESCALATE);
-    assert_non_null(strstr(d.reasons[0], "authority"));
-    policy_defaults(&pol);
+    assert_true(has_reason(&d, "authority limit 1000"));
+    assert_int_equal(step_full(BIT(SERVICE), CHAT, 1, "", "small-shop", 0).action, RESOLVE);
     /* No compensation for blackmail. */
-    d = decide(BIT(BLACKMAIL) | BIT(DEFECT), CHAT, NULL, 0);
+    d = first(BIT(BLACKMAIL) | BIT(DEFECT), CHAT);
     assert_int_equal(d.action, HOLD);
     assert_int_equal(d.amount, 0);
 }
 
-static void test_repeat_problem_within_window(void **state)
+static void test_same_problem_twice(void **state)
 {
     (void)state;
-    hist_customer h;
-    memset(&h, 0, sizeof h);
-    decision d = decide(BIT(BROKEN), CHAT, &h, 1 * DAY);
-    policy_record(&h, BIT(BROKEN), &d, 1 * DAY);
-    assert_int_equal(d.action, RESOLVE);
-    /* Same problem 10 days later: escalate. */
-    d = decide(BIT(BROKEN), CHAT, &h, 11 * DAY);
+    assert_int_equal(step(BIT(BROKEN), CHAT, 1).action, RESOLVE);
+    decision d = step(BIT(BROKEN), CHAT, 11);  /* 10 days later */
     assert_int_equal(d.action, ESCALATE);
-    /* ... but not 40 days later (window 30). */
-    d = decide(BIT(BROKEN), CHAT, &h, 41 * DAY);
-    assert_int_equal(d.action, RESOLVE);
+    assert_true(d.customer_flags & CFLAG_REPEAT);
+    assert_int_equal(d.tier, 3);  /* bumped */
+    /* 40 days after the last one: outside the 30-day window. */
+    assert_int_equal(step(BIT(BROKEN), CHAT, 51).action, RESOLVE);
 }
 
-static void test_harassment_after_warning_and_serial_extremism(void **state)
+static void test_harassment_after_warning(void **state)
 {
     (void)state;
-    hist_customer h;
-    memset(&h, 0, sizeof h);
-    decision d = decide(BIT(INSULT), CHAT, &h, DAY);
-    policy_record(&h, BIT(INSULT), &d, DAY);
-    assert_int_equal(h.toxic_incidents, 1);
-    d = decide(BIT(HARASSMENT), CALL, &h, 2 * DAY);
+    assert_int_equal(step(BIT(INSULT), CHAT, 1).action, PROTECT);  /* the warning */
+    decision d = step(BIT(HARASSMENT), CALL, 2);
     assert_int_equal(d.action, END);
-
-    memset(&h, 0, sizeof h);
-    for (int i = 1; i <= 3; i++) {
-        d = decide(BIT(BLACKMAIL), CHAT, &h, i * DAY);
-        policy_record(&h, BIT(BLACKMAIL), &d, i * DAY);
-        assert_int_equal(d.action, i < 3 ? HOLD : END);  /* third offence with limit 3 */
-    }
-    assert_int_equal(h.events, 3);
-    assert_int_equal(h.extremism_incidents, 3);
+    assert_true(d.customer_flags & CFLAG_WARNED);
+    assert_true(has_reason(&d, "harassment after a warning"));
 }
 
-static void test_record_counts(void **state)
+static void test_third_offence_ends_second_does_not(void **state)
 {
     (void)state;
-    hist_customer h;
-    memset(&h, 0, sizeof h);
-    decision d = decide(BIT(DEFECT) | BIT(REFUND), CHAT, &h, 5 * DAY);
-    policy_record(&h, BIT(DEFECT) | BIT(REFUND), &d, 5 * DAY);
-    assert_int_equal(h.events, 1);
-    assert_int_equal(h.first_ms, 5 * DAY);
-    assert_int_equal(h.label_count[DEFECT], 1);
-    assert_int_equal(h.label_count[REFUND], 1);
-    assert_int_equal(h.compensations, 1);
-    assert_int_equal(h.compensation_sum, 1500);
-    assert_int_equal(h.last_action, RESOLVE);
+    assert_int_equal(step(BIT(INSULT), CHAT, 1).action, PROTECT);
+    assert_int_equal(step(BIT(HUMILIATION), CHAT, 5).action, PROTECT);
+    decision d = step(BIT(INSULT), CHAT, 9);
+    assert_int_equal(d.action, END);
+    assert_true(has_reason(&d, "repeated toxicity"));
+    assert_int_equal(hist.toxic_incidents, 3);
+
+    setup(NULL);
+    assert_int_equal(step(BIT(BLACKMAIL), CHAT, 1).action, HOLD);
+    decision second = step(BIT(EXCESSIVE), CHAT, 2);
+    assert_int_equal(second.action, HOLD);
+    assert_int_equal(step(BIT(PROMO), CHAT, 3).action, END);
+    assert_int_equal(hist.extremism_incidents, 3);
+}
+
+static void test_incidents_fade_with_half_life(void **state)
+{
+    (void)state;
+    /* Two insults two years ago weigh little now: a third is not "repeated". */
+    step(BIT(INSULT), CHAT, 1);
+    step(BIT(INSULT), CHAT, 2);
+    decision d = step(BIT(INSULT), CHAT, 2 + 730);
+    assert_int_equal(d.action, PROTECT);
+    assert_false(d.customer_flags & CFLAG_WARNED);
+    /* Four half-lives: 2 incidents weigh 2/16. */
+    assert_true(hist.toxic_decayed > 1.0f && hist.toxic_decayed < 1.2f);
+    /* Harassment right after an old, faded warning is not an ending either. */
+    setup(NULL);
+    step(BIT(INSULT), CHAT, 1);
+    assert_int_equal(step(BIT(HARASSMENT), CALL, 1 + 400).action, PROTECT);
+}
+
+static void test_staff_personally_involved_go_central(void **state)
+{
+    (void)state;
+    /* The customer insulted emp-7 last week... */
+    assert_int_equal(step_full(BIT(INSULT), CHAT, 1, "emp-7", "", 0).action, PROTECT);
+    /* ...and now complains about a defect to the same employee. */
+    decision d = step_full(BIT(DEFECT), CHAT, 8, "emp-7", "", 0);
+    assert_int_equal(d.action, ESCALATE);
+    assert_true(d.customer_flags & CFLAG_STAFF_INVOLVED);
+    /* Another employee resolves it locally. */
+    assert_int_equal(step_full(BIT(SERVICE), CHAT, 9, "emp-8", "", 0).action, RESOLVE);
+    assert_int_equal(hist.n_conflicts, 1);
+    assert_string_equal(hist.conflicts[0].employee_id, "emp-7");
+}
+
+static void test_compensation_share_flags_customer(void **state)
+{
+    (void)state;
+    /* 2000 of purchases, then compensations 1500 + 500 = 100%. */
+    step_full(0, CHAT, 1, "", "", 2000);
+    step(BIT(DEFECT), CHAT, 2);
+    step(BIT(REFUND), CHAT, 3);
+    assert_int_equal(hist.compensation_sum, 2000);
+    decision d = step(BIT(SERVICE), CHAT, 4);
+    assert_true(d.customer_flags & CFLAG_COMPENSATION_SHARE);
+    assert_int_equal(d.action, ESCALATE);
+}
+
+static void test_record_keeps_recent_ring(void **state)
+{
+    (void)state;
+    for (int i = 1; i <= 6; i++)
+        step(BIT(DEFECT), CHAT, i * 40);
+    assert_int_equal(hist.events, 6);
+    assert_int_equal(hist.n_recent, HIST_RECENT);
+    assert_int_equal(hist.recent[0].ts_ms, 240 * DAY);  /* newest first */
+    assert_int_equal(hist.recent[HIST_RECENT - 1].ts_ms, (6 - HIST_RECENT + 1) * 40 * DAY);
+    assert_int_equal(hist.label_count[DEFECT], 6);
+    assert_int_equal(hist.compensations, 6);
+    assert_int_equal(hist.last_action, RESOLVE);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_first_contact_actions, setup),
-        cmocka_unit_test_setup(test_flags, setup),
-        cmocka_unit_test_setup(test_compensation_matrix_and_authority, setup),
-        cmocka_unit_test_setup(test_repeat_problem_within_window, setup),
-        cmocka_unit_test_setup(test_harassment_after_warning_and_serial_extremism, setup),
-        cmocka_unit_test_setup(test_record_counts, setup),
+        cmocka_unit_test_setup(test_flags_and_gesture, setup),
+        cmocka_unit_test_setup(test_matrix_and_authority_per_store, setup),
+        cmocka_unit_test_setup(test_same_problem_twice, setup),
+        cmocka_unit_test_setup(test_harassment_after_warning, setup),
+        cmocka_unit_test_setup(test_third_offence_ends_second_does_not, setup),
+        cmocka_unit_test_setup(test_incidents_fade_with_half_life, setup),
+        cmocka_unit_test_setup(test_staff_personally_involved_go_central, setup),
+        cmocka_unit_test_setup(test_compensation_share_flags_customer, setup),
+        cmocka_unit_test_setup(test_record_keeps_recent_ring, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
