@@ -28,8 +28,9 @@ static void usage(FILE *f)
             "\n"
             "against a running daemon:\n"
             "  send [FILE] [--ingest ENDPOINT]          publish JSON Lines events\n"
-            "  tail [--publish ENDPOINT] [--action A] [--count N] [--timeout MS]\n"
-            "                      print decisions as JSON Lines\n"
+            "  tail [--publish ENDPOINT] [--action A] [--count N] [--timeout MS] [--from SEQ]\n"
+            "                      print decisions as JSON Lines; --from replays the log\n"
+            "                      from SEQ first and fills any gap in the live stream\n"
             "  stats [--control ENDPOINT]               counters as JSON\n"
             "  ping [--control ENDPOINT]\n");
 }

@@ -157,6 +157,13 @@ int main(int argc, char **argv)
     setup_signals(&blocked);
     daemon_stats stats;
     memset(&stats, 0, sizeof stats);
+    hist_txn *txn;
+    uint64_t next_seq = 1;
+    if (hist_begin(env, 0, &txn) == HIST_OK) {
+        hist_get_next_seq(txn, &next_seq);
+        hist_abort(txn);
+    }
+    atomic_store(&stats.last_seq, next_seq - 1);  /* replay clients ask where the log ends */
     stats.started_ms = (int64_t)time(NULL) * 1000;
 
     void *zctx = zmq_ctx_new();
@@ -184,7 +191,7 @@ int main(int argc, char **argv)
         log_info("ingest %s, publish %s, control %s, data %s", cfg.ingest, cfg.publish, cfg.control,
                  cfg.data_dir);
         fprintf(stderr, "ready\n");
-        control_serve(rep, &stats, &stop_requested);
+        control_serve(rep, &stats, env, &stop_requested);
         log_info("stopping: draining in-flight events");
         if (pipeline_stop(p) < 0) {
             log_error("could not commit the last events: %s", hist_last_error(env));

@@ -2,6 +2,8 @@
 #include "control.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <zmq.h>
@@ -28,16 +30,73 @@ void stats_json(const daemon_stats *s, int64_t now_ms, strbuf *sb)
 #undef U
 }
 
+typedef struct replay_ctx {
+    void    *rep;
+    uint64_t first, last;
+    int      count, max;
+    strbuf   frames;   /* the decisions, back to back */
+    size_t   off[REPLAY_MAX + 1];
+} replay_ctx;
+
+static int collect(uint64_t seq, const void *bytes, size_t len, void *arg)
+{
+    replay_ctx *r = arg;
+    if (r->count == 0)
+        r->first = seq;
+    r->last = seq;
+    r->off[r->count] = r->frames.len;
+    sb_append(&r->frames, bytes, len);
+    r->off[++r->count] = r->frames.len;
+    return r->count >= r->max;
+}
+
+/* "replay FROM [MAX]": a header frame, then the decisions. */
+static void replay(void *rep, hist_env *env, const char *args, daemon_stats *stats)
+{
+    unsigned long long from = 0;
+    int max = REPLAY_MAX;
+    if (sscanf(args, "%llu %d", &from, &max) < 1 || from == 0) {
+        const char *e = "{\"error\":\"usage: replay FROM [MAX], FROM >= 1\"}";
+        zmq_send(rep, e, strlen(e), 0);
+        return;
+    }
+    replay_ctx *r = calloc(1, sizeof *r);
+    r->max = max > 0 && max < REPLAY_MAX ? max : REPLAY_MAX;
+    hist_txn *txn;
+    int rc = hist_begin(env, 0, &txn);
+    if (rc == HIST_OK) {
+        rc = hist_log_each(txn, from, collect, r);
+        hist_abort(txn);
+    }
+    strbuf head = STRBUF_INIT;
+    if (rc != HIST_OK) {
+        sb_printf(&head, "{\"error\":\"decision log: %s\"}", hist_last_error(env));
+        zmq_send(rep, head.buf, head.len, 0);
+    } else {
+        unsigned long long last = (unsigned long long)STAT_GET(stats->last_seq);
+        sb_printf(&head, "{\"from\":%llu,\"count\":%d,\"next\":%llu,\"last_seq\":%llu}",
+                  r->count ? (unsigned long long)r->first : from, r->count,
+                  r->count ? (unsigned long long)r->last + 1 : from, last);
+        zmq_send(rep, head.buf, head.len, r->count ? ZMQ_SNDMORE : 0);
+        for (int i = 0; i < r->count; i++)
+            zmq_send(rep, r->frames.buf + r->off[i], r->off[i + 1] - r->off[i],
+                     i + 1 < r->count ? ZMQ_SNDMORE : 0);
+    }
+    sb_free(&head);
+    sb_free(&r->frames);
+    free(r);
+}
+
 static void reply(void *rep, const char *s, size_t n) { zmq_send(rep, s, n, 0); }
 
-void control_serve(void *rep, daemon_stats *stats, volatile sig_atomic_t *stop)
+void control_serve(void *rep, daemon_stats *stats, hist_env *env, volatile sig_atomic_t *stop)
 {
     strbuf sb = STRBUF_INIT;
     while (!*stop) {
         zmq_pollitem_t item = {rep, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&item, 1, 100) <= 0)
             continue;  /* timeout or EINTR: look at *stop again */
-        char word[64];
+        char word[128];
         int n = zmq_recv(rep, word, sizeof word - 1, ZMQ_DONTWAIT);
         if (n < 0)
             continue;
@@ -53,8 +112,11 @@ void control_serve(void *rep, daemon_stats *stats, volatile sig_atomic_t *stop)
             sb_puts(&sb, "pong");
         } else if (strcmp(word, "stats") == 0) {
             stats_json(stats, clock_wall_ms(), &sb);
+        } else if (strncmp(word, "replay ", 7) == 0) {
+            replay(rep, env, word + 7, stats);
+            continue;
         } else {
-            sb_puts(&sb, "{\"error\":\"unknown command; try ping or stats\"}");
+            sb_puts(&sb, "{\"error\":\"unknown command; try ping, stats or replay FROM\"}");
         }
         reply(rep, sb.buf, sb.len);
     }

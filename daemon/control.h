@@ -1,17 +1,31 @@
 /*
- * control — the control endpoint (ZeroMQ REP, loopback by default): one word
- * in, one reply out. "ping" -> "pong"; "stats" -> the counters as JSON.
- * Unknown words get {"error": ...}. The main thread runs it, between signal
- * checks.
+ * control — the control endpoint (ZeroMQ REP, loopback by default). A request
+ * is one frame of words; the reply is one frame, except for replay.
+ *
+ *   ping               -> "pong"
+ *   stats              -> the counters as JSON
+ *   replay FROM [MAX]  -> a JSON header frame {"from","count","next","last_seq"}
+ *                         then up to MAX (default and cap 1000) frames, each a
+ *                         serialized TriageDecision with seq >= FROM, in order.
+ *                         count 0 means the caller has caught up; a FROM older
+ *                         than the log's retention starts at its oldest entry
+ *                         ("from" says where).
+ *
+ * Unknown words get {"error": ...}. The main thread runs it between signal
+ * checks; replay reads LMDB in its own read transaction and never blocks the
+ * writer.
  */
 #ifndef COMPLAINTD_CONTROL_H
 #define COMPLAINTD_CONTROL_H
 
 #include <signal.h>
 
+#include "history.h"
 #include "stats.h"
 
+enum { REPLAY_MAX = 1000 };
+
 /* Serve requests on rep until *stop becomes non-zero (checked every 100 ms). */
-void control_serve(void *rep, daemon_stats *stats, volatile sig_atomic_t *stop);
+void control_serve(void *rep, daemon_stats *stats, hist_env *env, volatile sig_atomic_t *stop);
 
 #endif

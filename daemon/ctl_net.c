@@ -14,6 +14,7 @@
 typedef struct net_opts {
     config cfg;          /* endpoints default to the daemon's defaults */
     const char *action;  /* tail: topic filter */
+    unsigned long long from;  /* tail: replay from this seq first (0 = live only) */
     long count;          /* tail: stop after this many (0 = never) */
     int  timeout_ms;     /* tail/stats: give up after this long idle (-1 = never) */
     int  first_arg;      /* index of the first positional argument */
@@ -28,12 +29,14 @@ static int parse_net_opts(int argc, char **argv, net_opts *o)
                                          {"action", required_argument, 0, 'a'},
                                          {"count", required_argument, 0, 'n'},
                                          {"timeout", required_argument, 0, 't'},
+                                         {"from", required_argument, 0, 'F'},
                                          {0, 0, 0, 0}};
     char err[1024];
     config_defaults(&o->cfg);
     o->action = "";
     o->count = 0;
     o->timeout_ms = -1;
+    o->from = 0;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -51,6 +54,7 @@ static int parse_net_opts(int argc, char **argv, net_opts *o)
         case 'a': o->action = optarg; break;
         case 'n': o->count = atol(optarg); break;
         case 't': o->timeout_ms = atoi(optarg); break;
+        case 'F': o->from = strtoull(optarg, NULL, 10); break;
         default: return -1;
         }
         if (key && config_set(&o->cfg, key, optarg, err, sizeof err) < 0) {
@@ -117,6 +121,86 @@ int cmd_send(int argc, char **argv)
     return status;
 }
 
+/* tail's state: what was printed, so replay and live never print twice. */
+typedef struct tail_state {
+    net_opts *o;
+    void     *req;          /* control socket, for replay (NULL without --from) */
+    uint64_t  next;         /* the next seq to print; 0 = not tracking */
+    long      printed;
+    strbuf    sb;
+} tail_state;
+
+static int tail_done(const tail_state *t) { return t->o->count && t->printed >= t->o->count; }
+
+/* Print one decision if it passes the action filter; tracks the seq. */
+static void tail_print(tail_state *t, const void *bytes, size_t len)
+{
+    decision_msg *m = complaint__v1__triage_decision__unpack(NULL, len, bytes);
+    if (!m) {
+        fprintf(stderr, "complaintctl: a decision does not decode\n");
+        return;
+    }
+    if (t->next && m->seq >= t->next)
+        t->next = m->seq + 1;
+    const char *topic = action_name((int)m->action);
+    if (!tail_done(t) && strncmp(topic, t->o->action, strlen(t->o->action)) == 0) {
+        sb_reset(&t->sb);
+        decision_json(&t->sb, m);
+        printf("%s\n", t->sb.buf);
+        fflush(stdout);
+        t->printed++;
+    }
+    complaint__v1__triage_decision__free_unpacked(m, NULL);
+}
+
+/* Ask the control endpoint for decisions from t->next until caught up or
+ * until `until` (exclusive, 0 = no bound). Returns -1 if the daemon does
+ * not answer. */
+static int tail_replay(tail_state *t, uint64_t until)
+{
+    while (!tail_done(t) && (!until || t->next < until)) {
+        char req[64];
+        int n = snprintf(req, sizeof req, "replay %llu", (unsigned long long)t->next);
+        if (zmq_send(t->req, req, (size_t)n, 0) < 0)
+            return -1;
+        zmq_msg_t frame;
+        zmq_msg_init(&frame);
+        if (zmq_msg_recv(&frame, t->req, 0) < 0) {
+            zmq_msg_close(&frame);
+            fprintf(stderr, "complaintctl: no replay answer from %s\n", t->o->cfg.control);
+            return -1;
+        }
+        unsigned long long from = 0, next = 0;
+        int count = 0;
+        const char *head = zmq_msg_data(&frame);
+        if (sscanf(head, "{\"from\":%llu,\"count\":%d,\"next\":%llu", &from, &count, &next) != 3) {
+            fprintf(stderr, "complaintctl: replay: %.*s\n", (int)zmq_msg_size(&frame), head);
+            zmq_msg_close(&frame);
+            return -1;
+        }
+        if (from > t->next)
+            fprintf(stderr, "complaintctl: decisions %llu..%llu are no longer in the log\n",
+                    (unsigned long long)t->next, from - 1);
+        while (zmq_msg_more(&frame)) {
+            zmq_msg_close(&frame);
+            zmq_msg_init(&frame);
+            zmq_msg_recv(&frame, t->req, 0);
+            decision_msg *m = complaint__v1__triage_decision__unpack(NULL, zmq_msg_size(&frame),
+                                                                     zmq_msg_data(&frame));
+            int keep = m && (!until || m->seq < until);
+            if (m)
+                complaint__v1__triage_decision__free_unpacked(m, NULL);
+            if (keep)
+                tail_print(t, zmq_msg_data(&frame), zmq_msg_size(&frame));
+        }
+        zmq_msg_close(&frame);
+        if (count == 0)
+            break;  /* caught up with what is committed */
+        t->next = next > t->next ? next : t->next;
+    }
+    return 0;
+}
+
 int cmd_tail(int argc, char **argv)
 {
     net_opts o;
@@ -124,7 +208,9 @@ int cmd_tail(int argc, char **argv)
         return CTL_USAGE;
     void *ctx = zmq_ctx_new();
     void *sub = zmq_socket(ctx, ZMQ_SUB);
-    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, o.action, strlen(o.action));
+    /* With --from every topic is needed to see gaps in seq; filter here. */
+    const char *filter = o.from ? "" : o.action;
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, filter, strlen(filter));
     zmq_setsockopt(sub, ZMQ_RCVTIMEO, &o.timeout_ms, sizeof o.timeout_ms);
     if (zmq_connect(sub, o.cfg.publish) < 0) {
         fprintf(stderr, "complaintctl: connect %s: %s\n", o.cfg.publish, zmq_strerror(zmq_errno()));
@@ -132,10 +218,19 @@ int cmd_tail(int argc, char **argv)
         zmq_ctx_term(ctx);
         return CTL_USAGE;
     }
-    long got = 0;
+    tail_state t = {.o = &o, .next = o.from, .sb = STRBUF_INIT};
     int status = 0;
-    strbuf sb = STRBUF_INIT;
-    while (o.count == 0 || got < o.count) {
+    if (o.from) {
+        /* Subscribed first, then replay: whatever is published meanwhile is
+         * either in the replay or arrives live, and seq tells them apart. */
+        int timeout = 5000, linger = 0;
+        t.req = zmq_socket(ctx, ZMQ_REQ);
+        zmq_setsockopt(t.req, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+        zmq_setsockopt(t.req, ZMQ_LINGER, &linger, sizeof linger);
+        if (zmq_connect(t.req, o.cfg.control) < 0 || tail_replay(&t, 0) < 0)
+            status = CTL_FAIL;
+    }
+    while (status == 0 && !tail_done(&t)) {
         zmq_msg_t topic, body;
         zmq_msg_init(&topic);
         zmq_msg_init(&body);
@@ -146,26 +241,24 @@ int cmd_tail(int argc, char **argv)
                 status = o.count ? CTL_FAIL : 0;  /* asked for N and saw fewer */
             break;
         }
-        int more = zmq_msg_more(&topic);
-        if (more && zmq_msg_recv(&body, sub, 0) >= 0) {
+        if (zmq_msg_more(&topic) && zmq_msg_recv(&body, sub, 0) >= 0) {
             decision_msg *m =
                 complaint__v1__triage_decision__unpack(NULL, zmq_msg_size(&body), zmq_msg_data(&body));
-            if (m) {
-                sb_reset(&sb);
-                decision_json(&sb, m);
-                printf("%s\n", sb.buf);
-                fflush(stdout);
+            uint64_t seq = m ? m->seq : 0;
+            int dup = m ? m->duplicate : 0;
+            if (m)
                 complaint__v1__triage_decision__free_unpacked(m, NULL);
-                got++;
-            } else {
-                fprintf(stderr, "complaintctl: a message on topic %.*s does not decode\n",
-                        (int)zmq_msg_size(&topic), (char *)zmq_msg_data(&topic));
-            }
+            if (t.next && !dup && seq > t.next && tail_replay(&t, seq) < 0)
+                status = CTL_FAIL;  /* a gap: PUB dropped messages; fetch them */
+            if (!t.next || dup || seq >= t.next)
+                tail_print(&t, zmq_msg_data(&body), zmq_msg_size(&body));
         }
         zmq_msg_close(&topic);
         zmq_msg_close(&body);
     }
-    sb_free(&sb);
+    sb_free(&t.sb);
+    if (t.req)
+        zmq_close(t.req);
     zmq_close(sub);
     zmq_ctx_term(ctx);
     return status;
