@@ -25,6 +25,10 @@ static void usage(FILE *f)
             "  rules check [DIR]   validate and compile a rule pack\n"
             "  rules export [DIR] FILE   write the compiled regexes, one per line\n"
             "  history CUSTOMER --data-dir DIR   one customer's history as JSON\n"
+            "  employee ID --data-dir DIR        abuse received and blaming notes written\n"
+            "  forget CUSTOMER --data-dir DIR    erase a customer's history, redact their decisions\n"
+            "  top --by toxicity|compensation|complaints [--n N] --data-dir DIR\n"
+            "                      the customers who take most of the staff's time\n"
             "\n"
             "against a running daemon:\n"
             "  send [FILE] [--ingest ENDPOINT]          publish JSON Lines events\n"
@@ -116,6 +120,12 @@ int main(int argc, char **argv)
         return cmd_control(argc, argv);
     if (strcmp(cmd, "history") == 0)
         return cmd_history(argc, argv);
+    if (strcmp(cmd, "employee") == 0)
+        return cmd_employee(argc, argv);
+    if (strcmp(cmd, "forget") == 0)
+        return cmd_forget(argc, argv);
+    if (strcmp(cmd, "top") == 0)
+        return cmd_top(argc, argv);
     fprintf(stderr, "complaintctl: unknown command '%s'\n", cmd);
     usage(stderr);
     return CTL_USAGE;

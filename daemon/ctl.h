@@ -16,6 +16,9 @@ int cmd_tail(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_control(int argc, char **argv);  /* ping and any other control word */
 int cmd_history(int argc, char **argv);
+int cmd_employee(int argc, char **argv);
+int cmd_forget(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 /* The rule pack directory to use when none is given: ./rules, or the pack
  * beside the binary (<exe>/../rules) when run from elsewhere. */

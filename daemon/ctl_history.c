@@ -1,15 +1,23 @@
-/* complaintctl history — one customer's stored history as JSON. */
+/*
+ * complaintctl history, employee, forget, top: the history store, read (and
+ * for forget, written) directly, beside a running daemon if need be: LMDB
+ * serialises writers across processes, and readers never block.
+ */
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+#include "codec.h"
 #include "ctl.h"
 #include "history.h"
+#include "policy.h"
 #include "strbuf.h"
 
-static void customer_json(strbuf *sb, const char *id, const hist_customer *c)
+static void customer_json(strbuf *sb, const char *id, size_t idlen, const hist_customer *c)
 {
     sb_puts(sb, "{\"customer_id\":");
-    sb_json_str(sb, id, strlen(id));
+    sb_json_str(sb, id, idlen);
     sb_printf(sb, ",\"events\":%u,\"first_ms\":%lld,\"last_ms\":%lld", c->events,
               (long long)c->first_ms, (long long)c->last_ms);
     sb_puts(sb, ",\"labels\":{");
@@ -21,36 +29,77 @@ static void customer_json(strbuf *sb, const char *id, const hist_customer *c)
         first = 0;
     }
     sb_printf(sb,
-              "},\"toxic_incidents\":%u,\"extremism_incidents\":%u,\"compensations\":%u,"
-              "\"compensation_sum\":%lld,\"escalations\":%u,\"last_action\":\"%s\"}",
-              c->toxic_incidents, c->extremism_incidents, c->compensations,
-              (long long)c->compensation_sum, c->escalations,
+              "},\"toxic_incidents\":%u,\"toxic_weight\":%.2f,\"extremism_incidents\":%u,"
+              "\"extremism_weight\":%.2f,\"weights_as_of_ms\":%lld,\"compensations\":%u,"
+              "\"compensation_sum\":%lld,\"purchases_sum\":%lld,\"escalations\":%u,"
+              "\"last_action\":\"%s\"",
+              c->toxic_incidents, (double)c->toxic_decayed, c->extremism_incidents,
+              (double)c->extremism_decayed, (long long)c->decayed_at_ms, c->compensations,
+              (long long)c->compensation_sum, (long long)c->purchases_sum, c->escalations,
               c->last_action ? action_name((int)c->last_action) : "");
+    sb_puts(sb, ",\"recent\":[");
+    for (uint32_t i = 0; i < c->n_recent; i++) {
+        const hist_recent *r = &c->recent[i];
+        sb_puts(sb, i ? ",{\"event_id\":" : "{\"event_id\":");
+        sb_json_str(sb, r->event_id, strlen(r->event_id));
+        sb_printf(sb, ",\"ts_ms\":%lld,\"action\":\"%s\",\"labels\":[", (long long)r->ts_ms,
+                  action_name((int)r->action));
+        int f = 1;
+        for (int l = 1; l < LABEL_COUNT; l++)
+            if (r->labels & (1u << l)) {
+                sb_printf(sb, "%s\"%s\"", f ? "" : ",", label_name(l));
+                f = 0;
+            }
+        sb_puts(sb, "]}");
+    }
+    sb_puts(sb, "],\"conflicts\":[");
+    for (uint32_t i = 0; i < c->n_conflicts; i++) {
+        sb_puts(sb, i ? ",{\"employee_id\":" : "{\"employee_id\":");
+        sb_json_str(sb, c->conflicts[i].employee_id, strlen(c->conflicts[i].employee_id));
+        sb_printf(sb, ",\"count\":%u,\"last_ms\":%lld}", c->conflicts[i].count,
+                  (long long)c->conflicts[i].last_ms);
+    }
+    sb_puts(sb, "]}");
 }
 
-int cmd_history(int argc, char **argv)
+/* --data-dir DIR and one positional argument; NULL env on failure. */
+static hist_env *open_store(int argc, char **argv, int readonly, const char **arg, const char *usage,
+                            int *status)
 {
     static const struct option opts[] = {{"data-dir", required_argument, 0, 'd'}, {0, 0, 0, 0}};
     const char *dir = "data";
     int o;
     optind = 1;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (o == 'd')
-            dir = optarg;
-        else
-            return CTL_USAGE;
+        if (o != 'd') {
+            *status = CTL_USAGE;
+            return NULL;
+        }
+        dir = optarg;
     }
-    if (optind >= argc) {
-        fprintf(stderr, "usage: complaintctl history CUSTOMER --data-dir DIR\n");
-        return CTL_USAGE;
+    if (arg && optind >= argc) {
+        fprintf(stderr, "usage: %s\n", usage);
+        *status = CTL_USAGE;
+        return NULL;
     }
-    const char *id = argv[optind];
+    if (arg)
+        *arg = argv[optind];
     char err[512];
-    hist_env *env = hist_open(dir, 4096, 1, 1, err, sizeof err);
+    hist_env *env = hist_open(dir, 4096, 1, readonly, err, sizeof err);
     if (!env) {
         fprintf(stderr, "complaintctl: %s\n", err);
-        return CTL_FAIL;
+        *status = CTL_FAIL;
     }
+    return env;
+}
+
+int cmd_history(int argc, char **argv)
+{
+    const char *id;
+    int status = 0;
+    hist_env *env = open_store(argc, argv, 1, &id, "complaintctl history CUSTOMER --data-dir DIR", &status);
+    if (!env)
+        return status;
     hist_txn *txn;
     hist_customer c;
     int rc = hist_begin(env, 0, &txn);
@@ -58,14 +107,13 @@ int cmd_history(int argc, char **argv)
         rc = hist_get_customer(txn, id, strlen(id), &c);
         hist_abort(txn);
     }
-    int status = 0;
     if (rc == HIST_OK) {
         strbuf sb = STRBUF_INIT;
-        customer_json(&sb, id, &c);
+        customer_json(&sb, id, strlen(id), &c);
         printf("%s\n", sb.buf);
         sb_free(&sb);
     } else if (rc == HIST_NOTFOUND) {
-        fprintf(stderr, "complaintctl: customer '%s' has no history in %s\n", id, dir);
+        fprintf(stderr, "complaintctl: customer '%s' has no history\n", id);
         status = CTL_FAIL;
     } else {
         fprintf(stderr, "complaintctl: %s\n", hist_last_error(env));
@@ -73,4 +121,230 @@ int cmd_history(int argc, char **argv)
     }
     hist_close(env);
     return status;
+}
+
+int cmd_employee(int argc, char **argv)
+{
+    const char *id;
+    int status = 0;
+    hist_env *env = open_store(argc, argv, 1, &id, "complaintctl employee ID --data-dir DIR", &status);
+    if (!env)
+        return status;
+    hist_txn *txn;
+    hist_employee e;
+    int rc = hist_begin(env, 0, &txn);
+    if (rc == HIST_OK) {
+        rc = hist_get_employee(txn, id, strlen(id), &e);
+        hist_abort(txn);
+    }
+    if (rc == HIST_OK) {
+        strbuf sb = STRBUF_INIT;
+        sb_puts(&sb, "{\"employee_id\":");
+        sb_json_str(&sb, id, strlen(id));
+        sb_printf(&sb,
+                  ",\"events\":%u,\"toxic_received\":%u,\"blame_notes\":%u,\"last_ms\":%lld,"
+                  "\"last_toxic_ms\":%lld}",
+                  e.events, e.toxic_received, e.blame_notes, (long long)e.last_ms,
+                  (long long)e.last_toxic_ms);
+        printf("%s\n", sb.buf);
+        sb_free(&sb);
+    } else {
+        fprintf(stderr, "complaintctl: employee '%s': %s\n", id,
+                rc == HIST_NOTFOUND ? "no record" : hist_last_error(env));
+        status = CTL_FAIL;
+    }
+    hist_close(env);
+    return status;
+}
+
+/* ---- forget ------------------------------------------------------------- */
+
+typedef struct forget_ctx {
+    const char *id;
+    uint64_t   *seqs;  /* decisions of this customer */
+    size_t      n, cap;
+} forget_ctx;
+
+static int find_decisions(uint64_t seq, const void *bytes, size_t len, void *arg)
+{
+    forget_ctx *f = arg;
+    decision_msg *m = complaint__v1__triage_decision__unpack(NULL, len, bytes);
+    if (m && strcmp(m->customer_id, f->id) == 0) {
+        if (f->n == f->cap) {
+            f->cap = f->cap ? f->cap * 2 : 64;
+            f->seqs = realloc(f->seqs, f->cap * sizeof *f->seqs);
+        }
+        f->seqs[f->n++] = seq;
+    }
+    if (m)
+        complaint__v1__triage_decision__free_unpacked(m, NULL);
+    return 0;
+}
+
+/* Keep the decision (its seq must stay, or replay would show a gap) but
+ * without anything that points at the person. */
+static int redact(hist_txn *txn, uint64_t seq)
+{
+    const void *bytes;
+    size_t len;
+    int rc = hist_log_get(txn, seq, &bytes, &len);
+    if (rc != HIST_OK)
+        return rc;
+    decision_msg *m = complaint__v1__triage_decision__unpack(NULL, len, bytes);
+    if (!m)
+        return HIST_ECORRUPT;
+    decision_msg r = *m;
+    r.customer_id = (char *)"";
+    r.n_matches = 0;
+    r.n_reasons = 0;
+    r.n_customer_flags = 0;
+    size_t n = complaint__v1__triage_decision__get_packed_size(&r);
+    uint8_t *buf = malloc(n ? n : 1);
+    complaint__v1__triage_decision__pack(&r, buf);
+    rc = hist_log_replace(txn, seq, buf, n);
+    free(buf);
+    complaint__v1__triage_decision__free_unpacked(m, NULL);
+    return rc;
+}
+
+int cmd_forget(int argc, char **argv)
+{
+    const char *id;
+    int status = 0;
+    hist_env *env = open_store(argc, argv, 0, &id, "complaintctl forget CUSTOMER --data-dir DIR", &status);
+    if (!env)
+        return status;
+    forget_ctx f = {.id = id};
+    hist_txn *txn;
+    int rc = hist_begin(env, 1, &txn);
+    int found = 0;
+    if (rc == HIST_OK) {
+        rc = hist_del_customer(txn, id, strlen(id));
+        found = (rc == HIST_OK);
+        if (rc == HIST_NOTFOUND)
+            rc = HIST_OK;
+    }
+    if (rc == HIST_OK)
+        rc = hist_log_each(txn, 1, find_decisions, &f);
+    for (size_t i = 0; rc == HIST_OK && i < f.n; i++)
+        rc = redact(txn, f.seqs[i]);
+    if (rc == HIST_OK)
+        rc = hist_commit(txn);
+    else
+        hist_abort(txn);
+    if (rc == HIST_OK) {
+        printf("{\"customer_id\":\"%s\",\"history_erased\":%s,\"decisions_redacted\":%zu}\n", id,
+               found ? "true" : "false", f.n);
+    } else {
+        fprintf(stderr, "complaintctl: forget %s: %s\n", id, hist_last_error(env));
+        status = CTL_FAIL;
+    }
+    free(f.seqs);
+    hist_close(env);
+    return status;
+}
+
+/* ---- top ---------------------------------------------------------------- */
+
+enum { TOP_N_MAX = 1000 };
+
+typedef struct top_entry {
+    double        key;
+    char          id[HIST_ID_MAX];
+    hist_customer c;
+} top_entry;
+
+typedef struct top_ctx {
+    int        by;  /* 0 toxicity, 1 compensation, 2 complaints */
+    int        n, want;
+    top_entry *e;   /* sorted, largest key first */
+} top_ctx;
+
+static double top_key(int by, const hist_customer *c)
+{
+    if (by == 0)
+        return c->toxic_incidents + 0.001 * c->extremism_incidents;
+    if (by == 1)
+        return (double)c->compensation_sum;
+    /* Complaints: events, less those that only thanked. */
+    uint32_t thanks = c->label_count[15];
+    return c->events > thanks ? c->events - thanks : 0;
+}
+
+static int top_add(const char *id, size_t idlen, const hist_customer *c, void *arg)
+{
+    top_ctx *t = arg;
+    double k = top_key(t->by, c);
+    if (k <= 0 || (t->n == t->want && k <= t->e[t->n - 1].key))
+        return 0;
+    int i = t->n < t->want ? t->n++ : t->n - 1;
+    while (i > 0 && t->e[i - 1].key < k) {  /* insertion into the sorted list */
+        t->e[i] = t->e[i - 1];
+        i--;
+    }
+    t->e[i].key = k;
+    snprintf(t->e[i].id, sizeof t->e[i].id, "%.*s", (int)idlen, id);
+    t->e[i].c = *c;
+    return 0;
+}
+
+int cmd_top(int argc, char **argv)
+{
+    static const struct option opts[] = {{"data-dir", required_argument, 0, 'd'},
+                                         {"by", required_argument, 0, 'b'},
+                                         {"n", required_argument, 0, 'n'},
+                                         {0, 0, 0, 0}};
+    const char *dir = "data", *by = "complaints";
+    int want = 20, o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o == 'd')
+            dir = optarg;
+        else if (o == 'b')
+            by = optarg;
+        else if (o == 'n')
+            want = atoi(optarg);
+        else
+            return CTL_USAGE;
+    }
+    top_ctx t = {.want = want};
+    if (strcmp(by, "toxicity") == 0)
+        t.by = 0;
+    else if (strcmp(by, "compensation") == 0)
+        t.by = 1;
+    else if (strcmp(by, "complaints") == 0)
+        t.by = 2;
+    else {
+        fprintf(stderr, "complaintctl: --by toxicity|compensation|complaints, not '%s'\n", by);
+        return CTL_USAGE;
+    }
+    if (want < 1 || want > TOP_N_MAX) {
+        fprintf(stderr, "complaintctl: --n from 1 to %d\n", TOP_N_MAX);
+        return CTL_USAGE;
+    }
+    char err[512];
+    hist_env *env = hist_open(dir, 4096, 1, 1, err, sizeof err);
+    if (!env) {
+        fprintf(stderr, "complaintctl: %s\n", err);
+        return CTL_FAIL;
+    }
+    t.e = calloc((size_t)want, sizeof *t.e);
+    hist_txn *txn;
+    int rc = hist_begin(env, 0, &txn);
+    if (rc == HIST_OK) {
+        rc = hist_each_customer(txn, top_add, &t);
+        hist_abort(txn);
+    }
+    strbuf sb = STRBUF_INIT;
+    for (int i = 0; rc == HIST_OK && i < t.n; i++) {
+        sb_reset(&sb);
+        customer_json(&sb, t.e[i].id, strlen(t.e[i].id), &t.e[i].c);
+        printf("%s\n", sb.buf);
+    }
+    if (rc != HIST_OK)
+        fprintf(stderr, "complaintctl: %s\n", hist_last_error(env));
+    sb_free(&sb);
+    free(t.e);
+    hist_close(env);
+    return rc == HIST_OK ? 0 : CTL_FAIL;
 }
