@@ -1,0 +1,542 @@
+#!/usr/bin/python3
+"""The benchmark driver behind scripts/bench (see bench/README.md).
+
+Runs, in one go on one corpus: the ZeroMQ transport limit, the scan limit
+(and classify, literal pack, no-SOM pack), the daemon end to end at full load
+and at fractions of it, complaintctl classify, and the peers (ripgrep, GNU
+grep, PCRE2-JIT, Python pyzmq+re). Every figure but the one-off ones is
+repeated; the table shows medians and the ratios the targets are stated in.
+Writes bench/results/<date>.json and bench/results/latency.png.
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+MODES = {
+    # corpus events, distinct customers, repeats, e2e full-load events, half-load seconds,
+    # scan seconds, classify events, peer texts, python events, sweep fractions
+    'quick': dict(corpus=50000, customers=100000, repeats=2, full_events=40000, half_secs=6, scan_secs=1.0,
+                  zmq_events=300000, classify_events=10000, peer_texts=2000, py_events=1000,
+                  sweep=[], nosom=False, compile_nocache=False),
+    'default': dict(corpus=200000, customers=100000, repeats=3, full_events=120000, half_secs=12, scan_secs=2.0,
+                    zmq_events=1000000, classify_events=30000, peer_texts=5000, py_events=2000,
+                    sweep=[0.25, 0.75, 0.9], nosom=True, compile_nocache=True),
+    'long': dict(corpus=1000000, customers=10000000, repeats=1, full_events=10000000, half_secs=30,
+                 scan_secs=2.0, zmq_events=1000000, classify_events=30000, peer_texts=5000, py_events=2000,
+                 sweep=[0.25, 0.75, 0.9], nosom=True, compile_nocache=True),
+}
+
+
+def log(*a):
+    print('bench:', *a, file=sys.stderr, flush=True)
+
+
+def run_json(cmd, **kw):
+    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True, **kw).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def loadavg():
+    with open('/proc/loadavg') as f:
+        return float(f.read().split()[0])
+
+
+class Daemon:
+    """complaintd on loopback, with RSS sampled every second."""
+
+    def __init__(self, a, tools, workdir, port, cache, tag):
+        self.data = os.path.join(workdir, 'data-' + tag)
+        shutil.rmtree(self.data, ignore_errors=True)
+        self.ingest = f'tcp://127.0.0.1:{port}'
+        self.publish = f'tcp://127.0.0.1:{port + 1}'
+        self.control = f'tcp://127.0.0.1:{port + 2}'
+        self.log_path = os.path.join(workdir, f'complaintd-{tag}.log')
+        env = dict(os.environ, COMPLAINTD_CACHE=cache)
+        cmd = [tools['complaintd'], '--ingest', self.ingest, '--publish', self.publish, '--control', self.control,
+               '--data-dir', self.data, '--rules', a.rules_snapshot]
+        self.logf = open(self.log_path, 'w')
+        t0 = time.monotonic()
+        self.p = subprocess.Popen(cmd, stderr=subprocess.PIPE, env=env, text=True)
+        self.ready_ms = None
+        for line in self.p.stderr:
+            self.logf.write(line)
+            if line.strip() == 'ready':
+                self.ready_ms = (time.monotonic() - t0) * 1000
+                break
+        if self.ready_ms is None:
+            raise RuntimeError(f'complaintd did not start; see {self.log_path}')
+        threading.Thread(target=self._drain, daemon=True).start()
+        self.rss = []  # (seconds since start, kB)
+        self._stop = threading.Event()
+        self.t0 = time.monotonic()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def _drain(self):
+        for line in self.p.stderr:
+            self.logf.write(line)
+
+    def _sample(self):
+        while not self._stop.is_set():
+            try:
+                with open(f'/proc/{self.p.pid}/status') as f:
+                    for line in f:
+                        if line.startswith('VmRSS:'):
+                            self.rss.append((round(time.monotonic() - self.t0, 1), int(line.split()[1])))
+            except OSError:
+                return
+            self._stop.wait(1.0)
+
+    def stats(self, tools):
+        try:
+            out = subprocess.run([tools['complaintctl'], 'stats', '--control', self.control], check=True,
+                                 stdout=subprocess.PIPE, text=True, timeout=10).stdout
+            return json.loads(out)
+        except (subprocess.SubprocessError, ValueError):
+            return None
+
+    def stop(self):
+        self._stop.set()
+        self.p.send_signal(signal.SIGTERM)
+        try:
+            self.p.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        self.logf.close()
+
+    def history_bytes(self):
+        """Bytes of the customers sub-database per customer record (mdb_stat), and the file size."""
+        res = {'data_mdb_bytes': os.path.getsize(os.path.join(self.data, 'data.mdb'))}
+        if shutil.which('mdb_stat'):
+            out = subprocess.run(['mdb_stat', '-a', self.data], stdout=subprocess.PIPE, text=True).stdout
+            dbs, cur = {}, None
+            for line in out.splitlines():
+                m = re.match(r'Status of (\S+)', line)
+                if m:
+                    cur = dbs.setdefault(m.group(1), {})
+                    continue
+                m = re.match(r'\s+(Branch pages|Leaf pages|Overflow pages|Entries): (\d+)', line)
+                if m and cur is not None:
+                    cur[m.group(1)] = int(m.group(2))
+            for name, d in dbs.items():
+                pages = d.get('Branch pages', 0) + d.get('Leaf pages', 0) + d.get('Overflow pages', 0)
+                res[name] = {'entries': d.get('Entries', 0), 'bytes': pages * 4096}
+            c = res.get('customers')
+            if c and c['entries']:
+                res['customer_bytes_per_customer'] = c['bytes'] / c['entries']
+        return res
+
+
+def loadgen(tools, d, corpus, events, run_id, rate=None, skip=0):
+    cmd = [tools['loadgen'], '--corpus', corpus, '--ingest', d.ingest, '--publish', d.publish,
+           '--events', str(events), '--run-id', str(run_id), '--skip', str(skip), '--idle-timeout', '15000']
+    if rate:
+        cmd += ['--rate', str(int(rate))]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def classify_throughput(tools, jsonl_parts, cache, rules):
+    """events/s of complaintctl classify over the parts run concurrently, net of the pack load."""
+    env = dict(os.environ, COMPLAINTD_CACHE=cache)
+    t0 = time.monotonic()
+    subprocess.run([tools['complaintctl'], 'classify', '--rules', rules, '/dev/null'], check=True,
+                   stdout=subprocess.DEVNULL, env=env)
+    fixed = time.monotonic() - t0
+    n = 0
+    for part in jsonl_parts:
+        with open(part) as f:
+            n += sum(1 for _ in f)
+    t0 = time.monotonic()
+    procs = [subprocess.Popen([tools['complaintctl'], 'classify', '--rules', rules, part],
+                              stdout=subprocess.DEVNULL, env=env) for part in jsonl_parts]
+    for p in procs:
+        p.wait()
+    wall = time.monotonic() - t0
+    return {'events': n, 'wall_s': wall, 'startup_s': fixed, 'events_per_s': n / wall,
+            'events_per_s_net': n / max(wall - fixed, 1e-3)}
+
+
+def time_cmd(cmd, env=None, stdin=None):
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True, stdin=stdin)
+    return time.monotonic() - t0, p
+
+
+def grep_peer(cmd, texts_file, n_texts, env=None):
+    """texts/s of a line filter, net of its start-up (pattern compile) on an empty input."""
+    empty = texts_file + '.empty'
+    open(empty, 'w').close()
+    t_fixed, _ = time_cmd(cmd + [empty], env=env)
+    t, p = time_cmd(cmd + [texts_file], env=env)
+    if p.returncode not in (0, 1):
+        return {'error': p.stderr.strip()[:300]}
+    lines = int(p.stdout.strip() or 0)
+    return {'texts': n_texts, 'matching_lines': lines, 'wall_s': t, 'startup_s': t_fixed,
+            'texts_per_s': n_texts / t, 'texts_per_s_net': n_texts / max(t - t_fixed, 1e-3)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--mode', choices=MODES, default='default')
+    ap.add_argument('--tools', required=True, help='JSON: tool name -> path')
+    ap.add_argument('--rules', default=os.path.join(REPO, 'rules'))
+    ap.add_argument('--cache', default=None, help='compiled-rules cache (default: a persistent dir under build-bench)')
+    ap.add_argument('--workdir', default=None)
+    ap.add_argument('--port', type=int, default=57600)
+    ap.add_argument('--repeats', type=int, default=None)
+    ap.add_argument('--out', default=os.path.join(REPO, 'bench', 'results'))
+    a = ap.parse_args()
+    cfg = dict(MODES[a.mode])
+    if a.repeats:
+        cfg['repeats'] = a.repeats
+    tools = json.loads(a.tools)
+    work = a.workdir or tempfile.mkdtemp(prefix='complaintd-bench-')
+    os.makedirs(work, exist_ok=True)
+    cache = a.cache or os.path.join(REPO, 'build-bench', 'bench-cache')
+    os.makedirs(cache, exist_ok=True)
+    ncpu = os.cpu_count() or 1
+    started = datetime.datetime.now()
+    res = {'mode': a.mode, 'started': started.isoformat(timespec='seconds'), 'host_cpus': ncpu,
+           'loadavg_start': loadavg(), 'config': cfg, 'workdir': work}
+    try:
+        res['git'] = subprocess.run(['git', '-C', REPO, 'rev-parse', '--short', 'HEAD'], stdout=subprocess.PIPE,
+                                    text=True).stdout.strip()
+    except OSError:
+        pass
+
+    # The pack is copied once: every figure of this run sees the same rules,
+    # even if someone edits rules/ meanwhile.
+    a.rules_snapshot = os.path.join(work, 'rules')
+    shutil.rmtree(a.rules_snapshot, ignore_errors=True)
+    shutil.copytree(a.rules, a.rules_snapshot)
+    env = dict(os.environ, COMPLAINTD_CACHE=cache)
+
+    # ---- corpus
+    corpus = os.path.join(work, 'corpus.pb')
+    jsonl = os.path.join(work, 'corpus.jsonl')
+    log(f"generating {cfg['corpus']} events over {cfg['customers']} customers (Zipf 1.1)")
+    for fmt, path in (('pb', corpus), ('jsonl', jsonl)):
+        n = cfg['corpus'] if fmt == 'pb' else cfg['classify_events']
+        subprocess.run([tools['gen_stream'], '--events', str(n), '--customers', str(cfg['customers']),
+                        '--seed', '7', '--format', fmt, '--out', path], check=True)
+    parts = []
+    with open(jsonl) as f:
+        lines = f.readlines()
+    for k in range(ncpu):
+        parts.append(os.path.join(work, f'corpus.part{k}.jsonl'))
+        with open(parts[-1], 'w') as g:
+            g.writelines(lines[k::ncpu])
+
+    # ---- compile time (without the cache), then fill the cache
+    if cfg['compile_nocache']:
+        tmpc = tempfile.mkdtemp(prefix='nocache-', dir=work)
+        log('compiling the pack without a cache (20-40 s)')
+        t, p = time_cmd([tools['complaintctl'], 'rules', 'check', a.rules_snapshot],
+                        env=dict(os.environ, COMPLAINTD_CACHE=tmpc))
+        m = re.search(r'compiled in (\d+) ms', p.stdout)
+        res['compile_without_cache'] = {'wall_s': t, 'compile_ms': int(m.group(1)) if m else None}
+        shutil.rmtree(tmpc, ignore_errors=True)
+    patterns = os.path.join(work, 'patterns.tsv')
+    subprocess.run([tools['complaintctl'], 'rules', 'export', a.rules_snapshot, patterns], check=True, env=env)
+    peers_dir = os.path.join(work, 'peers')
+    os.makedirs(peers_dir, exist_ok=True)
+    res['peer_patterns'] = run_json(['/usr/bin/python3', os.path.join(REPO, 'bench', 'peer_patterns.py'),
+                                     patterns, peers_dir])
+
+    # ---- repeated measurements, interleaved so that noise spreads over all
+    runs = {k: [] for k in ('zmq', 'scan', 'e2e_full', 'e2e_half', 'startup', 'classify_1', 'classify_all',
+                            'history', 'rss')}
+    canon = os.path.join(work, 'canonical.txt')
+    for r in range(cfg['repeats']):
+        log(f"repeat {r + 1}/{cfg['repeats']}: transport limit")
+        runs['zmq'].append(run_json([tools['zmq_limit'], '--corpus', corpus, '--events', str(cfg['zmq_events']),
+                                     '--endpoint', f'tcp://127.0.0.1:{a.port + 10}']))
+        log(f"repeat {r + 1}: scan limit")
+        cmd = [tools['scan_limit'], '--corpus', corpus, '--rules', a.rules_snapshot, '--cache', cache,
+               '--texts', str(min(cfg['corpus'], 50000)), '--seconds', str(cfg['scan_secs']), '--literal']
+        if r == 0:
+            cmd += ['--dump-canonical', canon]
+            if cfg['nosom']:
+                cmd += ['--nosom']
+        runs['scan'].append(run_json(cmd, env=env))
+        log(f"repeat {r + 1}: daemon end to end at full load")
+        d = Daemon(a, tools, work, a.port, cache, f'r{r}')
+        runs['startup'].append(d.ready_ms)
+        full = loadgen(tools, d, corpus, cfg['full_events'], run_id=10 + r)
+        runs['e2e_full'].append(full)
+        rate = full['events_per_s'] * 0.5
+        log(f"repeat {r + 1}: full {full['events_per_s']:.0f} ev/s; half load {rate:.0f} ev/s for {cfg['half_secs']} s")
+        half = loadgen(tools, d, corpus, max(int(rate * cfg['half_secs']), 1000), run_id=20 + r, rate=rate,
+                       skip=int(rate * 0.5))
+        runs['e2e_half'].append(half)
+        st = d.stats(tools)
+        d.stop()
+        h = d.history_bytes()
+        h['distinct_customers'] = max(full['distinct_customers'], half['distinct_customers'])
+        h['stats'] = st
+        runs['history'].append(h)
+        runs['rss'].append(d.rss)
+        shutil.rmtree(d.data, ignore_errors=True)
+        log(f"repeat {r + 1}: complaintctl classify")
+        runs['classify_1'].append(classify_throughput(tools, [jsonl], cache, a.rules_snapshot))
+        runs['classify_all'].append(classify_throughput(tools, parts, cache, a.rules_snapshot))
+    res['runs'] = runs
+
+    # ---- latency against throughput: a sweep of fixed rates on one daemon
+    full_med = med([x['events_per_s'] for x in runs['e2e_full']])
+    curve = [{'fraction': 1.0, 'events_per_s': full_med,
+              'p50_us': med([x['latency_us']['p50'] for x in runs['e2e_full']]),
+              'p99_us': med([x['latency_us']['p99'] for x in runs['e2e_full']]),
+              'p999_us': med([x['latency_us']['p999'] for x in runs['e2e_full']])},
+             {'fraction': 0.5, 'events_per_s': med([x['events_per_s'] for x in runs['e2e_half']]),
+              'p50_us': med([x['latency_us']['p50'] for x in runs['e2e_half']]),
+              'p99_us': med([x['latency_us']['p99'] for x in runs['e2e_half']]),
+              'p999_us': med([x['latency_us']['p999'] for x in runs['e2e_half']])}]
+    if cfg['sweep']:
+        d = Daemon(a, tools, work, a.port, cache, 'sweep')
+        for i, frac in enumerate(cfg['sweep']):
+            rate = full_med * frac
+            log(f'sweep: {frac:.2f} of full load = {rate:.0f} ev/s')
+            x = loadgen(tools, d, corpus, max(int(rate * cfg['half_secs']), 1000), run_id=40 + i, rate=rate,
+                        skip=int(rate * 0.5))
+            curve.append({'fraction': frac, 'events_per_s': x['events_per_s'], 'p50_us': x['latency_us']['p50'],
+                          'p99_us': x['latency_us']['p99'], 'p999_us': x['latency_us']['p999']})
+        d.stop()
+        shutil.rmtree(d.data, ignore_errors=True)
+    res['latency_curve'] = sorted(curve, key=lambda c: c['fraction'])
+
+    # ---- peers
+    log('peers: ripgrep, grep, PCRE2-JIT, Python')
+    peer_canon = os.path.join(work, 'canonical.peers.txt')
+    with open(canon) as f, open(peer_canon, 'w') as g:
+        for i, line in enumerate(f):
+            if i >= cfg['peer_texts']:
+                break
+            g.write(line)
+    n_peer = min(cfg['peer_texts'], sum(1 for _ in open(canon)))
+    peers = {}
+    if shutil.which('rg'):
+        peers['ripgrep'] = [grep_peer(['rg', '-c', '-f', os.path.join(peers_dir, 'rg.txt')], peer_canon, n_peer)
+                            for _ in range(cfg['repeats'])]
+    cenv = dict(os.environ, LC_ALL='C')
+    peers['grep'] = [grep_peer(['grep', '-E', '-c', '-f', os.path.join(peers_dir, 'grep.txt')], peer_canon,
+                               n_peer, env=cenv) for _ in range(cfg['repeats'])]
+    if tools.get('pcre2_classify'):
+        peers['pcre2_jit'] = [run_json([tools['pcre2_classify'], patterns, peer_canon, str(cfg['scan_secs'] * 2)])
+                              for _ in range(cfg['repeats'])]
+    pb2 = os.path.join(work, 'pb2')
+    os.makedirs(pb2, exist_ok=True)
+    subprocess.run(['protoc', '--python_out=' + pb2, '-I', os.path.join(REPO, 'proto'),
+                    os.path.join(REPO, 'proto', 'complaint.proto')], check=True)
+    py = []
+    for r in range(cfg['repeats']):
+        port = a.port + 20
+        p = subprocess.Popen(['/usr/bin/python3', os.path.join(REPO, 'bench', 'py_consumer.py'), '--patterns',
+                              os.path.join(peers_dir, 'rg.txt'), '--ids', patterns, '--pb2', pb2,
+                              '--ingest', f'tcp://127.0.0.1:{port}', '--publish', f'tcp://127.0.0.1:{port + 1}',
+                              '--events', str(cfg['py_events'])], stderr=subprocess.PIPE, text=True)
+        p.stderr.readline()  # "ready"
+        x = subprocess.run([tools['loadgen'], '--corpus', corpus, '--ingest', f'tcp://127.0.0.1:{port}',
+                            '--publish', f'tcp://127.0.0.1:{port + 1}', '--events', str(cfg['py_events']),
+                            '--run-id', str(60 + r), '--quiet'], stdout=subprocess.PIPE, text=True)
+        py.append(json.loads(x.stdout.strip().splitlines()[-1]))
+        p.wait(timeout=60)
+    peers['python_pyzmq_re'] = py
+    res['peers'] = peers
+    res['loadavg_end'] = loadavg()
+    res['finished'] = datetime.datetime.now().isoformat(timespec='seconds')
+
+    summary = summarise(res, cfg)
+    res['summary'] = summary
+    os.makedirs(a.out, exist_ok=True)
+    stamp = started.strftime('%Y-%m-%d-%H%M%S')
+    out_json = os.path.join(a.out, f'{stamp}-{a.mode}.json')
+    with open(out_json, 'w') as f:
+        json.dump(res, f, indent=1)
+    table = render(summary, res)
+    print(table)
+    png = os.path.join(a.out, 'latency.png' if a.mode != 'quick' else 'latency-quick.png')
+    if plot(res['latency_curve'], summary, png, work):
+        print(f'plot: {os.path.relpath(png, REPO)}')
+    print(f'json: {os.path.relpath(out_json, REPO)}')
+
+
+def summarise(res, cfg):
+    r = res['runs']
+    s = {}
+    s['zmq_events_per_s'] = med([x['events_per_s'] for x in r['zmq']])
+    s['scan_1t'] = med([x['scan_1t']['texts_per_s'] for x in r['scan']])
+    s['scan_mb_per_s'] = med([x['scan_1t']['mb_per_s'] for x in r['scan']])
+    s['scan_mt'] = med([x['scan_mt']['texts_per_s'] for x in r['scan']])
+    s['classify_lib_1t'] = med([x['classify_1t']['texts_per_s'] for x in r['scan']])
+    s['classify_lib_mt'] = med([x['classify_mt']['texts_per_s'] for x in r['scan']])
+    s['normalise_1t'] = med([x['normalise_1t']['texts_per_s'] for x in r['scan']])
+    s['scan_literal_1t'] = med([x['scan_literal_1t']['texts_per_s'] for x in r['scan']])
+    s['scan_literal_som_1t'] = med([x['scan_literal_som_1t']['texts_per_s'] for x in r['scan']])
+    s['db_bytes'] = r['scan'][0]['db_bytes']
+    s['literal_db_bytes'] = r['scan'][0]['scan_literal_1t']['db_bytes']
+    if 'scan_nosom_1t' in r['scan'][0]:
+        s['scan_nosom_1t'] = r['scan'][0]['scan_nosom_1t']['texts_per_s']
+        s['nosom_db_bytes'] = r['scan'][0]['scan_nosom_1t']['db_bytes']
+    s['pack_load_ms'] = med([x['pack_load_ms'] for x in r['scan']])
+    s['e2e_full'] = med([x['events_per_s'] for x in r['e2e_full']])
+    for k in ('p50', 'p99', 'p999'):
+        s[f'e2e_full_{k}_us'] = med([x['latency_us'][k] for x in r['e2e_full']])
+        s[f'e2e_half_{k}_us'] = med([x['latency_us'][k] for x in r['e2e_half']])
+    s['e2e_half'] = med([x['events_per_s'] for x in r['e2e_half']])
+    s['startup_ms'] = med(r['startup'])
+    s['compile_ms'] = (res.get('compile_without_cache') or {}).get('compile_ms')
+    s['classify_ctl_1'] = med([x['events_per_s_net'] for x in r['classify_1']])
+    s['classify_ctl_all'] = med([x['events_per_s_net'] for x in r['classify_all']])
+    s['history_bytes_per_customer'] = med([x.get('customer_bytes_per_customer') for x in r['history']])
+    s['data_mdb_bytes_per_customer'] = med([x['data_mdb_bytes'] / max(x['distinct_customers'], 1)
+                                            for x in r['history']])
+    rss = [kb for series in r['rss'] for _, kb in series]
+    s['rss_max_kb'] = max(rss) if rss else None
+    series = max(r['rss'], key=len) if r['rss'] else []
+    if len(series) >= 6:
+        k = len(series) // 3
+        first = statistics.mean(kb for _, kb in series[k:2 * k])
+        last = statistics.mean(kb for _, kb in series[2 * k:])
+        s['rss_middle_third_kb'] = first
+        s['rss_last_third_kb'] = last
+    p = res['peers']
+    if 'ripgrep' in p:
+        s['ripgrep'] = med([x.get('texts_per_s_net') for x in p['ripgrep']])
+    s['grep'] = med([x.get('texts_per_s_net') for x in p['grep']])
+    if 'pcre2_jit' in p:
+        s['pcre2_jit'] = med([x['texts_per_s'] for x in p['pcre2_jit']])
+    s['python'] = med([x['events_per_s'] for x in p['python_pyzmq_re']])
+    # ratios against the targets
+    s['ratio_e2e_over_zmq'] = s['e2e_full'] / s['zmq_events_per_s']
+    s['ratio_classify_over_scan'] = s['classify_lib_1t'] / s['scan_1t']
+    s['ratio_literal_over_default'] = s['scan_literal_1t'] / s['scan_1t']
+    return s
+
+
+def fmt(x, unit=''):
+    if x is None:
+        return '-'
+    if isinstance(x, float) and x < 10:
+        return f'{x:.2f}{unit}'
+    return f'{x:,.0f}{unit}'
+
+
+def render(s, res):
+    rows = [
+        ('transport limit: bare ZeroMQ PUSH->PULL, tcp loopback', fmt(s['zmq_events_per_s']), 'msg/s', ''),
+        ('scan limit: raw hs_scan, default pack, 1 core', fmt(s['scan_1t']), 'texts/s',
+         f"{s['scan_mb_per_s']:.1f} MB/s canonical"),
+        ('  same, all cores', fmt(s['scan_mt']), 'texts/s', ''),
+        ('  same-size pack of plain literals, 1 core', fmt(s['scan_literal_1t']), 'texts/s',
+         f"{s['ratio_literal_over_default']:.0f}x the default pack"),
+        ('  default pack compiled without SOM_LEFTMOST, 1 core', fmt(s.get('scan_nosom_1t')), 'texts/s',
+         f"{s['scan_nosom_1t'] / s['scan_1t']:.1f}x the default pack" if s.get('scan_nosom_1t') else ''),
+        ('  normalise alone, 1 core', fmt(s['normalise_1t']), 'texts/s', ''),
+        ('classify_text in-process (library), 1 core', fmt(s['classify_lib_1t']), 'texts/s',
+         f"{s['ratio_classify_over_scan']:.2f}x scan limit"),
+        ('  same, all cores', fmt(s['classify_lib_mt']), 'texts/s', ''),
+        ('complaintctl classify, 1 process (JSON in/out)', fmt(s['classify_ctl_1']), 'events/s', 'net of start-up'),
+        (f"complaintctl classify, {res['host_cpus']} processes", fmt(s['classify_ctl_all']), 'events/s',
+         'net of start-up'),
+        ('daemon end to end, full load (durable)', fmt(s['e2e_full']), 'events/s',
+         f"{s['ratio_e2e_over_zmq']:.3f}x transport"),
+        ('  latency at full load p50 / p99 / p99.9',
+         f"{fmt(s['e2e_full_p50_us'] / 1000)} / {fmt(s['e2e_full_p99_us'] / 1000)} / "
+         f"{fmt(s['e2e_full_p999_us'] / 1000)}", 'ms', 'queueing: the sender outruns it'),
+        ('daemon at half load', fmt(s['e2e_half']), 'events/s', ''),
+        ('  latency at half load p50 / p99 / p99.9',
+         f"{fmt(s['e2e_half_p50_us'] / 1000)} / {fmt(s['e2e_half_p99_us'] / 1000)} / "
+         f"{fmt(s['e2e_half_p999_us'] / 1000)}", 'ms', 'target p99 < 2 ms'),
+        ('start-up to ready, rule cache present', fmt(s['startup_ms']), 'ms', 'target < 100 ms'),
+        ('  pack load from cache (scan_limit)', fmt(s['pack_load_ms']), 'ms',
+         f"database {s['db_bytes'] / 1e6:.1f} MB"),
+        ('  compile without cache', fmt(s['compile_ms']), 'ms', ''),
+        ('history: customers sub-db bytes per customer', fmt(s['history_bytes_per_customer']), 'B',
+         'target <= 256'),
+        ('  whole data.mdb per customer (with decision log, event ids)', fmt(s['data_mdb_bytes_per_customer']), 'B',
+         ''),
+        ('RSS max / middle third / last third', f"{fmt(s['rss_max_kb'] / 1024)} / "
+         f"{fmt((s.get('rss_middle_third_kb') or 0) / 1024)} / {fmt((s.get('rss_last_third_kb') or 0) / 1024)}",
+         'MB', ''),
+        ('peer: ripgrep -f (line filter)', fmt(s.get('ripgrep')), 'texts/s', 'net of pattern compile'),
+        ('peer: GNU grep -E -f, C locale (line filter)', fmt(s.get('grep')), 'texts/s', 'net of pattern compile'),
+        ('peer: PCRE2-JIT, pattern by pattern, 1 core', fmt(s.get('pcre2_jit')), 'texts/s', ''),
+        ('peer: Python pyzmq + re consumer, end to end', fmt(s.get('python')), 'events/s', 'no durability'),
+    ]
+    w = max(len(r[0]) for r in rows)
+    lines = [f"complaintd benchmark, mode {res['mode']}, {res['started']}, git {res.get('git', '?')}, "
+             f"{res['host_cpus']} CPUs, load average {res['loadavg_start']:.2f} -> {res['loadavg_end']:.2f}",
+             f"medians of {res['config']['repeats']} runs; corpus {res['config']['corpus']} events, "
+             f"{res['runs']['e2e_full'][0]['mean_msg_bytes']:.0f} B per message", '']
+    lines += [f'{name:<{w}}  {val:>20} {unit:<8} {note}' for name, val, unit, note in rows]
+    t = s
+    lines += ['', 'targets:',
+              f"  end to end >= 0.5x transport ........ {t['ratio_e2e_over_zmq']:.3f}x  "
+              f"{'MET' if t['ratio_e2e_over_zmq'] >= 0.5 else 'NOT MET'}",
+              f"  p99 at half load < 2 ms ............. {t['e2e_half_p99_us'] / 1000:.2f} ms  "
+              f"{'MET' if t['e2e_half_p99_us'] < 2000 else 'NOT MET'}",
+              f"  classify >= 0.8x scan limit / core .. {t['ratio_classify_over_scan']:.2f}x  "
+              f"{'MET' if t['ratio_classify_over_scan'] >= 0.8 else 'NOT MET'}",
+              f"  history <= 256 B per customer ....... {fmt(t['history_bytes_per_customer'])} B  "
+              f"{'MET' if (t['history_bytes_per_customer'] or 1e9) <= 256 else 'NOT MET'}",
+              f"  start-up < 100 ms with cache ........ {fmt(t['startup_ms'])} ms  "
+              f"{'MET' if t['startup_ms'] < 100 else 'NOT MET'}"]
+    if t.get('rss_last_third_kb'):
+        growth = t['rss_last_third_kb'] / t['rss_middle_third_kb'] - 1
+        lines.append(f"  flat RSS (last vs middle third) ..... {growth * 100:+.1f}%")
+    return '\n'.join(lines)
+
+
+def plot(curve, s, png, work):
+    if not shutil.which('gnuplot'):
+        log('gnuplot not found: no plot')
+        return False
+    dat = os.path.join(work, 'latency.dat')
+    with open(dat, 'w') as f:
+        for c in curve:
+            if c['events_per_s']:
+                f.write(f"{c['events_per_s']:.0f} {c['p50_us'] / 1000:.3f} {c['p99_us'] / 1000:.3f} "
+                        f"{c['p999_us'] / 1000:.3f}\n")
+    script = f"""
+set terminal pngcairo size 900,560 font ",10"
+set output '{png}'
+set title "complaintd end to end: decision latency against throughput (durable commits)"
+set xlabel "events/s decided"
+set ylabel "event-to-decision latency (ms)"
+set logscale y
+set grid
+set key top left
+set arrow from graph 0, first 2 to graph 1, first 2 nohead dt 2 lc rgb "red"
+set label "p99 target 2 ms" at graph 0.02, first 2.4 tc rgb "red"
+plot '{dat}' using 1:2 with linespoints title "p50", \\
+     '{dat}' using 1:3 with linespoints title "p99", \\
+     '{dat}' using 1:4 with linespoints title "p99.9"
+"""
+    p = subprocess.run(['gnuplot'], input=script, text=True, stderr=subprocess.PIPE)
+    if p.returncode != 0:
+        log('gnuplot failed: ' + p.stderr[:300])
+        return False
+    return True
+
+
+if __name__ == '__main__':
+    main()
