@@ -131,7 +131,7 @@ static int set_tier(config *c, const char *key, long long n, char *err, size_t e
     return 0;
 }
 
-/* "matrix.LABEL[.channel=CH][.category=CAT][.repeat=N] = TIER": one cell of
+/* "matrix.LABEL[.channel:CH][.category:CAT][.repeat:N] = TIER": one cell of
  * the compensation matrix; the most specific matching cell wins. */
 static int set_matrix(config *c, const char *key, long long n, char *err, size_t errlen)
 {
@@ -142,13 +142,13 @@ static int set_matrix(config *c, const char *key, long long n, char *err, size_t
     char *part = strtok_r(buf, ".", &save);
     cell.label = part ? label_from_name(part) : 0;
     if (!cell.label || n >= POLICY_MAX_TIERS) {
-        snprintf(err, errlen, "%s: want matrix.LABEL[.channel=CH][.category=CAT][.repeat=N] = TIER (0..%d)",
+        snprintf(err, errlen, "%s: want matrix.LABEL[.channel:CH][.category:CAT][.repeat:N] = TIER (0..%d)",
                  key, POLICY_MAX_TIERS - 1);
         return -1;
     }
     cell.tier = (uint32_t)n;
     while ((part = strtok_r(NULL, ".", &save)) != NULL) {
-        char *eq = strchr(part, '=');
+        char *eq = strchr(part, ':');
         if (eq)
             *eq++ = '\0';
         if (eq && strcmp(part, "channel") == 0 && channel_from_name(eq) > 0) {
@@ -158,7 +158,7 @@ static int set_matrix(config *c, const char *key, long long n, char *err, size_t
         } else if (eq && strcmp(part, "repeat") == 0 && atoi(eq) > 0) {
             cell.min_repeat = (uint32_t)atoi(eq);
         } else {
-            snprintf(err, errlen, "%s: unknown condition '%s' (channel=, category=, repeat=)", key, part);
+            snprintf(err, errlen, "%s: unknown condition '%s' (channel:, category:, repeat:)", key, part);
             return -1;
         }
     }
@@ -299,17 +299,17 @@ void config_print(const config *c, void *file)
     for (int t = 1; t < POLICY_MAX_TIERS; t++)
         if (c->pol.tier_amount[t])
             fprintf(f, "tier.%d = %lld\n", t, (long long)c->pol.tier_amount[t]);
-    fprintf(f, "# the compensation matrix: matrix.LABEL[.channel=CH][.category=CAT][.repeat=N] = TIER\n"
+    fprintf(f, "# the compensation matrix: matrix.LABEL[.channel:CH][.category:CAT][.repeat:N] = TIER\n"
                "# (the most specific matching cell of each label wins)\n");
     for (int i = 0; i < c->pol.n_matrix; i++) {
         const matrix_cell *m = &c->pol.matrix[i];
         fprintf(f, "matrix.%s", label_name(m->label));
         if (m->channel)
-            fprintf(f, ".channel=%s", channel_name(m->channel));
+            fprintf(f, ".channel:%s", channel_name(m->channel));
         if (m->category[0])
-            fprintf(f, ".category=%s", m->category);
+            fprintf(f, ".category:%s", m->category);
         if (m->min_repeat)
-            fprintf(f, ".repeat=%u", m->min_repeat);
+            fprintf(f, ".repeat:%u", m->min_repeat);
         fprintf(f, " = %u\n", m->tier);
     }
     fprintf(f, "# per-store authority limits: authority.STORE_ID = AMOUNT\n");

@@ -2,6 +2,7 @@
  * matrix, on scripted customer histories with an injected clock. */
 #include "testutil.h"
 
+#include "config.h"
 #include "policy.h"
 
 #define BIT(l) (1u << (l))
@@ -219,6 +220,48 @@ static void test_record_keeps_recent_ring(void **state)
     assert_int_equal(hist.last_action, RESOLVE);
 }
 
+/* The policy a deployment writes in its config file drives the decisions. */
+static void test_policy_tables_from_config(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir();
+    tu_write(dir, "p.conf",
+             "authority_limit = 10000\n"
+             "authority.kiosk-1 = 400\n"
+             "tier.3 = 7000\n"
+             "matrix.product_defect.category:electronics = 3\n"
+             "matrix.service_failure.repeat:1 = 2\n"
+             "toxicity_limit = 2\n"
+             "repeat_window_days = 0\n"
+             "gesture = a handwritten apology\n");
+    char path[1100], err[512];
+    snprintf(path, sizeof path, "%s/p.conf", dir);
+    config cfg;
+    config_defaults(&cfg);
+    if (config_load_file(&cfg, path, err, sizeof err) < 0)
+        fail_msg("%s", err);
+    pol = cfg.pol;
+    memset(&hist, 0, sizeof hist);
+    policy_event ev = {.labels = BIT(DEFECT), .channel = CHAT, .event_id = "e", .store_id = "big",
+                       .category = "electronics", .now_ms = DAY};
+    decision d;
+    policy_decide(&pol, &ev, &hist, &d);
+    assert_int_equal(d.tier, 3);
+    assert_int_equal(d.amount, 7000);
+    assert_int_equal(d.action, RESOLVE);  /* 7000 is within the 10000 limit */
+    ev.store_id = "kiosk-1";
+    policy_decide(&pol, &ev, &hist, &d);
+    assert_int_equal(d.action, ESCALATE);  /* the kiosk may grant 400 */
+    /* A second service failure gets tier 2 from its repeat cell (the window is 0 days). */
+    assert_int_equal(step(BIT(SERVICE), CHAT, 1).tier, 1);
+    assert_int_equal(step(BIT(SERVICE), CHAT, 2).tier, 2);
+    /* toxicity_limit 2: the second insult ends it. */
+    assert_int_equal(step(BIT(INSULT), CHAT, 3).action, PROTECT);
+    assert_int_equal(step(BIT(INSULT), CHAT, 4).action, END);
+    assert_string_equal(step(BIT(PROMO), CHAT, 5).gesture, "a handwritten apology");
+    tu_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -232,6 +275,7 @@ int main(void)
         cmocka_unit_test_setup(test_staff_personally_involved_go_central, setup),
         cmocka_unit_test_setup(test_compensation_share_flags_customer, setup),
         cmocka_unit_test_setup(test_record_keeps_recent_ring, setup),
+        cmocka_unit_test_setup(test_policy_tables_from_config, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
