@@ -409,6 +409,11 @@ def summarise(res, cfg):
     s['history_bytes_per_customer'] = med([x.get('customer_bytes_per_customer') for x in r['history']])
     s['data_mdb_bytes_per_customer'] = med([x['data_mdb_bytes'] / max(x['distinct_customers'], 1)
                                             for x in r['history']])
+    commits = [x['stats'] for x in r['history'] if x.get('stats') and x['stats'].get('commits')]
+    s['commit_ms'] = med([st['commit_us_total'] / st['commits'] / 1000 for st in commits])
+    s['events_per_commit'] = med([st['decided'] / st['commits'] for st in commits])
+    s['scan_per_text_p99_us'] = med([x['scan_per_text_us']['p99'] for x in r['scan']])
+    s['scan_per_text_p50_us'] = med([x['scan_per_text_us']['p50'] for x in r['scan']])
     rss = [kb for series in r['rss'] for _, kb in series]
     s['rss_max_kb'] = max(rss) if rss else None
     series = max(r['rss'], key=len) if r['rss'] else []
@@ -450,6 +455,8 @@ def render(s, res):
          f"{s['ratio_literal_over_default']:.0f}x the default pack"),
         ('  default pack compiled without SOM_LEFTMOST, 1 core', fmt(s.get('scan_nosom_1t')), 'texts/s',
          f"{s['scan_nosom_1t'] / s['scan_1t']:.1f}x the default pack" if s.get('scan_nosom_1t') else ''),
+        ('  one text alone, p50 / p99', f"{fmt(s['scan_per_text_p50_us'])} / {fmt(s['scan_per_text_p99_us'])}",
+         'us', 'raw hs_scan'),
         ('  normalise alone, 1 core', fmt(s['normalise_1t']), 'texts/s', ''),
         ('classify_text in-process (library), 1 core', fmt(s['classify_lib_1t']), 'texts/s',
          f"{s['ratio_classify_over_scan']:.2f}x scan limit"),
@@ -466,6 +473,8 @@ def render(s, res):
         ('  latency at half load p50 / p99 / p99.9',
          f"{fmt(s['e2e_half_p50_us'] / 1000)} / {fmt(s['e2e_half_p99_us'] / 1000)} / "
          f"{fmt(s['e2e_half_p999_us'] / 1000)}", 'ms', 'target p99 < 2 ms'),
+        ('  durable group commit, mean time / events per commit', f"{fmt(s['commit_ms'])} / "
+         f"{fmt(s['events_per_commit'])}", 'ms / ev', 'daemon stats, whole run'),
         ('start-up to ready, rule cache present', fmt(s['startup_ms']), 'ms', 'target < 100 ms'),
         ('  pack load from cache (scan_limit)', fmt(s['pack_load_ms']), 'ms',
          f"database {s['db_bytes'] / 1e6:.1f} MB"),

@@ -238,6 +238,45 @@ static size_t longest_literal(const char *p, char *out)
     return best;
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Time each text alone (one pass, one thread): the tail of the per-event cost
+ * is what a decision's latency inherits. Writes p50/p99/p99.9/max in us. */
+static void per_text(int kind, const rulepack *rp, double out[4])
+{
+    hs_scratch_t *scratch = NULL;
+    classifier *cl = NULL;
+    if (kind == 0)
+        hs_alloc_scratch(rp->db, &scratch);
+    else
+        cl = classifier_new(rp);
+    double *us = malloc(n_texts * sizeof *us);
+    uint64_t m = 0;
+    for (size_t i = 0; i < n_texts; i++) {
+        text *x = &texts[i];
+        double t0 = now_s();
+        if (kind == 0) {
+            hs_scan(rp->db, x->canon, (unsigned)x->canon_len, 0, scratch, count_cb, &m);
+        } else {
+            class_result cr;
+            classify_text(cl, x->orig, x->orig_len, x->channel, x->lang, &cr);
+        }
+        us[i] = (now_s() - t0) * 1e6;
+    }
+    qsort(us, n_texts, sizeof *us, cmp_dbl);
+    out[0] = us[n_texts / 2];
+    out[1] = us[(size_t)((double)(n_texts - 1) * 0.99)];
+    out[2] = us[(size_t)((double)(n_texts - 1) * 0.999)];
+    out[3] = us[n_texts - 1];
+    free(us);
+    hs_free_scratch(scratch);
+    classifier_free(cl);
+}
+
 static hs_database_t *compile_cached(char **pats, size_t n, unsigned flag, const char *cache, const char *tag,
                                      double *compile_ms, int *from_cache)
 {
@@ -374,6 +413,9 @@ int main(int argc, char **argv)
     double cls1 = measure(1, rp, NULL, 1, &mpt_cls);
     double scanN = measure(0, rp, rp->db, threads, NULL);
     double clsN = measure(1, rp, NULL, threads, NULL);
+    double pt_scan[4], pt_cls[4];
+    per_text(0, rp, pt_scan);
+    per_text(1, rp, pt_cls);
     double cb = (double)canon_bytes / (double)n_texts, ob = (double)orig_bytes / (double)n_texts;
     printf("{\"texts\":%zu,\"mean_text_bytes\":%.1f,\"mean_canonical_bytes\":%.1f,\"rules\":%zu,\"patterns\":%zu,"
            "\"db_bytes\":%zu,\"pack_load_ms\":%.1f,\"pack_from_cache\":%d,\"pack_compile_ms\":%.0f,\"threads\":%d,"
@@ -381,10 +423,13 @@ int main(int argc, char **argv)
            "\"scan_1t\":{\"texts_per_s\":%.0f,\"mb_per_s\":%.2f,\"matches_per_text\":%.2f},"
            "\"classify_1t\":{\"texts_per_s\":%.0f,\"mb_per_s\":%.2f,\"rules_fired_per_text\":%.2f},"
            "\"scan_mt\":{\"texts_per_s\":%.0f},\"classify_mt\":{\"texts_per_s\":%.0f},"
-           "\"classify_over_scan_1t\":%.3f",
+           "\"classify_over_scan_1t\":%.3f,"
+           "\"scan_per_text_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},"
+           "\"classify_per_text_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f}",
            n_texts, ob, cb, rp->n_rules, rp->n_patterns, db_size(rp->db), load_ms, rp->from_cache, rp->compile_ms,
            threads, norm1, norm1 * ob / 1e6, scan1, scan1 * cb / 1e6, mpt_scan, cls1, cls1 * ob / 1e6, mpt_cls,
-           scanN, clsN, cls1 / scan1);
+           scanN, clsN, cls1 / scan1, pt_scan[0], pt_scan[1], pt_scan[2], pt_scan[3], pt_cls[0], pt_cls[1],
+           pt_cls[2], pt_cls[3]);
     if (nosom) {
         double cms;
         int fc;
