@@ -12,13 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "span.h"
+
 struct classifier {
     const rulepack *rp;
     hs_scratch_t   *scratch;
     norm_buf        nb;
     uint8_t        *clause_hit;    /* [n_clauses] 0/1, cleared via touched */
-    uint32_t       *clause_start;  /* [n_clauses] canonical span of the first hit */
-    uint32_t       *clause_end;
+    uint32_t       *clause_pattern; /* [n_clauses] pattern of the first hit */
+    uint32_t       *clause_end;     /* [n_clauses] canonical end of the first hit */
     uint32_t       *touched;       /* clauses hit in this event */
     size_t          n_touched;
     uint8_t        *rule_seen;     /* [n_rules] evaluated already in this event */
@@ -34,12 +36,12 @@ classifier *classifier_new(const rulepack *rp)
     norm_buf_init(&c->nb);
     size_t nc = rp->n_clauses ? rp->n_clauses : 1, nr = rp->n_rules ? rp->n_rules : 1;
     c->clause_hit = calloc(nc, 1);
-    c->clause_start = calloc(nc, sizeof(uint32_t));
+    c->clause_pattern = calloc(nc, sizeof(uint32_t));
     c->clause_end = calloc(nc, sizeof(uint32_t));
     c->touched = calloc(nc, sizeof(uint32_t));
     c->rule_seen = calloc(nr, 1);
     c->matches = calloc(nr, sizeof(class_match));
-    if (!c->clause_hit || !c->clause_start || !c->clause_end || !c->touched || !c->rule_seen ||
+    if (!c->clause_hit || !c->clause_pattern || !c->clause_end || !c->touched || !c->rule_seen ||
         !c->matches || hs_alloc_scratch(rp->db, &c->scratch) != HS_SUCCESS) {
         classifier_free(c);
         return NULL;
@@ -54,7 +56,7 @@ void classifier_free(classifier *c)
     hs_free_scratch(c->scratch);
     norm_buf_free(&c->nb);
     free(c->clause_hit);
-    free(c->clause_start);
+    free(c->clause_pattern);
     free(c->clause_end);
     free(c->touched);
     free(c->rule_seen);
@@ -67,12 +69,13 @@ const rulepack *classifier_pack(const classifier *c) { return c->rp; }
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
                     void *ctx)
 {
+    (void)from;  /* not tracked: see span.h */
     (void)flags;
     classifier *c = ctx;
     uint32_t clause = c->rp->pattern_clause[id];
     if (!c->clause_hit[clause]) {
         c->clause_hit[clause] = 1;
-        c->clause_start[clause] = (uint32_t)from;
+        c->clause_pattern[clause] = id;
         c->clause_end[clause] = (uint32_t)to;
         c->touched[c->n_touched++] = clause;
     }
@@ -127,8 +130,11 @@ int classify_text(classifier *c, const char *text, size_t len, int channel, cons
             at_staff = 1;
         /* The first match clause's span stands for the rule. */
         class_match *m = &out->matches[out->n_matches];
-        uint32_t cl = r->first_clause;
-        if (norm_span(&c->nb, c->clause_start[cl], c->clause_end[cl], &m->start, &m->end) == 0) {
+        uint32_t cl = r->first_clause, pat = c->clause_pattern[cl];
+        long start = span_start(rp->pattern_prog[pat], rp->pattern_masked[pat], c->nb.text,
+                                c->clause_end[cl]);
+        if (start >= 0 &&
+            norm_span(&c->nb, (size_t)start, c->clause_end[cl], &m->start, &m->end) == 0) {
             m->rule = ri;
             out->n_matches++;
         }

@@ -88,7 +88,8 @@ static void put_masked(strbuf *sb, const char *w, size_t n)
     sb_putc(sb, ')');
 }
 
-static int put_word(strbuf *sb, norm_buf *nb, const token *t, int mask, char *err, size_t errlen)
+static int put_word(strbuf *sb, strbuf *prog, norm_buf *nb, const token *t, int mask, char *err,
+                    size_t errlen)
 {
     const char *s = t->s, *end = t->s + t->len;
     int leading = (*s == '*');
@@ -126,18 +127,23 @@ static int put_word(strbuf *sb, norm_buf *nb, const token *t, int mask, char *er
 
     if (single_literal && mask)
         sb_puts(sb, "(?:");
-    if (leading)
+    if (leading) {
         sb_puts(sb, "[^ ]*");
+        sb_putc(prog, '*');
+    }
     int first = 1;
     for (const char *p = s; p < end;) {
         const char *star = memchr(p, '*', (size_t)(end - p));
         const char *stop = star ? star : end;
         if (stop > p) {
-            if (!first)
+            if (!first) {
                 sb_puts(sb, "[^ ]*");
+                sb_putc(prog, '*');
+            }
             if (canon_piece(nb, p, (size_t)(stop - p), err, errlen) < 0)
                 return -1;
             put_escaped(sb, nb->text, nb->len);
+            sb_append(prog, nb->text, nb->len);
             first = 0;
         }
         p = star ? star + 1 : end;
@@ -147,16 +153,22 @@ static int put_word(strbuf *sb, norm_buf *nb, const token *t, int mask, char *er
         put_masked(sb, nb->text, nb->len);
         sb_putc(sb, ')');
     }
-    if (trailing)
+    if (trailing) {
         sb_puts(sb, "[^ ]*");
+        sb_putc(prog, '*');
+    }
     return 0;
 }
 
-static void put_gap(strbuf *sb, int n) { sb_printf(sb, " (?:[^ ]+ ){0,%d}", n); }
+static void put_gap(strbuf *sb, strbuf *prog, int n, int either)
+{
+    sb_printf(sb, " (?:[^ ]+ ){0,%d}", n);
+    sb_printf(prog, either ? " ~~%d " : " ~%d ", n);
+}
 
 /* Words and ordered gaps of tokens [from, to): "w1 w2 (?:[^ ]+ ){0,3}w3". */
-static int put_sequence(strbuf *sb, norm_buf *nb, const token *tk, int from, int to, int mask,
-                        char *err, size_t errlen)
+static int put_sequence(strbuf *sb, strbuf *prog, norm_buf *nb, const token *tk, int from, int to,
+                        int mask, char *err, size_t errlen)
 {
     if (from >= to || tk[from].gap >= 0 || tk[to - 1].gap >= 0) {
         snprintf(err, errlen, "a gap must stand between two words");
@@ -168,12 +180,14 @@ static int put_sequence(strbuf *sb, norm_buf *nb, const token *tk, int from, int
                 snprintf(err, errlen, "two gaps in a row");
                 return -1;
             }
-            put_gap(sb, tk[i].gap);
+            put_gap(sb, prog, tk[i].gap, 0);
             continue;
         }
-        if (i > from && tk[i - 1].gap < 0)
+        if (i > from && tk[i - 1].gap < 0) {
             sb_putc(sb, ' ');
-        if (put_word(sb, nb, &tk[i], mask, err, errlen) < 0)
+            sb_putc(prog, ' ');
+        }
+        if (put_word(sb, prog, nb, &tk[i], mask, err, errlen) < 0)
             return -1;
     }
     return 0;
@@ -221,7 +235,7 @@ static int tokenize(const char *alt, token *tk, int *ntk, char *err, size_t errl
     return 0;
 }
 
-char *rule_regex(const char *alt, int mask, char *err, size_t errlen)
+char *rule_regex(const char *alt, int mask, char **prog_out, char *err, size_t errlen)
 {
     token tk[MAX_TOKENS];
     int ntk, either_at = -1;
@@ -237,41 +251,46 @@ char *rule_regex(const char *alt, int mask, char *err, size_t errlen)
         either_at = i;
     }
 
-    strbuf sb = STRBUF_INIT;
+    strbuf sb = STRBUF_INIT, prog = STRBUF_INIT, scratch = STRBUF_INIT;
     norm_buf nb;
     norm_buf_init(&nb);
     int rc;
     sb_putc(&sb, ' ');
     if (either_at < 0) {
-        rc = put_sequence(&sb, &nb, tk, 0, ntk, mask, err, errlen);
+        rc = put_sequence(&sb, &prog, &nb, tk, 0, ntk, mask, err, errlen);
     } else {
-        /* (?:A gap B|B gap A) */
+        /* (?:A gap B|B gap A); the program says it once: "A ~~N B" */
         sb_puts(&sb, "(?:");
-        rc = put_sequence(&sb, &nb, tk, 0, either_at, mask, err, errlen);
+        rc = put_sequence(&sb, &prog, &nb, tk, 0, either_at, mask, err, errlen);
         if (rc == 0) {
-            put_gap(&sb, tk[either_at].gap);
-            rc = put_sequence(&sb, &nb, tk, either_at + 1, ntk, mask, err, errlen);
+            put_gap(&sb, &prog, tk[either_at].gap, 1);
+            rc = put_sequence(&sb, &prog, &nb, tk, either_at + 1, ntk, mask, err, errlen);
         }
         if (rc == 0) {
             sb_putc(&sb, '|');
-            rc = put_sequence(&sb, &nb, tk, either_at + 1, ntk, mask, err, errlen);
+            rc = put_sequence(&sb, &scratch, &nb, tk, either_at + 1, ntk, mask, err, errlen);
         }
         if (rc == 0) {
-            put_gap(&sb, tk[either_at].gap);
-            rc = put_sequence(&sb, &nb, tk, 0, either_at, mask, err, errlen);
+            put_gap(&sb, &scratch, tk[either_at].gap, 0);
+            rc = put_sequence(&sb, &scratch, &nb, tk, 0, either_at, mask, err, errlen);
         }
         sb_putc(&sb, ')');
     }
     sb_putc(&sb, ' ');
     norm_buf_free(&nb);
+    sb_free(&scratch);
+    if (rc == 0 && (sb_failed(&sb) || sb_failed(&prog))) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
     if (rc < 0) {
         sb_free(&sb);
+        sb_free(&prog);
         return NULL;
     }
-    if (sb_failed(&sb)) {
-        snprintf(err, errlen, "out of memory");
-        sb_free(&sb);
-        return NULL;
-    }
+    if (prog_out)
+        *prog_out = sb_take(&prog);
+    else
+        sb_free(&prog);
     return sb_take(&sb);
 }

@@ -15,7 +15,8 @@
 
 /* Translate alt (one alternative, no '|') into a regex. mask: also match
  * masked spellings of literal words (rules/README.md). Returns a malloc'd
- * string the caller frees, or NULL with a message in err. */
-char *rule_regex(const char *alt, int mask, char *err, size_t errlen);
+ * string the caller frees, or NULL with a message in err. If prog is not
+ * NULL, *prog gets the alternative's word program for span.h (malloc'd). */
+char *rule_regex(const char *alt, int mask, char **prog, char *err, size_t errlen);
 
 #endif

@@ -121,19 +121,25 @@ static int add_clause(loader *ld, char *expr)
         /* Masked spellings are how people hide swear words and insults;
          * generating them for every rule would only slow the database. */
         int mask = ld->cur_mask && (ld->cur->label == 1 || ld->cur->label == 2);
-        char *re = rule_regex(alt, mask, msg, sizeof msg);
+        char *prog = NULL;
+        char *re = rule_regex(alt, mask, &prog, msg, sizeof msg);
         if (!re)
             return fail(ld, "%s", msg);
         size_t n = rp->n_patterns + 1;
         if (grow((void **)&rp->patterns, &ld->cap_patterns, n, sizeof(char *)) < 0 ||
             (rp->pattern_clause = realloc(rp->pattern_clause, ld->cap_patterns * sizeof(uint32_t))) == NULL ||
-            (rp->pattern_line = realloc(rp->pattern_line, ld->cap_patterns * sizeof(int))) == NULL) {
+            (rp->pattern_line = realloc(rp->pattern_line, ld->cap_patterns * sizeof(int))) == NULL ||
+            (rp->pattern_prog = realloc(rp->pattern_prog, ld->cap_patterns * sizeof(char *))) == NULL ||
+            (rp->pattern_masked = realloc(rp->pattern_masked, ld->cap_patterns)) == NULL) {
             free(re);
+            free(prog);
             return fail(ld, "%s", "out of memory");
         }
         rp->patterns[rp->n_patterns] = re;
         rp->pattern_clause[rp->n_patterns] = clause;
         rp->pattern_line[rp->n_patterns] = ld->line;
+        rp->pattern_prog[rp->n_patterns] = prog;
+        rp->pattern_masked[rp->n_patterns] = (uint8_t)mask;
         rp->n_patterns++;
         alts++;
     }
@@ -439,8 +445,12 @@ void rulepack_free(rulepack *rp)
         free(rp->rules[i].id);
         free(rp->rules[i].file);
     }
-    for (size_t i = 0; i < rp->n_patterns; i++)
+    for (size_t i = 0; i < rp->n_patterns; i++) {
         free(rp->patterns[i]);
+        free(rp->pattern_prog[i]);
+    }
+    free(rp->pattern_prog);
+    free(rp->pattern_masked);
     free(rp->rules);
     free(rp->clause_rule);
     free(rp->pattern_clause);

@@ -44,6 +44,8 @@ typedef struct rulepack {
     uint32_t *pattern_clause;  /* [n_patterns] Hyperscan id -> clause */
     char    **patterns;        /* [n_patterns] owned regex sources */
     int      *pattern_line;    /* [n_patterns] line of the clause, for messages */
+    char    **pattern_prog;    /* [n_patterns] owned word programs (span.h) */
+    uint8_t  *pattern_masked;  /* [n_patterns] matches masked spellings */
     size_t    n_patterns;
     float     threshold[LABEL_COUNT];
     hs_database_t *db;
