@@ -35,7 +35,8 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: complaintd [--config FILE] [--ingest EP] [--publish EP] [--control EP]\n"
+            "usage: complaintd [--config FILE] [--ingest EP] [--ingest-acked EP] [--publish EP]\n"
+            "                  [--control EP]\n"
             "                  [--data-dir DIR] [--rules DIR] [--threads N] [--batch-size N]\n"
             "                  [--commit-interval-ms N] [--no-durable] [--verbose] [--print-config]\n");
 }
@@ -45,6 +46,7 @@ static int parse_args(int argc, char **argv, config *cfg, int *print_config)
 {
     static const struct option opts[] = {
         {"config", required_argument, 0, 'f'},   {"ingest", required_argument, 0, 'i'},
+        {"ingest-acked", required_argument, 0, 'a'},
         {"publish", required_argument, 0, 'p'},  {"control", required_argument, 0, 'c'},
         {"data-dir", required_argument, 0, 'd'}, {"rules", required_argument, 0, 'r'},
         {"threads", required_argument, 0, 't'},  {"batch-size", required_argument, 0, 'b'},
@@ -53,7 +55,7 @@ static int parse_args(int argc, char **argv, config *cfg, int *print_config)
         {"print-config", no_argument, 0, 'P'},   {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     static const struct { int opt; const char *key; } keymap[] = {
-        {'i', "ingest"}, {'p', "publish"}, {'c', "control"}, {'d', "data_dir"}, {'r', "rules"},
+        {'i', "ingest"}, {'a', "ingest_acked"}, {'p', "publish"}, {'c', "control"}, {'d', "data_dir"}, {'r', "rules"},
         {'t', "threads"}, {'b', "batch_size"}, {'m', "commit_interval_ms"}};
     char err[1024];
     int o;
@@ -188,8 +190,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "complaintd: %s\n", err);
         status = usage_error ? 2 : 1;
     } else {
-        log_info("ingest %s, publish %s, control %s, data %s", cfg.ingest, cfg.publish, cfg.control,
-                 cfg.data_dir);
+        log_info("ingest %s, acked ingest %s, publish %s, control %s, data %s", cfg.ingest,
+                 cfg.ingest_acked[0] ? cfg.ingest_acked : "off", cfg.publish, cfg.control, cfg.data_dir);
         fprintf(stderr, "ready\n");
         control_serve(rep, &stats, env, &stop_requested);
         log_info("stopping: draining in-flight events");

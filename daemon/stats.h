@@ -1,15 +1,75 @@
 /*
- * stats — the daemon's counters. Written by the pipeline threads with relaxed
- * atomic adds, read by the control thread; no lock.
+ * stats — the daemon's counters, gauges and histograms. Written by the
+ * pipeline threads with relaxed atomic adds, read by the control thread and
+ * the metrics server (metrics.h); no lock.
+ *
+ * A stats_hist is a histogram with fixed log-spaced buckets: bucket i counts
+ * the values v with 2^(i-1) < v <= 2^i (bucket 0 takes v <= 1), the last
+ * bucket everything above 2^(STATS_HIST_BUCKETS-2). One observation is two
+ * relaxed atomic adds (the bucket and the sum), so any thread may observe
+ * into the same histogram: stats_observe(&stats->h_commit_us, us).
  */
 #ifndef COMPLAINTD_STATS_H
 #define COMPLAINTD_STATS_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "labels.h"
 #include "strbuf.h"
+
+/* Upper bounds 1, 2, 4, .. 2^26 (67 s in microseconds), then +Inf. */
+enum { STATS_HIST_BUCKETS = 28 };
+
+typedef struct stats_hist {
+    atomic_uint_fast64_t bucket[STATS_HIST_BUCKETS];  /* not cumulative */
+    atomic_uint_fast64_t sum;
+} stats_hist;
+
+/* The bucket a value falls in: the smallest i with v <= 2^i, or the last
+ * (+Inf) bucket. */
+static inline int stats_hist_bucket(uint64_t v)
+{
+    if (v <= 1)
+        return 0;
+    int i = 64 - __builtin_clzll(v - 1);  /* ceil(log2 v) */
+    return i < STATS_HIST_BUCKETS - 1 ? i : STATS_HIST_BUCKETS - 1;
+}
+
+/* The upper bound of bucket i; 0 for the last bucket, which is +Inf. */
+static inline uint64_t stats_hist_le(int i)
+{
+    return i < STATS_HIST_BUCKETS - 1 ? (uint64_t)1 << i : 0;
+}
+
+static inline void stats_observe(stats_hist *h, uint64_t v)
+{
+    atomic_fetch_add_explicit(&h->bucket[stats_hist_bucket(v)], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->sum, v, memory_order_relaxed);
+}
+
+/* Observe the same value n times in one go (e.g. a batch of events that
+ * share one latency). */
+static inline void stats_observe_n(stats_hist *h, uint64_t v, uint64_t n)
+{
+    atomic_fetch_add_explicit(&h->bucket[stats_hist_bucket(v)], n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->sum, v * n, memory_order_relaxed);
+}
+
+/* A snapshot: cumulative counts (cum[i] = values <= le(i); cum[last] is
+ * the count), and the sum. Concurrent observations may land between the
+ * reads of buckets and sum, so sum can run slightly ahead of the counts. */
+static inline void stats_hist_read(const stats_hist *h, uint64_t cum[STATS_HIST_BUCKETS],
+                                   uint64_t *sum)
+{
+    uint64_t run = 0;
+    for (int i = 0; i < STATS_HIST_BUCKETS; i++) {
+        run += atomic_load_explicit(&h->bucket[i], memory_order_relaxed);
+        cum[i] = run;
+    }
+    *sum = atomic_load_explicit(&h->sum, memory_order_relaxed);
+}
 
 typedef struct daemon_stats {
     atomic_uint_fast64_t received;      /* messages taken from the ingest socket */
@@ -24,10 +84,34 @@ typedef struct daemon_stats {
     atomic_uint_fast64_t per_action[ACTION_COUNT];
     atomic_uint_fast64_t per_label[LABEL_COUNT];
     int64_t started_ms;
+
+    /* Histograms (stats_observe). */
+    stats_hist h_scan_us;      /* per event in a worker: decode, validate, normalise, scan */
+    stats_hist h_commit_us;    /* per group: the LMDB commit (triage_commit) */
+    stats_hist h_latency_us;   /* per event: receipt in ingest -> published */
+    stats_hist h_batch_events; /* per group: events in one commit */
+
+    /* Gauges the pipeline may set (atomic_store); 0 if it does not. */
+    atomic_uint_fast64_t writer_held;  /* events held by the writer, waiting for their commit */
+
+    /* Per-rule hits: [n_rules] counters and the rules' ids, both allocated
+     * by complaintd.c once the pack is loaded; NULL when not counted. */
+    size_t n_rules;
+    atomic_uint_fast64_t *rule_hits;
+    const char **rule_ids;     /* borrowed from the rule pack */
 } daemon_stats;
 
 #define STAT_ADD(field, n) atomic_fetch_add_explicit(&(field), (n), memory_order_relaxed)
 #define STAT_GET(field) atomic_load_explicit(&(field), memory_order_relaxed)
+
+/* Events taken from the ingest socket and not yet decided or rejected:
+ * queued between the threads or held by the writer. */
+static inline uint64_t stats_in_flight(const daemon_stats *s)
+{
+    uint64_t done = STAT_GET(s->decided) + STAT_GET(s->rejected);
+    uint64_t in = STAT_GET(s->received);
+    return in > done ? in - done : 0;
+}
 
 /* Append the counters as one JSON object. */
 void stats_json(const daemon_stats *s, int64_t now_ms, strbuf *sb);

@@ -25,6 +25,7 @@ struct classifier {
     size_t          n_touched;
     uint8_t        *rule_seen;     /* [n_rules] evaluated already in this event */
     class_match    *matches;       /* [n_rules] */
+    atomic_uint_fast64_t *hits;    /* [n_rules] fired counts, or NULL; not owned */
 };
 
 classifier *classifier_new(const rulepack *rp)
@@ -65,6 +66,8 @@ void classifier_free(classifier *c)
 }
 
 const rulepack *classifier_pack(const classifier *c) { return c->rp; }
+
+void classifier_set_hit_counters(classifier *c, atomic_uint_fast64_t *hits) { c->hits = hits; }
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
                     void *ctx)
@@ -124,6 +127,8 @@ int classify_text(classifier *c, const char *text, size_t len, int channel, cons
         const rule *r = &rp->rules[ri];
         if (!rule_fires(c, r, langbit, channel))
             continue;
+        if (c->hits)
+            atomic_fetch_add_explicit(&c->hits[ri], 1, memory_order_relaxed);
         out->score[r->label] += r->weight;
         cancelled |= r->cancels;
         if (r->at_staff)

@@ -9,6 +9,7 @@
 #ifndef COMPLAINTD_CLASSIFY_H
 #define COMPLAINTD_CLASSIFY_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,11 @@ typedef struct classifier classifier;
 classifier *classifier_new(const rulepack *rp);
 void classifier_free(classifier *c);
 const rulepack *classifier_pack(const classifier *c);
+
+/* Count every rule that fires into hits[rule index] (relaxed atomic adds;
+ * [pack->n_rules] counters, shared by all classifiers of the pack and owned
+ * by the caller), or stop counting with NULL (the default). */
+void classifier_set_hit_counters(classifier *c, atomic_uint_fast64_t *hits);
 
 enum { CLASSIFY_OK = 0, CLASSIFY_EUTF8 = -1, CLASSIFY_ESCAN = -2, CLASSIFY_ENOMEM = -3 };
 

@@ -32,8 +32,12 @@ typedef struct key_def {
 
 static const key_def keys[] = {
     {"ingest", STR(ingest), "ZeroMQ endpoint the PULL socket binds for events"},
+    {"ingest_acked", STR(ingest_acked),
+     "ZeroMQ endpoint the ROUTER socket binds for acknowledged events (empty = off)"},
     {"publish", STR(publish), "ZeroMQ endpoint the PUB socket binds for decisions"},
     {"control", STR(control), "ZeroMQ endpoint of the control REP socket (ping, stats)"},
+    {"metrics", STR(metrics),
+     "HOST:PORT of the HTTP server of Prometheus metrics (GET /metrics); empty or off = none"},
     {"data_dir", STR(data_dir), "LMDB environment: histories, de-duplication, decision log"},
     {"rules", STR(rules), "rule pack directory"},
     {"cache_dir", STR(cache_dir), "compiled rule cache; empty = <data_dir>/cache"},
@@ -73,7 +77,9 @@ void config_defaults(config *c)
     memset(c, 0, sizeof *c);
     snprintf(c->ingest, sizeof c->ingest, "tcp://127.0.0.1:5560");
     snprintf(c->publish, sizeof c->publish, "tcp://127.0.0.1:5561");
+    snprintf(c->ingest_acked, sizeof c->ingest_acked, "tcp://127.0.0.1:5563");
     snprintf(c->control, sizeof c->control, "tcp://127.0.0.1:5562");
+    snprintf(c->metrics, sizeof c->metrics, "127.0.0.1:9560");
     snprintf(c->data_dir, sizeof c->data_dir, "data");
     snprintf(c->rules, sizeof c->rules, "rules");
     c->threads = 0;

@@ -98,6 +98,22 @@ hist_env *hist_open(const char *dir, size_t map_mb, int durable, int readonly, c
     return h;
 }
 
+int hist_map_use(hist_env *env, uint64_t *used, uint64_t *size)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    int rc = mdb_env_info(env->env, &info);
+    if (rc == 0)
+        rc = mdb_env_stat(env->env, &st);
+    if (rc != 0) {
+        *used = *size = 0;
+        return HIST_ERR;  /* last_error untouched: it belongs to the writer */
+    }
+    *used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+    *size = (uint64_t)info.me_mapsize;
+    return HIST_OK;
+}
+
 void hist_close(hist_env *h)
 {
     if (!h)

@@ -90,6 +90,11 @@ hist_env *hist_open(const char *dir, size_t map_mb, int durable, int readonly, c
 void hist_close(hist_env *env);
 const char *hist_last_error(const hist_env *env);
 
+/* How much of the map is in use: *used = pages up to the last one written
+ * (as of the last commit) times the page size, *size = the map size, both in
+ * bytes. Safe from any thread, without a transaction. */
+int hist_map_use(hist_env *env, uint64_t *used /* OUT */, uint64_t *size /* OUT */);
+
 /* Transactions. A write transaction must be the only one live in its thread;
  * hist_commit or hist_abort ends it and frees txn. */
 int  hist_begin(hist_env *env, int write, hist_txn **txn /* OUT */);

@@ -64,6 +64,7 @@ static int duplicate(triage_session *s, const event_msg *ev, uint64_t seq, int *
     if (m) {
         m->duplicate = 1;
         *action = (int)m->action;
+        s->last_seq = m->seq;
         rc = pack(s, m, bytes, len);
         complaint__v1__triage_decision__free_unpacked(m, NULL);
     } else {
@@ -74,6 +75,7 @@ static int duplicate(triage_session *s, const event_msg *ev, uint64_t seq, int *
         d.seq = seq;
         d.duplicate = 1;
         *action = 0;
+        s->last_seq = seq;
         rc = pack(s, &d, bytes, len);
     }
     return rc < 0 ? rc : TRIAGE_DUPLICATE;
@@ -168,6 +170,7 @@ int triage_event(triage_session *s, const event_msg *ev, const class_result *cr,
             return rc;
     }
     s->next_seq = seq + 1;
+    s->last_seq = seq;
     return TRIAGE_NEW;
 }
 
@@ -185,6 +188,7 @@ int triage_reject(triage_session *s, const event_msg *ev, const char *reason, in
     if (rc < 0)
         return rc;
     s->next_seq = seq + 1;
+    s->last_seq = seq;
     return TRIAGE_NEW;
 }
 

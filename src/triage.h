@@ -28,6 +28,7 @@ typedef struct triage_session {
     uint64_t  log_max;      /* decision log entries kept */
     int64_t   log_max_age_ms; /* and for at most this long (0 = no age limit) */
     int64_t   decided_ms;   /* the clock of the current decision */
+    uint64_t  last_seq;     /* seq of the last decision returned (the original one for a duplicate) */
     uint8_t  *packed;       /* the last decision, serialized; owned */
     size_t    packed_len, packed_cap;
 } triage_session;

@@ -157,7 +157,7 @@ class Daemon:
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._reader = None
-        self.ingest = self.publish = self.control = None
+        self.ingest = self.publish = self.control = self.ingest_acked = None
         self.returncode = None
 
     # -- lifecycle
@@ -166,9 +166,10 @@ class Daemon:
         if not os.path.exists(COMPLAINTD):
             raise DaemonError("no daemon at %s (build first, or set COMPLAINTD_BUILD)" % COMPLAINTD)
         ports = set()
-        while len(ports) < 3:
+        while len(ports) < 4:
             ports.add(free_port())
-        p_in, p_pub, p_ctl = sorted(ports)
+        p_in, p_pub, p_ctl, p_ack = sorted(ports)
+        self.ingest_acked = "tcp://127.0.0.1:%d" % p_ack
         self.ingest = "tcp://127.0.0.1:%d" % p_in
         self.publish = "tcp://127.0.0.1:%d" % p_pub
         self.control = "tcp://127.0.0.1:%d" % p_ctl
@@ -178,7 +179,8 @@ class Daemon:
                 f.write("%s = %s\n" % (k, v))
         self.argv = [COMPLAINTD, "--config", self.config_path,
                      "--ingest", self.ingest, "--publish", self.publish,
-                     "--control", self.control, "--data-dir", self.data_dir,
+                     "--control", self.control, "--ingest-acked", self.ingest_acked,
+                     "--data-dir", self.data_dir,
                      "--rules", RULES, "--threads", str(self.threads)] + self.extra_args
         self.lines = []
         self._ready.clear()

@@ -1,0 +1,82 @@
+/*
+ * pipeline_internal — what the pipeline's threads share: the pipeline
+ * itself, the job a worker hands the writer, and the internal envelope
+ * between ingest and the workers. Only daemon/{pipeline,ingest,worker,
+ * writer}.c include it.
+ *
+ * The envelope (ingest -> worker) is always two frames: a header, then the
+ * producer's bytes. The header's first byte says what it is:
+ *   'E'         an event from the PULL socket (no acknowledgement)
+ *   'A' + id    an event from the acknowledged ROUTER socket; id is the
+ *               producer's routing id, to address the ack
+ *   'X'         end of input (the second frame is empty)
+ * Acks (writer -> ingest, inproc) are [routing id][serialized Ack]; an
+ * empty routing id frame alone means the writer is done.
+ */
+#ifndef COMPLAINTD_PIPELINE_INTERNAL_H
+#define COMPLAINTD_PIPELINE_INTERNAL_H
+
+#include <pthread.h>
+
+#include "classify.h"
+#include "codec.h"
+#include "pipeline.h"
+
+enum { WORKER_BATCH = 128, JOB_MATCHES = 32, MAX_WORKERS = 256, ROUTE_MAX = 255 };
+enum { ENV_EVENT = 'E', ENV_ACKED = 'A', ENV_END = 'X' };
+
+#define ACKS_ENDPOINT "inproc://acks"
+#define DECIDE_ENDPOINT "inproc://decide"
+
+/* One event after the worker stage. Owns ev. */
+typedef struct job {
+    event_msg  *ev;       /* unpacked; NULL if the message did not decode */
+    const char *reject;   /* static reason, or NULL if it is to be decided */
+    class_result cr;      /* cr.matches points at matches below */
+    class_match matches[JOB_MATCHES];
+    int64_t     received_us;  /* when ingest took it (monotonic) */
+    uint8_t     acked;        /* came from the ROUTER: send an Ack after commit */
+    uint8_t     route_len;
+    uint8_t     route[ROUTE_MAX];
+} job;
+
+typedef struct job_batch {
+    size_t n;
+    job    jobs[WORKER_BATCH];
+} job_batch;
+
+typedef struct worker {
+    pipeline  *p;
+    int        index;
+    pthread_t  thread;
+} worker;
+
+struct pipeline {
+    void          *zctx;
+    const config  *cfg;
+    const rulepack *rp;
+    hist_env      *env;
+    daemon_stats  *stats;
+    int            n_workers;
+    void          *pull;         /* ingest thread's: plain events */
+    void          *router;       /* ingest thread's: acknowledged events (may be NULL) */
+    void          *pub;          /* writer thread's */
+    void          *stop_send;    /* main -> ingest: "stop" (PAIR) */
+    void          *stop_recv;
+    pthread_t      ingest_thread, writer_thread;
+    worker        *workers;
+    int            writer_failed;
+};
+
+void *ingest_main(void *arg);
+void *worker_main(void *arg);
+void *writer_main(void *arg);
+
+void batch_free(job_batch *b);
+
+static inline void set_sockopt_int(void *sock, int opt, int v)
+{
+    zmq_setsockopt(sock, opt, &v, sizeof v);
+}
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * worker — decode, validate, normalise and scan events, in batches.
+ *
+ * A worker blocks for one envelope, then takes what is already queued (up
+ * to WORKER_BATCH) without waiting: under light load an event goes through
+ * alone, under heavy load batches fill by themselves. A batch crosses to the
+ * writer as one pointer message; ownership goes with it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "clock.h"
+#include "log.h"
+#include "pipeline_internal.h"
+
+static void job_free(job *j)
+{
+    if (j->ev)
+        complaint__v1__complaint_event__free_unpacked(j->ev, NULL);
+    j->ev = NULL;
+}
+
+void batch_free(job_batch *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n; i++)
+        job_free(&b->jobs[i]);
+    free(b);
+}
+
+/* Decode, validate and label one event into j (whose routing fields are set). */
+static void work_one(pipeline *p, classifier *cl, zmq_msg_t *m, job *j)
+{
+    size_t size = zmq_msg_size(m);
+    if (size > (size_t)p->cfg->max_message_bytes) {
+        j->reject = "message over the size limit";
+        return;
+    }
+    if (size == 0) {
+        j->reject = "empty message";
+        return;
+    }
+    j->ev = complaint__v1__complaint_event__unpack(NULL, size, zmq_msg_data(m));
+    if (!j->ev) {
+        j->reject = "malformed protobuf: not a complaint.v1.ComplaintEvent";
+        return;
+    }
+    j->reject = event_invalid(j->ev, (size_t)p->cfg->max_message_bytes);
+    if (j->reject)
+        return;
+    if (!cl) {
+        j->reject = "worker has no Hyperscan scratch";
+        return;
+    }
+    class_result cr;
+    int rc = classify_text(cl, j->ev->text, strlen(j->ev->text), (int)j->ev->channel, j->ev->lang, &cr);
+    if (rc != CLASSIFY_OK) {
+        j->reject = rc == CLASSIFY_EUTF8 ? "text is not valid UTF-8" : "text could not be scanned";
+        return;
+    }
+    j->cr = cr;
+    j->cr.n_matches = cr.n_matches < JOB_MATCHES ? cr.n_matches : JOB_MATCHES;
+    memcpy(j->matches, cr.matches, j->cr.n_matches * sizeof(class_match));
+    j->cr.matches = j->matches;
+}
+
+/* Receive one envelope into j. Returns 1 for an event, 0 for the end
+ * marker, -1 if nothing was there (non-blocking) or on interruption. */
+static int receive(pipeline *p, classifier *cl, void *in, int flags, job *j)
+{
+    uint8_t head[1 + ROUTE_MAX];
+    int n = zmq_recv(in, head, sizeof head, flags);
+    if (n < 1)
+        return -1;
+    zmq_msg_t body;
+    zmq_msg_init(&body);
+    zmq_msg_recv(&body, in, 0);  /* the envelope is always two frames */
+    int rc = 1;
+    if (head[0] == ENV_END) {
+        rc = 0;
+    } else {
+        memset(j, 0, offsetof(job, route));
+        j->received_us = clock_mono_us();
+        if (head[0] == ENV_ACKED) {
+            j->acked = 1;
+            j->route_len = (uint8_t)(n - 1);
+            memcpy(j->route, head + 1, (size_t)(n - 1));
+        }
+        work_one(p, cl, &body, j);
+    }
+    zmq_msg_close(&body);
+    return rc;
+}
+
+void *worker_main(void *arg)
+{
+    worker *w = arg;
+    pipeline *p = w->p;
+    char ep[64];
+    snprintf(ep, sizeof ep, "inproc://work-%d", w->index);
+    void *in = zmq_socket(p->zctx, ZMQ_PULL);
+    set_sockopt_int(in, ZMQ_RCVHWM, 4 * WORKER_BATCH);
+    zmq_bind(in, ep);
+    void *out = zmq_socket(p->zctx, ZMQ_PUSH);
+    set_sockopt_int(out, ZMQ_SNDHWM, 64);
+    zmq_connect(out, DECIDE_ENDPOINT);
+    classifier *cl = classifier_new(p->rp);
+    if (!cl)
+        log_error("worker %d: cannot allocate a Hyperscan scratch", w->index);
+
+    int done = 0;
+    while (!done) {
+        job_batch *b = malloc(sizeof *b);
+        b->n = 0;
+        int flags = 0;  /* block for the first envelope, then take what is queued */
+        while (b->n < WORKER_BATCH) {
+            int rc = receive(p, cl, in, flags, &b->jobs[b->n]);
+            if (rc < 0 && flags == 0 && zmq_errno() == EINTR)
+                continue;
+            if (rc < 0)
+                break;
+            if (rc == 0) {
+                done = 1;
+                break;
+            }
+            b->n++;
+            flags = ZMQ_DONTWAIT;
+        }
+        if (b->n > 0)
+            zmq_send(out, &b, sizeof b, 0);  /* ownership goes to the writer */
+        else
+            free(b);
+    }
+    zmq_send(out, "", 0, 0);  /* this worker is done */
+    classifier_free(cl);
+    zmq_close(in);
+    zmq_close(out);
+    return NULL;
+}
