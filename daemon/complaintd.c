@@ -21,6 +21,7 @@
 #include "control.h"
 #include "history.h"
 #include "log.h"
+#include "metrics.h"
 #include "pipeline.h"
 #include "rules.h"
 
@@ -36,7 +37,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: complaintd [--config FILE] [--ingest EP] [--ingest-acked EP] [--publish EP]\n"
-            "                  [--control EP]\n"
+            "                  [--control EP] [--metrics HOST:PORT|off]\n"
             "                  [--data-dir DIR] [--rules DIR] [--threads N] [--batch-size N]\n"
             "                  [--commit-interval-ms N] [--no-durable] [--verbose] [--print-config]\n");
 }
@@ -46,7 +47,7 @@ static int parse_args(int argc, char **argv, config *cfg, int *print_config)
 {
     static const struct option opts[] = {
         {"config", required_argument, 0, 'f'},   {"ingest", required_argument, 0, 'i'},
-        {"ingest-acked", required_argument, 0, 'a'},
+        {"ingest-acked", required_argument, 0, 'a'}, {"metrics", required_argument, 0, 'M'},
         {"publish", required_argument, 0, 'p'},  {"control", required_argument, 0, 'c'},
         {"data-dir", required_argument, 0, 'd'}, {"rules", required_argument, 0, 'r'},
         {"threads", required_argument, 0, 't'},  {"batch-size", required_argument, 0, 'b'},
@@ -56,7 +57,7 @@ static int parse_args(int argc, char **argv, config *cfg, int *print_config)
         {0, 0, 0, 0}};
     static const struct { int opt; const char *key; } keymap[] = {
         {'i', "ingest"}, {'a', "ingest_acked"}, {'p', "publish"}, {'c', "control"}, {'d', "data_dir"}, {'r', "rules"},
-        {'t', "threads"}, {'b', "batch_size"}, {'m', "commit_interval_ms"}};
+        {'t', "threads"}, {'b', "batch_size"}, {'m', "commit_interval_ms"}, {'M', "metrics"}};
     char err[1024];
     int o;
     for (int i = 1; i < argc; i++)
@@ -131,6 +132,10 @@ int main(int argc, char **argv)
     }
 
     char err[1024], cache[CONFIG_PATH + 16];
+    if (metrics_check_addr(cfg.metrics, err, sizeof err) < 0) {
+        fprintf(stderr, "complaintd: %s\n", err);
+        return 2;
+    }
     const char *env_cache = getenv("COMPLAINTD_CACHE");
     if (cfg.cache_dir[0])
         snprintf(cache, sizeof cache, "%s", cfg.cache_dir);
@@ -167,6 +172,14 @@ int main(int argc, char **argv)
     }
     atomic_store(&stats.last_seq, next_seq - 1);  /* replay clients ask where the log ends */
     stats.started_ms = (int64_t)time(NULL) * 1000;
+    /* Per-rule hit counters, exported as complaintd_rule_hits_total{rule=ID}. */
+    stats.rule_hits = calloc(rp->n_rules ? rp->n_rules : 1, sizeof *stats.rule_hits);
+    stats.rule_ids = calloc(rp->n_rules ? rp->n_rules : 1, sizeof *stats.rule_ids);
+    if (stats.rule_hits && stats.rule_ids) {
+        stats.n_rules = rp->n_rules;
+        for (size_t i = 0; i < rp->n_rules; i++)
+            stats.rule_ids[i] = rp->rules[i].id;
+    }
 
     void *zctx = zmq_ctx_new();
     int usage_error = 0, status = 0;
@@ -175,6 +188,7 @@ int main(int argc, char **argv)
     pipeline *p = pipeline_start(zctx, &cfg, rp, env, &stats, err, sizeof err, &usage_error);
     pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
     void *rep = NULL;
+    metrics_server *metrics = NULL;
     if (p) {
         rep = zmq_socket(zctx, ZMQ_REP);
         int linger = 0;
@@ -186,14 +200,27 @@ int main(int argc, char **argv)
             p = NULL;
         }
     }
+    if (p && metrics_enabled(cfg.metrics)) {
+        pthread_sigmask(SIG_BLOCK, &blocked, NULL);  /* the HTTP thread takes no signals */
+        metrics = metrics_start(cfg.metrics, &stats, env, err, sizeof err);
+        pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
+        if (!metrics) {
+            usage_error = 0;  /* well-formed (checked above); the machine refused */
+            pipeline_stop(p);
+            p = NULL;
+        }
+    }
     if (!p) {
         fprintf(stderr, "complaintd: %s\n", err);
         status = usage_error ? 2 : 1;
     } else {
         log_info("ingest %s, acked ingest %s, publish %s, control %s, data %s", cfg.ingest,
                  cfg.ingest_acked[0] ? cfg.ingest_acked : "off", cfg.publish, cfg.control, cfg.data_dir);
+        if (metrics)
+            log_info("metrics on http://%s/metrics", cfg.metrics);
         fprintf(stderr, "ready\n");
         control_serve(rep, &stats, env, &stop_requested);
+        metrics_stop(metrics);
         log_info("stopping: draining in-flight events");
         if (pipeline_stop(p) < 0) {
             log_error("could not commit the last events: %s", hist_last_error(env));
@@ -207,5 +234,7 @@ int main(int argc, char **argv)
     zmq_ctx_term(zctx);
     rulepack_free(rp);
     hist_close(env);
+    free(stats.rule_hits);
+    free(stats.rule_ids);
     return status;
 }

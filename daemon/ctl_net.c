@@ -15,6 +15,9 @@ typedef struct net_opts {
     config cfg;          /* endpoints default to the daemon's defaults */
     const char *action;  /* tail: topic filter */
     unsigned long long from;  /* tail: replay from this seq first (0 = live only) */
+    int  acked;          /* send: over the acknowledged endpoint */
+    long window;         /* send --acked: events in flight */
+    int  retry_ms;       /* send --acked: re-send after this long without an ack */
     long count;          /* tail: stop after this many (0 = never) */
     int  timeout_ms;     /* tail/stats: give up after this long idle (-1 = never) */
     int  first_arg;      /* index of the first positional argument */
@@ -30,6 +33,10 @@ static int parse_net_opts(int argc, char **argv, net_opts *o)
                                          {"count", required_argument, 0, 'n'},
                                          {"timeout", required_argument, 0, 't'},
                                          {"from", required_argument, 0, 'F'},
+                                         {"acked", no_argument, 0, 'A'},
+                                         {"ingest-acked", required_argument, 0, 'I'},
+                                         {"window", required_argument, 0, 'W'},
+                                         {"retry-ms", required_argument, 0, 'R'},
                                          {0, 0, 0, 0}};
     char err[1024];
     config_defaults(&o->cfg);
@@ -37,6 +44,9 @@ static int parse_net_opts(int argc, char **argv, net_opts *o)
     o->count = 0;
     o->timeout_ms = -1;
     o->from = 0;
+    o->acked = 0;
+    o->window = 1000;
+    o->retry_ms = 2000;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -55,6 +65,10 @@ static int parse_net_opts(int argc, char **argv, net_opts *o)
         case 'n': o->count = atol(optarg); break;
         case 't': o->timeout_ms = atoi(optarg); break;
         case 'F': o->from = strtoull(optarg, NULL, 10); break;
+        case 'A': o->acked = 1; break;
+        case 'I': key = "ingest_acked"; break;
+        case 'W': o->window = atol(optarg); break;
+        case 'R': o->retry_ms = atoi(optarg); break;
         default: return -1;
         }
         if (key && config_set(&o->cfg, key, optarg, err, sizeof err) < 0) {
@@ -75,6 +89,17 @@ int cmd_send(int argc, char **argv)
     FILE *in = ctl_open_input(input);
     if (!in)
         return CTL_FAIL;
+    if (o.acked) {
+        if (o.window < 1 || o.retry_ms < 1) {
+            fprintf(stderr, "complaintctl: --window and --retry-ms must be positive\n");
+            return CTL_USAGE;
+        }
+        int rc = ctl_send_acked(o.cfg.ingest_acked, in, input, o.window, o.retry_ms,
+                                o.timeout_ms >= 0 ? o.timeout_ms : 120000);
+        if (in != stdin)
+            fclose(in);
+        return rc;
+    }
     void *ctx = zmq_ctx_new();
     void *push = zmq_socket(ctx, ZMQ_PUSH);
     int linger = 10000;

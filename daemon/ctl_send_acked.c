@@ -1,0 +1,195 @@
+/*
+ * complaintctl send --acked: at-least-once delivery over the acknowledged
+ * ingest endpoint (a DEALER to complaintd's ROUTER).
+ *
+ * Up to --window events are in flight; each waits for its Ack, which the
+ * daemon sends only after the decision is committed. An event with no Ack
+ * after --retry-ms is sent again: if the daemon had committed it before a
+ * crash, de-duplication answers DUPLICATE and nothing is counted twice. The
+ * DEALER reconnects by itself when the daemon comes back.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "clock.h"
+#include "codec.h"
+#include "ctl.h"
+
+typedef struct pending {
+    char    *event_id;  /* owned */
+    uint8_t *bytes;     /* the serialized event; owned */
+    size_t   len;
+    int64_t  sent_us;   /* 0 = not sent yet */
+    int      done;
+} pending;
+
+typedef struct acked_send {
+    pending *ev;
+    size_t   n, cap;
+    int32_t *slots;     /* hash table event_id -> index, -1 empty */
+    size_t   n_slots;
+    size_t   in_flight, done, next_new;
+    long     sent, resent, decided, duplicates, rejected;
+} acked_send;
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static void index_events(acked_send *a)
+{
+    a->n_slots = 16;
+    while (a->n_slots < a->n * 2)
+        a->n_slots *= 2;
+    a->slots = malloc(a->n_slots * sizeof *a->slots);
+    memset(a->slots, 0xff, a->n_slots * sizeof *a->slots);
+    for (size_t i = 0; i < a->n; i++) {
+        size_t s = hash_str(a->ev[i].event_id) & (a->n_slots - 1);
+        while (a->slots[s] >= 0)
+            s = (s + 1) & (a->n_slots - 1);
+        a->slots[s] = (int32_t)i;
+    }
+}
+
+static pending *find(acked_send *a, const char *id)
+{
+    size_t s = hash_str(id) & (a->n_slots - 1);
+    for (; a->slots[s] >= 0; s = (s + 1) & (a->n_slots - 1))
+        if (strcmp(a->ev[a->slots[s]].event_id, id) == 0)
+            return &a->ev[a->slots[s]];
+    return NULL;
+}
+
+/* Read the input; every event must have an event_id (the ack names it). */
+static int load(acked_send *a, FILE *in, const char *input)
+{
+    char *line = NULL, err[512];
+    size_t cap = 0;
+    long lineno = 0, n;
+    int status = 0;
+    while ((n = ctl_read_line(in, &line, &cap)) >= 0) {
+        lineno++;
+        if (n == 0)
+            continue;
+        event_msg ev;
+        if (event_from_json(line, &ev, err, sizeof err) < 0) {
+            fprintf(stderr, "complaintctl: %s:%ld: %s\n", input, lineno, err);
+            status = CTL_USAGE;
+            continue;
+        }
+        if (!*ev.event_id) {
+            fprintf(stderr, "complaintctl: %s:%ld: --acked needs an event_id\n", input, lineno);
+            status = CTL_USAGE;
+            event_json_free(&ev);
+            continue;
+        }
+        if (a->n == a->cap) {
+            a->cap = a->cap ? a->cap * 2 : 1024;
+            a->ev = realloc(a->ev, a->cap * sizeof *a->ev);
+        }
+        pending *p = &a->ev[a->n++];
+        memset(p, 0, sizeof *p);
+        p->event_id = strdup(ev.event_id);
+        p->len = complaint__v1__complaint_event__get_packed_size(&ev);
+        p->bytes = malloc(p->len ? p->len : 1);
+        complaint__v1__complaint_event__pack(&ev, p->bytes);
+        event_json_free(&ev);
+    }
+    free(line);
+    return status;
+}
+
+static void take_ack(acked_send *a, const void *data, size_t len)
+{
+    Complaint__V1__Ack *ack = complaint__v1__ack__unpack(NULL, len, data);
+    if (!ack)
+        return;
+    pending *p = *ack->event_id ? find(a, ack->event_id) : NULL;
+    if (p && !p->done) {
+        p->done = 1;
+        a->done++;
+        if (p->sent_us)
+            a->in_flight--;
+        if (ack->status == COMPLAINT__V1__ACK__STATUS__DUPLICATE)
+            a->duplicates++;
+        else if (ack->status == COMPLAINT__V1__ACK__STATUS__REJECTED) {
+            a->rejected++;
+            fprintf(stderr, "complaintctl: event %s rejected: %s\n", ack->event_id, ack->reason);
+        } else
+            a->decided++;
+    }
+    complaint__v1__ack__free_unpacked(ack, NULL);
+}
+
+/* Send new events while the window has room, and re-send the overdue. */
+static void send_some(acked_send *a, void *dealer, size_t window, int64_t retry_us)
+{
+    int64_t now = clock_mono_us();
+    for (size_t i = 0; i < a->next_new && a->in_flight > 0; i++) {
+        pending *p = &a->ev[i];
+        if (!p->done && p->sent_us && now - p->sent_us > retry_us) {
+            if (zmq_send(dealer, p->bytes, p->len, ZMQ_DONTWAIT) < 0)
+                return;
+            p->sent_us = now;
+            a->resent++;
+        }
+    }
+    while (a->in_flight < window && a->next_new < a->n) {
+        pending *p = &a->ev[a->next_new];
+        if (zmq_send(dealer, p->bytes, p->len, ZMQ_DONTWAIT) < 0)
+            return;
+        p->sent_us = now;
+        a->in_flight++;
+        a->next_new++;
+        a->sent++;
+    }
+}
+
+int ctl_send_acked(const char *endpoint, FILE *in, const char *input, long window, int retry_ms,
+                   int timeout_ms)
+{
+    acked_send a = {0};
+    int status = load(&a, in, input);
+    index_events(&a);
+    void *ctx = zmq_ctx_new();
+    void *dealer = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt(dealer, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_connect(dealer, endpoint) < 0) {
+        fprintf(stderr, "complaintctl: connect %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
+        status = CTL_USAGE;
+    }
+    int64_t deadline = clock_mono_us() + (int64_t)timeout_ms * 1000;
+    while (status != CTL_USAGE && a.done < a.n && clock_mono_us() < deadline) {
+        send_some(&a, dealer, (size_t)window, (int64_t)retry_ms * 1000);
+        zmq_pollitem_t item = {dealer, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, 50) <= 0)
+            continue;
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        while (zmq_msg_recv(&m, dealer, ZMQ_DONTWAIT) >= 0)
+            take_ack(&a, zmq_msg_data(&m), zmq_msg_size(&m));
+        zmq_msg_close(&m);
+    }
+    fprintf(stderr,
+            "complaintctl: %zu events: %ld decided, %ld duplicates, %ld rejected, %ld re-sent, "
+            "%zu unacknowledged\n",
+            a.n, a.decided, a.duplicates, a.rejected, a.resent, a.n - a.done);
+    if (status == 0 && a.done < a.n)
+        status = CTL_FAIL;
+    for (size_t i = 0; i < a.n; i++) {
+        free(a.ev[i].event_id);
+        free(a.ev[i].bytes);
+    }
+    free(a.ev);
+    free(a.slots);
+    zmq_close(dealer);
+    zmq_ctx_term(ctx);
+    return status;
+}

@@ -1,0 +1,283 @@
+/* metrics — GET /metrics over libmicrohttpd; see metrics.h. */
+#include "metrics.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "clock.h"
+#include "labels.h"
+
+struct metrics_server {
+    struct MHD_Daemon *mhd;
+    daemon_stats      *stats;
+    hist_env          *env;
+    char               log[256];  /* libmicrohttpd's last message */
+};
+
+/* ---- the address -------------------------------------------------------- */
+
+int metrics_enabled(const char *addr) { return addr && *addr && strcmp(addr, "off") != 0; }
+
+/* "HOST:PORT" into a socket address; -1 with a message if malformed. */
+static int parse_addr(const char *addr, struct sockaddr_storage *ss, int *ipv6, char *err,
+                      size_t errlen)
+{
+    char host[128];
+    const char *colon = strrchr(addr, ':');
+    size_t hlen = colon ? (size_t)(colon - addr) : 0;
+    if (!colon || hlen >= sizeof host)
+        goto bad;
+    memcpy(host, addr, hlen);
+    host[hlen] = '\0';
+    char *end;
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (!colon[1] || *end || errno || port < 1 || port > 65535)
+        goto bad;
+    memset(ss, 0, sizeof *ss);
+    size_t n = strlen(host);
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+        host[n - 1] = '\0';
+        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+            goto bad;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        *ipv6 = 1;
+        return 0;
+    }
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    if (strcmp(host, "localhost") == 0)
+        a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    else if (strcmp(host, "*") == 0)
+        a4->sin_addr.s_addr = htonl(INADDR_ANY);
+    else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+        goto bad;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    *ipv6 = 0;
+    return 0;
+bad:
+    snprintf(err, errlen,
+             "metrics: '%s' is not HOST:PORT (e.g. 127.0.0.1:9560, [::1]:9560, *:9560; off = none)",
+             addr);
+    return -1;
+}
+
+int metrics_check_addr(const char *addr, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    int ipv6;
+    return metrics_enabled(addr) ? parse_addr(addr, &ss, &ipv6, err, errlen) : 0;
+}
+
+/* ---- the exposition ----------------------------------------------------- */
+
+static void head(strbuf *sb, const char *name, const char *type, const char *help)
+{
+    sb_printf(sb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void one(strbuf *sb, const char *name, const char *type, const char *help, uint64_t v)
+{
+    head(sb, name, type, help);
+    sb_printf(sb, "%s %llu\n", name, (unsigned long long)v);
+}
+
+/* A label value: backslash, double quote and newline escaped. */
+static void label_value(strbuf *sb, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            sb_putc(sb, '\\');
+        if (*s == '\n')
+            sb_puts(sb, "\\n");
+        else
+            sb_putc(sb, *s);
+    }
+}
+
+/* scale: the unit of the observations in the exposition's unit (1e-6 for
+ * microseconds shown as seconds, 1 for counts). */
+static void histogram(strbuf *sb, const char *name, const char *help, const stats_hist *h, double scale)
+{
+    uint64_t cum[STATS_HIST_BUCKETS], sum;
+    stats_hist_read(h, cum, &sum);
+    head(sb, name, "histogram", help);
+    for (int i = 0; i < STATS_HIST_BUCKETS - 1; i++)
+        sb_printf(sb, "%s_bucket{le=\"%.9g\"} %llu\n", name, (double)stats_hist_le(i) * scale,
+                  (unsigned long long)cum[i]);
+    uint64_t count = cum[STATS_HIST_BUCKETS - 1];
+    sb_printf(sb, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)count);
+    if (scale == 1.0)
+        sb_printf(sb, "%s_sum %llu\n", name, (unsigned long long)sum);
+    else
+        sb_printf(sb, "%s_sum %.9g\n", name, (double)sum * scale);
+    sb_printf(sb, "%s_count %llu\n", name, (unsigned long long)count);
+}
+
+void metrics_render(const daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
+{
+#define U(f) (uint64_t) STAT_GET(s->f)
+    one(sb, "complaintd_events_received_total", "counter",
+        "Messages taken from the ingest socket.", U(received));
+    one(sb, "complaintd_events_decided_total", "counter",
+        "Events decided, committed and published (duplicates included, rejects not).", U(decided));
+    one(sb, "complaintd_events_rejected_total", "counter",
+        "Events rejected as bad input, committed and published on REJECT.", U(rejected));
+    one(sb, "complaintd_events_duplicate_total", "counter",
+        "Re-sent event_ids answered with their original decision.", U(duplicates));
+    one(sb, "complaintd_published_total", "counter", "Messages sent on the PUB socket.", U(published));
+
+    head(sb, "complaintd_decisions_total", "counter", "Decisions by action (rejects not included).");
+    for (int a = 1; a < ACTION_COUNT; a++)
+        sb_printf(sb, "complaintd_decisions_total{action=\"%s\"} %llu\n", action_name(a),
+                  (unsigned long long)U(per_action[a]));
+    head(sb, "complaintd_labels_total", "counter", "Decided events carrying each label.");
+    for (int l = 1; l < LABEL_COUNT; l++)
+        sb_printf(sb, "complaintd_labels_total{label=\"%s\"} %llu\n", label_name(l),
+                  (unsigned long long)U(per_label[l]));
+
+    one(sb, "complaintd_commits_total", "counter", "LMDB write transactions committed.", U(commits));
+    one(sb, "complaintd_commit_failures_total", "counter",
+        "LMDB commits that failed (retried; intake pauses meanwhile).", U(commit_failures));
+
+    one(sb, "complaintd_events_in_flight", "gauge",
+        "Events received and not yet decided or rejected (queued or held for a commit).",
+        stats_in_flight(s));
+    one(sb, "complaintd_writer_held_events", "gauge",
+        "Events held by the writer thread, waiting for their group commit.", U(writer_held));
+    one(sb, "complaintd_last_seq", "gauge", "Seq of the last decision published.", U(last_seq));
+    head(sb, "complaintd_start_time_seconds", "gauge", "When the daemon started, seconds since the epoch.");
+    sb_printf(sb, "complaintd_start_time_seconds %lld\n", (long long)(s->started_ms / 1000));
+    head(sb, "complaintd_uptime_seconds", "gauge", "Seconds since the daemon started.");
+    sb_printf(sb, "complaintd_uptime_seconds %.3f\n", (double)(now_ms - s->started_ms) / 1000.0);
+
+    uint64_t used, size;
+    if (env && hist_map_use(env, &used, &size) == HIST_OK) {
+        one(sb, "complaintd_lmdb_map_used_bytes", "gauge",
+            "Bytes of the LMDB map in use (pages up to the last written).", used);
+        one(sb, "complaintd_lmdb_map_size_bytes", "gauge", "Size of the LMDB map (map_size_mb).", size);
+    }
+
+    histogram(sb, "complaintd_event_scan_seconds",
+              "Worker time per event: decode, validate, normalise and scan.", &s->h_scan_us, 1e-6);
+    histogram(sb, "complaintd_commit_seconds", "Time in the LMDB commit of one group of events.",
+              &s->h_commit_us, 1e-6);
+    histogram(sb, "complaintd_event_latency_seconds",
+              "From an event's receipt by the ingest thread to its publication.", &s->h_latency_us,
+              1e-6);
+    histogram(sb, "complaintd_commit_batch_events", "Events in one group commit.", &s->h_batch_events,
+              1.0);
+
+    if (s->rule_hits && s->n_rules) {
+        head(sb, "complaintd_rule_hits_total", "counter", "Events in which each rule fired.");
+        for (size_t i = 0; i < s->n_rules; i++) {
+            sb_puts(sb, "complaintd_rule_hits_total{rule=\"");
+            label_value(sb, s->rule_ids && s->rule_ids[i] ? s->rule_ids[i] : "");
+            sb_printf(sb, "\"} %llu\n", (unsigned long long)U(rule_hits[i]));
+        }
+    }
+#undef U
+}
+
+/* ---- the HTTP server ---------------------------------------------------- */
+
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, char *body, size_t len,
+                               const char *type)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, body, body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    enum MHD_Result rc = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    (void)upload_data;
+    (void)con_cls;
+    metrics_server *m = cls;
+    const char *text = "text/plain; charset=utf-8";
+    if (strcmp(url, "/metrics") != 0)
+        return respond(conn, MHD_HTTP_NOT_FOUND, strdup("not found; try /metrics\n"), 24, text);
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+        *upload_data_size = 0;  /* a body, if any, is ignored */
+        return respond(conn, MHD_HTTP_METHOD_NOT_ALLOWED, strdup("GET or HEAD\n"), 12, text);
+    }
+    strbuf sb = STRBUF_INIT;
+    metrics_render(m->stats, m->env, clock_wall_ms(), &sb);
+    size_t len = sb.len;
+    char *body = sb_take(&sb);
+    if (!body)
+        return MHD_NO;
+    return respond(conn, MHD_HTTP_OK, body, len, "text/plain; version=0.0.4; charset=utf-8");
+}
+
+/* libmicrohttpd's messages: kept for the start-up error; later ones (a
+ * client that went away) are only the client's problem. */
+static void on_log(void *cls, const char *fmt, va_list ap)
+{
+    metrics_server *m = cls;
+    vsnprintf(m->log, sizeof m->log, fmt, ap);
+    size_t n = strlen(m->log);
+    while (n && (m->log[n - 1] == '\n' || m->log[n - 1] == '.'))
+        m->log[--n] = '\0';
+}
+
+metrics_server *metrics_start(const char *addr, daemon_stats *stats, hist_env *env, char *err,
+                              size_t errlen)
+{
+    struct sockaddr_storage ss;
+    int ipv6;
+    if (parse_addr(addr, &ss, &ipv6, err, errlen) < 0)
+        return NULL;
+    metrics_server *m = calloc(1, sizeof *m);
+    if (!m) {
+        snprintf(err, errlen, "metrics: out of memory");
+        return NULL;
+    }
+    m->stats = stats;
+    m->env = env;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
+    errno = 0;
+    m->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, m,
+                              MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                              MHD_OPTION_EXTERNAL_LOGGER, on_log, m,
+                              MHD_OPTION_CONNECTION_LIMIT, 32u,
+                              MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+                              MHD_OPTION_END);
+    if (!m->mhd) {
+        int e = errno;
+        snprintf(err, errlen, "metrics: cannot serve HTTP on %s: %s", addr,
+                 m->log[0] ? m->log : e ? strerror(e) : "libmicrohttpd failed to start");
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void metrics_stop(metrics_server *m)
+{
+    if (!m)
+        return;
+    MHD_stop_daemon(m->mhd);
+    free(m);
+}
