@@ -150,6 +150,9 @@ class Daemon:
         self.data_dir = data_dir or make_tempdir("data-")
         self.config = dict(config or {})
         self.config.setdefault("cache_dir", RULE_CACHE)
+        # Tests run in parallel: no daemon takes the default metrics port
+        # unless a test asks for one (metrics = 127.0.0.1:PORT).
+        self.config.setdefault("metrics", "off")
         self.threads = threads
         self.extra_args = list(extra_args)
         self.proc = None
