@@ -33,6 +33,7 @@ static void usage(FILE *f)
             "against a running daemon:\n"
             "  send [FILE] [--ingest ENDPOINT]          publish JSON Lines events\n"
             "  send --acked [FILE] [--ingest-acked EP] [--window N] [--retry-ms MS] [--timeout MS]\n"
+            "               [--rate N]\n"
             "                      at-least-once: wait for each event's Ack, re-send the overdue\n"
             "  tail [--publish ENDPOINT] [--action A] [--count N] [--timeout MS] [--from SEQ]\n"
             "                      print decisions as JSON Lines; --from replays the log\n"

@@ -35,7 +35,7 @@ struct rulepack *ctl_load_pack(const char *dir);
 
 /* send --acked: at-least-once over the acknowledged endpoint. */
 int ctl_send_acked(const char *endpoint, FILE *in, const char *input, long window, int retry_ms,
-                   int timeout_ms);
+                   int timeout_ms, long rate);
 
 /* Open path for reading ("-" = stdin); message and NULL on failure. */
 FILE *ctl_open_input(const char *path);

@@ -18,6 +18,7 @@ typedef struct net_opts {
     int  acked;          /* send: over the acknowledged endpoint */
     long window;         /* send --acked: events in flight */
     int  retry_ms;       /* send --acked: re-send after this long without an ack */
+    long rate;           /* send --acked: events per second at most (0 = as fast as acks allow) */
     long count;          /* tail: stop after this many (0 = never) */
     int  timeout_ms;     /* tail/stats: give up after this long idle (-1 = never) */
     int  first_arg;      /* index of the first positional argument */
@@ -37,6 +38,7 @@ static int parse_net_opts(int argc, char **argv, net_opts *o)
                                          {"ingest-acked", required_argument, 0, 'I'},
                                          {"window", required_argument, 0, 'W'},
                                          {"retry-ms", required_argument, 0, 'R'},
+                                         {"rate", required_argument, 0, 'r'},
                                          {0, 0, 0, 0}};
     char err[1024];
     config_defaults(&o->cfg);
@@ -47,6 +49,7 @@ static int parse_net_opts(int argc, char **argv, net_opts *o)
     o->acked = 0;
     o->window = 1000;
     o->retry_ms = 2000;
+    o->rate = 0;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -69,6 +72,7 @@ static int parse_net_opts(int argc, char **argv, net_opts *o)
         case 'I': key = "ingest_acked"; break;
         case 'W': o->window = atol(optarg); break;
         case 'R': o->retry_ms = atoi(optarg); break;
+        case 'r': o->rate = atol(optarg); break;
         default: return -1;
         }
         if (key && config_set(&o->cfg, key, optarg, err, sizeof err) < 0) {
@@ -95,7 +99,7 @@ int cmd_send(int argc, char **argv)
             return CTL_USAGE;
         }
         int rc = ctl_send_acked(o.cfg.ingest_acked, in, input, o.window, o.retry_ms,
-                                o.timeout_ms >= 0 ? o.timeout_ms : 120000);
+                                o.timeout_ms >= 0 ? o.timeout_ms : 120000, o.rate);
         if (in != stdin)
             fclose(in);
         return rc;

@@ -127,10 +127,13 @@ static void take_ack(acked_send *a, const void *data, size_t len)
     complaint__v1__ack__free_unpacked(ack, NULL);
 }
 
-/* Send new events while the window has room, and re-send the overdue. */
-static void send_some(acked_send *a, void *dealer, size_t window, int64_t retry_us)
+/* Send new events while the window has room (and, with a rate, while the
+ * schedule allows), and re-send the overdue. */
+static void send_some(acked_send *a, void *dealer, size_t window, int64_t retry_us, long rate,
+                      int64_t start_us)
 {
     int64_t now = clock_mono_us();
+    size_t allowed = rate > 0 ? (size_t)((now - start_us) * rate / 1000000) + 1 : a->n;
     for (size_t i = 0; i < a->next_new && a->in_flight > 0; i++) {
         pending *p = &a->ev[i];
         if (!p->done && p->sent_us && now - p->sent_us > retry_us) {
@@ -140,7 +143,7 @@ static void send_some(acked_send *a, void *dealer, size_t window, int64_t retry_
             a->resent++;
         }
     }
-    while (a->in_flight < window && a->next_new < a->n) {
+    while (a->in_flight < window && a->next_new < a->n && a->next_new < allowed) {
         pending *p = &a->ev[a->next_new];
         if (zmq_send(dealer, p->bytes, p->len, ZMQ_DONTWAIT) < 0)
             return;
@@ -152,7 +155,7 @@ static void send_some(acked_send *a, void *dealer, size_t window, int64_t retry_
 }
 
 int ctl_send_acked(const char *endpoint, FILE *in, const char *input, long window, int retry_ms,
-                   int timeout_ms)
+                   int timeout_ms, long rate)
 {
     acked_send a = {0};
     int status = load(&a, in, input);
@@ -165,11 +168,12 @@ int ctl_send_acked(const char *endpoint, FILE *in, const char *input, long windo
         fprintf(stderr, "complaintctl: connect %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
         status = CTL_USAGE;
     }
-    int64_t deadline = clock_mono_us() + (int64_t)timeout_ms * 1000;
+    int64_t start = clock_mono_us();
+    int64_t deadline = start + (int64_t)timeout_ms * 1000;
     while (status != CTL_USAGE && a.done < a.n && clock_mono_us() < deadline) {
-        send_some(&a, dealer, (size_t)window, (int64_t)retry_ms * 1000);
+        send_some(&a, dealer, (size_t)window, (int64_t)retry_ms * 1000, rate, start);
         zmq_pollitem_t item = {dealer, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, 1, 50) <= 0)
+        if (zmq_poll(&item, 1, rate > 0 ? 5 : 50) <= 0)
             continue;
         zmq_msg_t m;
         zmq_msg_init(&m);

@@ -165,17 +165,20 @@ class Daemon:
 
     # -- lifecycle
 
-    def start(self, timeout=READY_TIMEOUT):
+    def start(self, timeout=READY_TIMEOUT, same_ports=False):
+        """Start the process; same_ports=True restarts it on the endpoints of
+        the previous start, so connected clients reconnect by themselves."""
         if not os.path.exists(COMPLAINTD):
             raise DaemonError("no daemon at %s (build first, or set COMPLAINTD_BUILD)" % COMPLAINTD)
-        ports = set()
-        while len(ports) < 4:
-            ports.add(free_port())
-        p_in, p_pub, p_ctl, p_ack = sorted(ports)
-        self.ingest_acked = "tcp://127.0.0.1:%d" % p_ack
-        self.ingest = "tcp://127.0.0.1:%d" % p_in
-        self.publish = "tcp://127.0.0.1:%d" % p_pub
-        self.control = "tcp://127.0.0.1:%d" % p_ctl
+        if not (same_ports and self.ingest):
+            ports = set()
+            while len(ports) < 4:
+                ports.add(free_port())
+            p_in, p_pub, p_ctl, p_ack = sorted(ports)
+            self.ingest_acked = "tcp://127.0.0.1:%d" % p_ack
+            self.ingest = "tcp://127.0.0.1:%d" % p_in
+            self.publish = "tcp://127.0.0.1:%d" % p_pub
+            self.control = "tcp://127.0.0.1:%d" % p_ctl
         self.config_path = os.path.join(make_tempdir("conf-"), "complaintd.conf")
         with open(self.config_path, "w") as f:
             for k, v in self.config.items():
