@@ -443,7 +443,7 @@ int main(int argc, char **argv)
         int cat = pick_cat();
         int ch = pick_channel(cat);
         build_text(&text, lang, cat);
-        char eid[20], cid[24], store[16], emp[16];
+        char eid[24], cid[24], store[16], emp[16];
         snprintf(eid, sizeof eid, "e%015llu", (unsigned long long)i);
         snprintf(cid, sizeof cid, "c%llu", (unsigned long long)zipf_next(&z));
         snprintf(store, sizeof store, "s%03u", rndn(500));
