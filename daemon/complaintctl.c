@@ -39,7 +39,10 @@ static void usage(FILE *f)
             "                      print decisions as JSON Lines; --from replays the log\n"
             "                      from SEQ first and fills any gap in the live stream\n"
             "  stats [--control ENDPOINT]               counters as JSON\n"
-            "  ping [--control ENDPOINT]\n");
+            "  stats --watch [--interval MS] [--count N] [--control ENDPOINT]\n"
+            "                      totals and rates per second, refreshed like top\n"
+            "  ping [--control ENDPOINT]\n"
+            "  reload [--control ENDPOINT]              recompile rules, re-read policy\n");
 }
 
 const char *ctl_default_rules(void)
@@ -119,7 +122,7 @@ int main(int argc, char **argv)
         return cmd_tail(argc, argv);
     if (strcmp(cmd, "stats") == 0)
         return cmd_stats(argc, argv);
-    if (strcmp(cmd, "ping") == 0)
+    if (strcmp(cmd, "ping") == 0 || strcmp(cmd, "reload") == 0)
         return cmd_control(argc, argv);
     if (strcmp(cmd, "history") == 0)
         return cmd_history(argc, argv);

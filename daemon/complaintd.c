@@ -25,12 +25,55 @@
 #include "pipeline.h"
 #include "rules.h"
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, reload_requested;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (sig == SIGHUP)
+        reload_requested = 1;
+    else
+        stop_requested = 1;
+}
+
+/* What a reload needs: where the config and rules are, and the pipeline. */
+typedef struct reloader {
+    const char *config_path;  /* NULL if started without --config */
+    const config *cfg;        /* the running configuration */
+    const char *cache_dir;
+    pipeline   *p;
+} reloader;
+
+/* Recompile the rules and re-read the policy; swap them in between batches.
+ * A broken pack or config keeps the running ones. Runs in the main thread,
+ * off the hot path: workers keep labelling with the old pack meanwhile. */
+static int reload(void *arg, strbuf *reply)
+{
+    reloader *r = arg;
+    char err[1024];
+    config fresh;
+    config_defaults(&fresh);
+    if (r->config_path && config_load_file(&fresh, r->config_path, err, sizeof err) < 0) {
+        log_error("reload refused, keeping the running rules and policy: %s", err);
+        sb_puts(reply, "{\"ok\":false,\"error\":");
+        sb_json_str(reply, err, strlen(err));
+        sb_putc(reply, '}');
+        return -1;
+    }
+    rulepack *rp = rulepack_load(r->cfg->rules, r->cache_dir, err, sizeof err);
+    if (!rp) {
+        log_error("reload refused, keeping the running rules and policy: %s", err);
+        sb_puts(reply, "{\"ok\":false,\"error\":");
+        sb_json_str(reply, err, strlen(err));
+        sb_putc(reply, '}');
+        return -1;
+    }
+    sb_printf(reply, "{\"ok\":true,\"rules\":%zu,\"patterns\":%zu,\"from_cache\":%s,\"compile_ms\":%.0f}",
+              rp->n_rules, rp->n_patterns, rp->from_cache ? "true" : "false", rp->compile_ms);
+    log_info("reload: %zu rules, %zu patterns (%s), policy %s", rp->n_rules, rp->n_patterns,
+             rp->from_cache ? "from cache" : "compiled", r->config_path ? r->config_path : "(defaults)");
+    pipeline_swap_rules(r->p, rp);
+    pipeline_swap_policy(r->p, r->config_path ? &fresh.pol : &r->cfg->pol);
+    return 0;
 }
 
 static void usage(FILE *f)
@@ -113,10 +156,12 @@ static void setup_signals(sigset_t *blocked)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(blocked);
     sigaddset(blocked, SIGINT);
     sigaddset(blocked, SIGTERM);
+    sigaddset(blocked, SIGHUP);
 }
 
 int main(int argc, char **argv)
@@ -186,6 +231,7 @@ int main(int argc, char **argv)
     /* Threads inherit this mask: only the main thread takes the signals. */
     pthread_sigmask(SIG_BLOCK, &blocked, NULL);
     pipeline *p = pipeline_start(zctx, &cfg, rp, env, &stats, err, sizeof err, &usage_error);
+    rp = NULL;  /* the pipeline owns the pack now, and frees it */
     pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
     void *rep = NULL;
     metrics_server *metrics = NULL;
@@ -219,7 +265,13 @@ int main(int argc, char **argv)
         if (metrics)
             log_info("metrics on http://%s/metrics", cfg.metrics);
         fprintf(stderr, "ready\n");
-        control_serve(rep, &stats, env, &stop_requested);
+        const char *config_path = NULL;
+        for (int i = 1; i + 1 < argc; i++)
+            if (strcmp(argv[i], "--config") == 0)
+                config_path = argv[i + 1];
+        reloader rl = {config_path, &cfg, cache, p};
+        control_hooks hooks = {&stop_requested, &reload_requested, reload, &rl};
+        control_serve(rep, &stats, env, &hooks);
         metrics_stop(metrics);
         log_info("stopping: draining in-flight events");
         if (pipeline_stop(p) < 0) {

@@ -89,10 +89,15 @@ static void replay(void *rep, hist_env *env, const char *args, daemon_stats *sta
 
 static void reply(void *rep, const char *s, size_t n) { zmq_send(rep, s, n, 0); }
 
-void control_serve(void *rep, daemon_stats *stats, hist_env *env, volatile sig_atomic_t *stop)
+void control_serve(void *rep, daemon_stats *stats, hist_env *env, control_hooks *hooks)
 {
     strbuf sb = STRBUF_INIT;
-    while (!*stop) {
+    while (!*hooks->stop) {
+        if (*hooks->reload) {
+            *hooks->reload = 0;
+            sb_reset(&sb);
+            hooks->do_reload(hooks->ctx, &sb);  /* the outcome is logged */
+        }
         zmq_pollitem_t item = {rep, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&item, 1, 100) <= 0)
             continue;  /* timeout or EINTR: look at *stop again */
@@ -112,11 +117,13 @@ void control_serve(void *rep, daemon_stats *stats, hist_env *env, volatile sig_a
             sb_puts(&sb, "pong");
         } else if (strcmp(word, "stats") == 0) {
             stats_json(stats, clock_wall_ms(), &sb);
+        } else if (strcmp(word, "reload") == 0) {
+            hooks->do_reload(hooks->ctx, &sb);
         } else if (strncmp(word, "replay ", 7) == 0) {
             replay(rep, env, word + 7, stats);
             continue;
         } else {
-            sb_puts(&sb, "{\"error\":\"unknown command; try ping, stats or replay FROM\"}");
+            sb_puts(&sb, "{\"error\":\"unknown command; try ping, stats, reload or replay FROM\"}");
         }
         reply(rep, sb.buf, sb.len);
     }

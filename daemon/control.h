@@ -4,6 +4,10 @@
  *
  *   ping               -> "pong"
  *   stats              -> the counters as JSON
+ *   reload             -> recompile the rules and re-read the policy, swap
+ *                         them in between batches: {"ok":true,...} or
+ *                         {"ok":false,"error":"file:line: ..."} (the old
+ *                         ones keep running). SIGHUP does the same.
  *   replay FROM [MAX]  -> a JSON header frame {"from","count","next","last_seq"}
  *                         then up to MAX (default and cap 1000) frames, each a
  *                         serialized TriageDecision with seq >= FROM, in order.
@@ -25,7 +29,15 @@
 
 enum { REPLAY_MAX = 1000 };
 
-/* Serve requests on rep until *stop becomes non-zero (checked every 100 ms). */
-void control_serve(void *rep, daemon_stats *stats, hist_env *env, volatile sig_atomic_t *stop);
+typedef struct control_hooks {
+    volatile sig_atomic_t *stop;    /* set by SIGINT/SIGTERM */
+    volatile sig_atomic_t *reload;  /* set by SIGHUP */
+    int (*do_reload)(void *ctx, strbuf *reply);  /* 0 ok, -1 refused; reply gets JSON */
+    void *ctx;
+} control_hooks;
+
+/* Serve requests on rep until *hooks->stop becomes non-zero (checked every
+ * 100 ms, as is *hooks->reload). */
+void control_serve(void *rep, daemon_stats *stats, hist_env *env, control_hooks *hooks);
 
 #endif

@@ -37,6 +37,11 @@ struct rulepack *ctl_load_pack(const char *dir);
 int ctl_send_acked(const char *endpoint, FILE *in, const char *input, long window, int retry_ms,
                    int timeout_ms, long rate);
 
+/* stats --watch: stats every interval_ms, totals and rates per second, redrawn
+ * like top on a terminal, one line per sample otherwise; count > 0 stops after
+ * that many samples. */
+int ctl_stats_watch(const char *control_endpoint, int interval_ms, long count, int timeout_ms);
+
 /* Open path for reading ("-" = stdin); message and NULL on failure. */
 FILE *ctl_open_input(const char *path);
 

@@ -2,6 +2,7 @@
  * complaintctl send, tail, stats, ping: talk to a running complaintd over its
  * ZeroMQ endpoints.
  */
+#define _GNU_SOURCE  /* memmem */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,7 +299,9 @@ static int control_request(net_opts *o, const char *word)
 {
     void *ctx = zmq_ctx_new();
     void *req = zmq_socket(ctx, ZMQ_REQ);
-    int timeout = o->timeout_ms >= 0 ? o->timeout_ms : 3000, linger = 0;
+    /* A reload may compile the pack: give it time. */
+    int timeout = o->timeout_ms >= 0 ? o->timeout_ms : strcmp(word, "reload") == 0 ? 120000 : 3000;
+    int linger = 0;
     zmq_setsockopt(req, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
     zmq_setsockopt(req, ZMQ_LINGER, &linger, sizeof linger);
     int status = CTL_FAIL;
@@ -309,8 +312,12 @@ static int control_request(net_opts *o, const char *word)
         zmq_msg_t reply;
         zmq_msg_init(&reply);
         if (zmq_msg_recv(&reply, req, 0) >= 0) {
-            printf("%.*s\n", (int)zmq_msg_size(&reply), (char *)zmq_msg_data(&reply));
-            status = 0;
+            const char *text = zmq_msg_data(&reply);
+            size_t len = zmq_msg_size(&reply);
+            printf("%.*s\n", (int)len, text);
+            /* A refused reload or an unknown command is a failure for scripts. */
+            status = (memmem(text, len, "\"ok\":false", 10) || memmem(text, len, "\"error\"", 7))
+                         ? CTL_FAIL : 0;
         } else {
             fprintf(stderr, "complaintctl: no answer from %s within %d ms\n", o->cfg.control, timeout);
         }
@@ -321,11 +328,45 @@ static int control_request(net_opts *o, const char *word)
     return status;
 }
 
+/* stats [--watch [--interval MS] [--count N]]: once as JSON, or refreshed
+ * like top (ctl_watch.c). --watch and --interval are taken out here; the
+ * rest are the usual endpoint options. */
 int cmd_stats(int argc, char **argv)
 {
+    int watch = 0, interval_ms = 1000;
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (i > 0 && strcmp(a, "--watch") == 0) {
+            watch = 1;
+        } else if (i > 0 && (strcmp(a, "--interval") == 0 || strncmp(a, "--interval=", 11) == 0)) {
+            const char *v = a[10] == '=' ? a + 11 : (i + 1 < argc ? argv[++i] : "");
+            char *end;
+            long ms = strtol(v, &end, 10);
+            if (!*v || *end || ms < 50 || ms > 3600000) {
+                fprintf(stderr, "complaintctl: stats --interval: '%s' is not 50..3600000 ms\n", v);
+                free(rest);
+                return CTL_USAGE;
+            }
+            interval_ms = (int)ms;
+            watch = 1;
+        } else {
+            rest[n++] = argv[i];
+        }
+    }
     net_opts o;
-    if (parse_net_opts(argc, argv, &o) < 0)
+    int rc = parse_net_opts(n, rest, &o);
+    if (rc == 0 && o.first_arg < n) {
+        fprintf(stderr, "complaintctl: stats: unexpected argument '%s'\n", rest[o.first_arg]);
+        rc = -1;
+    }
+    free(rest);
+    if (rc < 0)
         return CTL_USAGE;
+    if (watch)
+        return ctl_stats_watch(o.cfg.control, interval_ms, o.count,
+                               o.timeout_ms >= 0 ? o.timeout_ms : 3000);
     return control_request(&o, "stats");
 }
 

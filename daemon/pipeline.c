@@ -49,14 +49,67 @@ static void close_sockets(pipeline *p)
         zmq_close(p->pub);
 }
 
-pipeline *pipeline_start(void *zctx, const config *cfg, const rulepack *rp, hist_env *env,
+static pack_ref *pack_ref_new(rulepack *rp)
+{
+    pack_ref *r = malloc(sizeof *r);
+    r->rp = rp;
+    atomic_init(&r->refs, 1);
+    return r;
+}
+
+void pack_ref_put(pack_ref *r)
+{
+    if (r && atomic_fetch_sub(&r->refs, 1) == 1) {
+        rulepack_free(r->rp);
+        free(r);
+    }
+}
+
+pack_ref *pipeline_current_pack(pipeline *p)
+{
+    pthread_mutex_lock(&p->swap_lock);
+    pack_ref *r = p->pack;
+    atomic_fetch_add(&r->refs, 1);
+    pthread_mutex_unlock(&p->swap_lock);
+    return r;
+}
+
+void pipeline_current_policy(pipeline *p, policy *out)
+{
+    pthread_mutex_lock(&p->swap_lock);
+    *out = p->pol;
+    pthread_mutex_unlock(&p->swap_lock);
+}
+
+void pipeline_swap_rules(pipeline *p, rulepack *rp)
+{
+    pack_ref *fresh = pack_ref_new(rp);
+    pthread_mutex_lock(&p->swap_lock);
+    pack_ref *old = p->pack;
+    p->pack = fresh;
+    atomic_fetch_add(&p->pack_gen, 1);
+    pthread_mutex_unlock(&p->swap_lock);
+    pack_ref_put(old);  /* freed once the last worker and batch let go */
+}
+
+void pipeline_swap_policy(pipeline *p, const policy *pol)
+{
+    pthread_mutex_lock(&p->swap_lock);
+    p->pol = *pol;
+    atomic_fetch_add(&p->policy_gen, 1);
+    pthread_mutex_unlock(&p->swap_lock);
+}
+
+pipeline *pipeline_start(void *zctx, const config *cfg, rulepack *rp, hist_env *env,
                          daemon_stats *stats, char *err, size_t errlen, int *usage_error)
 {
     *usage_error = 0;
     pipeline *p = calloc(1, sizeof *p);
     p->zctx = zctx;
     p->cfg = cfg;
-    p->rp = rp;
+    pthread_mutex_init(&p->swap_lock, NULL);
+    p->pack = pack_ref_new(rp);
+    p->pol = cfg->pol;
     p->env = env;
     p->stats = stats;
     p->n_workers = cfg->threads > 0 ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -71,6 +124,7 @@ pipeline *pipeline_start(void *zctx, const config *cfg, const rulepack *rp, hist
         p->pub = bind_socket(zctx, ZMQ_PUB, cfg->publish, cfg->hwm, err, errlen, usage_error);
     if (!p->pub) {
         close_sockets(p);
+        pack_ref_put(p->pack);
         free(p);
         return NULL;
     }
@@ -103,6 +157,8 @@ int pipeline_stop(pipeline *p)
     close_sockets(p);
     zmq_close(p->stop_send);
     zmq_close(p->stop_recv);
+    pack_ref_put(p->pack);
+    pthread_mutex_destroy(&p->swap_lock);
     free(p->workers);
     free(p);
     return failed ? -1 : 0;

@@ -24,16 +24,24 @@
 
 typedef struct pipeline pipeline;
 
-/* Bind the ingest and publish endpoints and start every thread. The pack,
- * the history environment and the stats outlive the pipeline (borrowed).
+/* Bind the ingest and publish endpoints and start every thread. The
+ * pipeline takes ownership of rp; the history environment and the stats
+ * outlive the pipeline (borrowed).
  * NULL with a message on failure; *usage_error set when the cause is the
  * configuration (a malformed endpoint) rather than the machine. */
-pipeline *pipeline_start(void *zctx, const config *cfg, const rulepack *rp, hist_env *env,
+pipeline *pipeline_start(void *zctx, const config *cfg, rulepack *rp, hist_env *env,
                          daemon_stats *stats, char *err, size_t errlen, int *usage_error);
 
 /* Stop taking input, decide and commit everything in flight, publish it,
  * join the threads and free the pipeline. Returns 0, or -1 if the writer
  * could not commit what it held. */
 int pipeline_stop(pipeline *p);
+
+/* Hot reload: from the next batch on, workers label with rp (ownership
+ * moves to the pipeline) and the writer decides with pol (copied). Events
+ * already labelled are decided with the pack that labelled them: nothing is
+ * dropped or decided twice. */
+void pipeline_swap_rules(pipeline *p, rulepack *rp);
+void pipeline_swap_policy(pipeline *p, const policy *pol);
 
 #endif

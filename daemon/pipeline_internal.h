@@ -17,6 +17,7 @@
 #define COMPLAINTD_PIPELINE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "classify.h"
 #include "codec.h"
@@ -40,9 +41,18 @@ typedef struct job {
     uint8_t     route[ROUTE_MAX];
 } job;
 
+/* A rule pack shared by reference: the pipeline's current pack holds one
+ * reference, each worker's classifier one, each batch in flight one. The
+ * last put frees the pack, so a reload never frees a pack still in use. */
+typedef struct pack_ref {
+    rulepack  *rp;
+    atomic_int refs;
+} pack_ref;
+
 typedef struct job_batch {
-    size_t n;
-    job    jobs[WORKER_BATCH];
+    size_t    n;
+    pack_ref *pack;   /* the pack that labelled these jobs (a reference) */
+    job       jobs[WORKER_BATCH];
 } job_batch;
 
 typedef struct worker {
@@ -54,7 +64,11 @@ typedef struct worker {
 struct pipeline {
     void          *zctx;
     const config  *cfg;
-    const rulepack *rp;
+    pthread_mutex_t swap_lock;   /* guards pack and policy below */
+    pack_ref      *pack;         /* current rule pack; guarded by swap_lock */
+    atomic_uint    pack_gen;     /* bumped on every swap; read without the lock */
+    policy         pol;          /* current policy; guarded by swap_lock */
+    atomic_uint    policy_gen;
     hist_env      *env;
     daemon_stats  *stats;
     int            n_workers;
@@ -72,7 +86,13 @@ void *ingest_main(void *arg);
 void *worker_main(void *arg);
 void *writer_main(void *arg);
 
-void batch_free(job_batch *b);
+void batch_free(job_batch *b);  /* also drops the batch's pack reference */
+
+/* The current pack, with a reference the caller must put. */
+pack_ref *pipeline_current_pack(pipeline *p);
+void pack_ref_put(pack_ref *r);
+/* Copy the current policy into *out (the writer's own copy). */
+void pipeline_current_policy(pipeline *p, policy *out);
 
 static inline void set_sockopt_int(void *sock, int opt, int v)
 {

@@ -29,7 +29,28 @@ void batch_free(job_batch *b)
         return;
     for (size_t i = 0; i < b->n; i++)
         job_free(&b->jobs[i]);
+    pack_ref_put(b->pack);
     free(b);
+}
+
+/* Between batches: take up a reloaded pack. On failure keep the old one. */
+static void follow_reload(pipeline *p, int index, pack_ref **mine, classifier **cl, unsigned *gen)
+{
+    unsigned now = atomic_load(&p->pack_gen);
+    if (now == *gen && *cl)
+        return;
+    pack_ref *fresh = pipeline_current_pack(p);
+    classifier *c = classifier_new(fresh->rp);
+    if (!c) {
+        log_error("worker %d: cannot allocate a Hyperscan scratch for the new pack", index);
+        pack_ref_put(fresh);
+        return;
+    }
+    classifier_free(*cl);
+    pack_ref_put(*mine);
+    *cl = c;
+    *mine = fresh;
+    *gen = now;
 }
 
 /* Decode, validate and label one event into j (whose routing fields are set). */
@@ -108,14 +129,22 @@ void *worker_main(void *arg)
     void *out = zmq_socket(p->zctx, ZMQ_PUSH);
     set_sockopt_int(out, ZMQ_SNDHWM, 64);
     zmq_connect(out, DECIDE_ENDPOINT);
-    classifier *cl = classifier_new(p->rp);
-    if (!cl)
-        log_error("worker %d: cannot allocate a Hyperscan scratch", w->index);
+    classifier *cl = NULL;
+    pack_ref *mine = NULL;
+    unsigned gen = 0;
 
     int done = 0;
     while (!done) {
+        /* Wait for work before looking for a reload, so that an event that
+         * arrives after a swap is labelled with the new pack. */
+        zmq_pollitem_t item = {in, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, -1) < 0 && zmq_errno() == EINTR)
+            continue;
+        follow_reload(p, w->index, &mine, &cl, &gen);
         job_batch *b = malloc(sizeof *b);
         b->n = 0;
+        b->pack = mine;
+        atomic_fetch_add(&mine->refs, 1);
         int flags = 0;  /* block for the first envelope, then take what is queued */
         while (b->n < WORKER_BATCH) {
             int rc = receive(p, cl, in, flags, &b->jobs[b->n]);
@@ -133,10 +162,11 @@ void *worker_main(void *arg)
         if (b->n > 0)
             zmq_send(out, &b, sizeof b, 0);  /* ownership goes to the writer */
         else
-            free(b);
+            batch_free(b);
     }
     zmq_send(out, "", 0, 0);  /* this worker is done */
     classifier_free(cl);
+    pack_ref_put(mine);
     zmq_close(in);
     zmq_close(out);
     return NULL;

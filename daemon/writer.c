@@ -38,6 +38,8 @@ typedef struct writer {
     void          *acks;   /* to ingest */
     outbox         o;
     triage_session ts;
+    policy         pol;      /* the writer's copy, refreshed between groups */
+    unsigned       pol_gen;
     job_batch    **held;
     size_t         n_held, held_cap, held_events;
 } writer;
@@ -97,7 +99,12 @@ static int decide_group(writer *w)
     outbox *o = &w->o;
     o->n = 0;
     sb_reset(&o->bytes);
-    int rc = triage_begin(&w->ts, p->env, &p->cfg->pol, (uint64_t)p->cfg->decision_log_max,
+    unsigned gen = atomic_load(&p->policy_gen);
+    if (gen != w->pol_gen) {  /* a reload: the next group decides with the new policy */
+        pipeline_current_policy(p, &w->pol);
+        w->pol_gen = gen;
+    }
+    int rc = triage_begin(&w->ts, p->env, &w->pol, (uint64_t)p->cfg->decision_log_max,
                           (int64_t)p->cfg->decision_log_max_age_days * 24 * 3600 * 1000);
     int64_t now = clock_wall_ms();
     uint64_t dup = 0;
@@ -111,7 +118,8 @@ static int decide_group(writer *w)
                 t = triage_reject(&w->ts, j->ev, j->reject, now, &bytes, &len);
                 status = COMPLAINT__V1__ACK__STATUS__REJECTED;
             } else {
-                t = triage_event(&w->ts, j->ev, &j->cr, p->rp, now, &action, &bytes, &len);
+                t = triage_event(&w->ts, j->ev, &j->cr, w->held[b]->pack->rp, now, &action, &bytes,
+                                 &len);
                 status = t == TRIAGE_DUPLICATE ? COMPLAINT__V1__ACK__STATUS__DUPLICATE
                                                : COMPLAINT__V1__ACK__STATUS__DECIDED;
             }
@@ -225,6 +233,8 @@ void *writer_main(void *arg)
 {
     writer w = {.p = arg, .held_cap = 1024};
     pipeline *p = w.p;
+    pipeline_current_policy(p, &w.pol);
+    w.pol_gen = atomic_load(&p->policy_gen);
     w.in = zmq_socket(p->zctx, ZMQ_PULL);
     set_sockopt_int(w.in, ZMQ_RCVHWM, 64);
     zmq_bind(w.in, DECIDE_ENDPOINT);  /* bound before the workers start (pipeline_start) */
