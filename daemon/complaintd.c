@@ -41,6 +41,7 @@ typedef struct reloader {
     const config *cfg;        /* the running configuration */
     const char *cache_dir;
     pipeline   *p;
+    daemon_stats *stats;      /* the new pack's rule hit counters */
 } reloader;
 
 /* Recompile the rules and re-read the policy; swap them in between batches.
@@ -71,6 +72,7 @@ static int reload(void *arg, strbuf *reply)
               rp->n_rules, rp->n_patterns, rp->from_cache ? "true" : "false", rp->compile_ms);
     log_info("reload: %zu rules, %zu patterns (%s), policy %s", rp->n_rules, rp->n_patterns,
              rp->from_cache ? "from cache" : "compiled", r->config_path ? r->config_path : "(defaults)");
+    rp->hit_counters = stats_rules_register(&r->stats->rules, rp);
     pipeline_swap_rules(r->p, rp);
     pipeline_swap_policy(r->p, r->config_path ? &fresh.pol : &r->cfg->pol);
     return 0;
@@ -217,14 +219,10 @@ int main(int argc, char **argv)
     }
     atomic_store(&stats.last_seq, next_seq - 1);  /* replay clients ask where the log ends */
     stats.started_ms = (int64_t)time(NULL) * 1000;
-    /* Per-rule hit counters, exported as complaintd_rule_hits_total{rule=ID}. */
-    stats.rule_hits = calloc(rp->n_rules ? rp->n_rules : 1, sizeof *stats.rule_hits);
-    stats.rule_ids = calloc(rp->n_rules ? rp->n_rules : 1, sizeof *stats.rule_ids);
-    if (stats.rule_hits && stats.rule_ids) {
-        stats.n_rules = rp->n_rules;
-        for (size_t i = 0; i < rp->n_rules; i++)
-            stats.rule_ids[i] = rp->rules[i].id;
-    }
+    /* Per-rule hit counters, exported as complaintd_rule_hits_total{rule=ID};
+     * the pack's classifiers count into them (rulepack.hit_counters). */
+    stats_rules_init(&stats.rules);
+    rp->hit_counters = stats_rules_register(&stats.rules, rp);
 
     void *zctx = zmq_ctx_new();
     int usage_error = 0, status = 0;
@@ -269,7 +267,7 @@ int main(int argc, char **argv)
         for (int i = 1; i + 1 < argc; i++)
             if (strcmp(argv[i], "--config") == 0)
                 config_path = argv[i + 1];
-        reloader rl = {config_path, &cfg, cache, p};
+        reloader rl = {config_path, &cfg, cache, p, &stats};
         control_hooks hooks = {&stop_requested, &reload_requested, reload, &rl};
         control_serve(rep, &stats, env, &hooks);
         metrics_stop(metrics);
@@ -286,7 +284,6 @@ int main(int argc, char **argv)
     zmq_ctx_term(zctx);
     rulepack_free(rp);
     hist_close(env);
-    free(stats.rule_hits);
-    free(stats.rule_ids);
+    stats_rules_free(&stats.rules);
     return status;
 }

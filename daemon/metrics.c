@@ -123,7 +123,7 @@ static void histogram(strbuf *sb, const char *name, const char *help, const stat
     sb_printf(sb, "%s_count %llu\n", name, (unsigned long long)count);
 }
 
-void metrics_render(const daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
+void metrics_render(daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
 {
 #define U(f) (uint64_t) STAT_GET(s->f)
     one(sb, "complaintd_events_received_total", "counter",
@@ -177,14 +177,20 @@ void metrics_render(const daemon_stats *s, hist_env *env, int64_t now_ms, strbuf
     histogram(sb, "complaintd_commit_batch_events", "Events in one group commit.", &s->h_batch_events,
               1.0);
 
-    if (s->rule_hits && s->n_rules) {
-        head(sb, "complaintd_rule_hits_total", "counter", "Events in which each rule fired.");
-        for (size_t i = 0; i < s->n_rules; i++) {
+    const char **ids;
+    uint64_t *hits;
+    size_t n = stats_rules_snapshot(&s->rules, &ids, &hits);
+    if (n) {
+        head(sb, "complaintd_rule_hits_total", "counter",
+             "Events in which each rule of the running pack fired (kept across reloads).");
+        for (size_t i = 0; i < n; i++) {
             sb_puts(sb, "complaintd_rule_hits_total{rule=\"");
-            label_value(sb, s->rule_ids && s->rule_ids[i] ? s->rule_ids[i] : "");
-            sb_printf(sb, "\"} %llu\n", (unsigned long long)U(rule_hits[i]));
+            label_value(sb, ids[i]);
+            sb_printf(sb, "\"} %llu\n", (unsigned long long)hits[i]);
         }
     }
+    free(ids);
+    free(hits);
 #undef U
 }
 

@@ -38,6 +38,6 @@ metrics_server *metrics_start(const char *addr, daemon_stats *stats, hist_env *e
 void metrics_stop(metrics_server *m);
 
 /* The exposition text (what GET /metrics returns), appended to sb. */
-void metrics_render(const daemon_stats *stats, hist_env *env, int64_t now_ms, strbuf *sb);
+void metrics_render(daemon_stats *stats, hist_env *env, int64_t now_ms, strbuf *sb);
 
 #endif

@@ -12,6 +12,7 @@
 #ifndef COMPLAINTD_STATS_H
 #define COMPLAINTD_STATS_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,6 +72,41 @@ static inline void stats_hist_read(const stats_hist *h, uint64_t cum[STATS_HIST_
     *sum = atomic_load_explicit(&h->sum, memory_order_relaxed);
 }
 
+/*
+ * Per-rule hit counters that survive rule reloads. Each pack gets a table
+ * of counters indexed like its rules (stats_rules_register), which its
+ * classifiers increment lock-free (rulepack.hit_counters). A rule's
+ * total is the sum over every table of the counters of rules with its id,
+ * so counts carry over a reload for the rules that stay. Tables are kept
+ * until stats_rules_free: a classifier of the old pack may still count into
+ * its table after a swap. The lock only orders registration and snapshots.
+ */
+typedef struct stats_rule_table {
+    struct stats_rule_table *prev;   /* the tables of earlier packs */
+    size_t    n;
+    uint32_t *slot;                  /* [n] index of the rule's id in stats_rules.ids */
+    atomic_uint_fast64_t hits[];     /* [n] by rule index of the pack */
+} stats_rule_table;
+
+typedef struct stats_rules {
+    pthread_mutex_t   lock;
+    stats_rule_table *current;       /* the newest pack's table, or NULL */
+    char            **ids;           /* every rule id registered (owned) */
+    size_t            n_ids, cap_ids;
+} stats_rules;
+
+struct rulepack;
+void stats_rules_init(stats_rules *r);
+void stats_rules_free(stats_rules *r);
+/* A table for rp's rules (zeroed), which becomes the current one; its
+ * counters, [rp->n_rules], for rp->hit_counters. NULL if out of
+ * memory (then simply count nothing). */
+atomic_uint_fast64_t *stats_rules_register(stats_rules *r, const struct rulepack *rp);
+/* The current pack's rules, each id once, with totals over every table.
+ * *ids (strings owned by r) and *totals are malloc'ed arrays the caller
+ * frees; returns how many (0 and NULLs if none). */
+size_t stats_rules_snapshot(stats_rules *r, const char ***ids, uint64_t **totals);
+
 typedef struct daemon_stats {
     atomic_uint_fast64_t received;      /* messages taken from the ingest socket */
     atomic_uint_fast64_t decided;       /* decisions committed and published (not rejects) */
@@ -94,11 +130,8 @@ typedef struct daemon_stats {
     /* Gauges the pipeline may set (atomic_store); 0 if it does not. */
     atomic_uint_fast64_t writer_held;  /* events held by the writer, waiting for their commit */
 
-    /* Per-rule hits: [n_rules] counters and the rules' ids, both allocated
-     * by complaintd.c once the pack is loaded; NULL when not counted. */
-    size_t n_rules;
-    atomic_uint_fast64_t *rule_hits;
-    const char **rule_ids;     /* borrowed from the rule pack */
+    /* Per-rule hits, by rule id, across rule reloads (stats_rules_*). */
+    stats_rules rules;
 } daemon_stats;
 
 #define STAT_ADD(field, n) atomic_fetch_add_explicit(&(field), (n), memory_order_relaxed)

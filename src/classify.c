@@ -34,6 +34,7 @@ classifier *classifier_new(const rulepack *rp)
     if (!c)
         return NULL;
     c->rp = rp;
+    c->hits = rp->hit_counters;
     norm_buf_init(&c->nb);
     size_t nc = rp->n_clauses ? rp->n_clauses : 1, nr = rp->n_rules ? rp->n_rules : 1;
     c->clause_hit = calloc(nc, 1);

@@ -39,7 +39,8 @@ const rulepack *classifier_pack(const classifier *c);
 
 /* Count every rule that fires into hits[rule index] (relaxed atomic adds;
  * [pack->n_rules] counters, shared by all classifiers of the pack and owned
- * by the caller), or stop counting with NULL (the default). */
+ * by the caller), or stop counting with NULL. The default is the pack's
+ * hit_counters (rules.h), usually NULL. */
 void classifier_set_hit_counters(classifier *c, atomic_uint_fast64_t *hits);
 
 enum { CLASSIFY_OK = 0, CLASSIFY_EUTF8 = -1, CLASSIFY_ESCAN = -2, CLASSIFY_ENOMEM = -3 };

@@ -15,6 +15,7 @@
 
 #include <hs/hs.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "labels.h"
@@ -52,6 +53,9 @@ typedef struct rulepack {
     uint64_t  hash;            /* of the compiled patterns: the cache key */
     int       from_cache;      /* 1 if the database came from the disk cache */
     double    compile_ms;      /* time spent compiling (0 when cached) */
+    /* Optional: [n_rules] counters that the pack's classifiers add one to
+     * when a rule fires (classify.h); set by the owner, not freed here. */
+    atomic_uint_fast64_t *hit_counters;
 } rulepack;
 
 /* Load every *.rules file in dir (sorted by name) and compile the pack.

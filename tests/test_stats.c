@@ -7,6 +7,7 @@
 
 #include "../daemon/metrics.h"
 #include "../daemon/stats.h"
+#include "rules.h"
 
 static void test_bucket_bounds(void **state)
 {
@@ -132,11 +133,12 @@ static void test_render(void **state)
     stats_observe(&s->h_commit_us, 1500);  /* 1.5 ms: bucket le=2048 us */
     stats_observe(&s->h_batch_events, 3);
     stats_observe(&s->h_batch_events, 1);
-    atomic_uint_fast64_t hits[2] = {7, 0};
-    const char *ids[2] = {"a.b", "quote\"back\\slash"};
-    s->rule_hits = hits;
-    s->rule_ids = ids;
-    s->n_rules = 2;
+    stats_rules_init(&s->rules);
+    rule rules[2] = {{.id = "a.b"}, {.id = "quote\"back\\slash"}};
+    rulepack rp = {.rules = rules, .n_rules = 2};
+    atomic_uint_fast64_t *hits = stats_rules_register(&s->rules, &rp);
+    assert_non_null(hits);
+    STAT_ADD(hits[0], 7);
     s->started_ms = 1000;
     strbuf sb = STRBUF_INIT;
     metrics_render(s, NULL, 3500, &sb);
@@ -163,7 +165,44 @@ static void test_render(void **state)
     assert_true(value_of(t, "complaintd_rule_hits_total{rule=\"quote\\\"back\\\\slash\"}") == 0);
     assert_null(strstr(t, "lmdb"));  /* no environment given */
     sb_free(&sb);
+    stats_rules_free(&s->rules);
     free(s);
+}
+
+/* Hits by rule id, carried over reloads; only the running pack's rules shown. */
+static void test_rule_registry(void **state)
+{
+    (void)state;
+    stats_rules r;
+    stats_rules_init(&r);
+    const char **ids;
+    uint64_t *tot;
+    assert_int_equal(stats_rules_snapshot(&r, &ids, &tot), 0);
+    assert_null(ids);
+
+    rule v1[3] = {{.id = "x"}, {.id = "y"}, {.id = "gone"}};
+    rulepack p1 = {.rules = v1, .n_rules = 3};
+    atomic_uint_fast64_t *h1 = stats_rules_register(&r, &p1);
+    STAT_ADD(h1[0], 5);
+    STAT_ADD(h1[1], 1);
+    STAT_ADD(h1[2], 9);
+
+    rule v2[3] = {{.id = "new"}, {.id = "x"}, {.id = "x"}};  /* reordered, one id twice */
+    rulepack p2 = {.rules = v2, .n_rules = 3};
+    atomic_uint_fast64_t *h2 = stats_rules_register(&r, &p2);
+    STAT_ADD(h2[1], 2);
+    STAT_ADD(h2[2], 1);
+    STAT_ADD(h1[0], 1);  /* an old classifier still counting after the swap */
+
+    size_t n = stats_rules_snapshot(&r, &ids, &tot);
+    assert_int_equal(n, 2);
+    assert_string_equal(ids[0], "new");
+    assert_int_equal(tot[0], 0);
+    assert_string_equal(ids[1], "x");
+    assert_int_equal(tot[1], 5 + 1 + 2 + 1);
+    free(ids);
+    free(tot);
+    stats_rules_free(&r);
 }
 
 static void test_addresses(void **state)
@@ -195,6 +234,7 @@ int main(void)
         cmocka_unit_test(test_concurrent),
         cmocka_unit_test(test_in_flight),
         cmocka_unit_test(test_render),
+        cmocka_unit_test(test_rule_registry),
         cmocka_unit_test(test_addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
