@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "curve.h"
 
 static void usage(FILE *f)
 {
@@ -39,6 +40,10 @@ static void usage(FILE *f)
             "                      print decisions as JSON Lines; --from replays the log\n"
             "                      from SEQ first and fills any gap in the live stream\n"
             "  stats [--control ENDPOINT]               counters as JSON\n"
+            "  keygen FILE         a CURVE key pair (0600); prints the public key\n"
+            "\n"
+            "network commands take --curve-server-key KEY --curve-key-file FILE for a daemon\n"
+            "that requires CURVE\n"
             "  stats --watch [--interval MS] [--count N] [--control ENDPOINT]\n"
             "                      totals and rates per second, refreshed like top\n"
             "  ping [--control ENDPOINT]\n"
@@ -79,6 +84,27 @@ const char *ctl_cache_dir(void)
     mkdir(path, 0700);
     snprintf(path, sizeof path, "%s/.cache/complaintd", home);
     return path;
+}
+
+int ctl_apply_curve(void *sock, const char *server_key, const char *key_file)
+{
+    if (!server_key && !key_file)
+        return 0;
+    if (!server_key || !key_file) {
+        fprintf(stderr, "complaintctl: CURVE needs both --curve-server-key and --curve-key-file\n");
+        return -1;
+    }
+    curve_keypair kp;
+    char err[512];
+    if (curve_load_keypair(key_file, &kp, err, sizeof err) < 0) {
+        fprintf(stderr, "complaintctl: %s\n", err);
+        return -1;
+    }
+    if (strlen(server_key) != 40 || curve_make_client(sock, server_key, &kp) < 0) {
+        fprintf(stderr, "complaintctl: --curve-server-key: not a Z85 public key (40 characters)\n");
+        return -1;
+    }
+    return 0;
 }
 
 FILE *ctl_open_input(const char *path)
@@ -132,6 +158,8 @@ int main(int argc, char **argv)
         return cmd_forget(argc, argv);
     if (strcmp(cmd, "top") == 0)
         return cmd_top(argc, argv);
+    if (strcmp(cmd, "keygen") == 0)
+        return cmd_keygen(argc, argv);
     fprintf(stderr, "complaintctl: unknown command '%s'\n", cmd);
     usage(stderr);
     return CTL_USAGE;

@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "curve.h"
 #include "history.h"
 #include "log.h"
 #include "metrics.h"
@@ -150,6 +151,35 @@ static int parse_args(int argc, char **argv, config *cfg, int *print_config)
     return 0;
 }
 
+/* With a CURVE key file: load the keys and start the allowlist's ZAP
+ * handler. Without: refuse plain TCP beyond this machine unless the config
+ * says allow_plaintext explicitly. */
+static int secure_endpoints(void *zctx, const config *cfg, curve_keypair *kp, curve_auth **auth,
+                            char *err, size_t errlen)
+{
+    *auth = NULL;
+    if (cfg->curve_key_file[0]) {
+        if (!cfg->curve_clients_file[0]) {
+            snprintf(err, errlen, "curve_key_file needs curve_clients_file (the allowlist)");
+            return -1;
+        }
+        if (curve_load_keypair(cfg->curve_key_file, kp, err, errlen) < 0)
+            return -1;
+        *auth = curve_auth_start(zctx, cfg->curve_clients_file, err, errlen);
+        return *auth ? 0 : -1;
+    }
+    const char *eps[] = {cfg->ingest, cfg->ingest_acked, cfg->publish, cfg->control};
+    for (size_t i = 0; i < sizeof eps / sizeof eps[0]; i++)
+        if (eps[i][0] && !curve_endpoint_is_local(eps[i]) && !cfg->allow_plaintext) {
+            snprintf(err, errlen,
+                     "refusing plain TCP on %s: set curve_key_file and curve_clients_file, "
+                     "or allow_plaintext = 1",
+                     eps[i]);
+            return -1;
+        }
+    return 0;
+}
+
 /* SIGINT/SIGTERM only set a flag; the threads never see them. */
 static void setup_signals(sigset_t *blocked)
 {
@@ -228,13 +258,26 @@ int main(int argc, char **argv)
     int usage_error = 0, status = 0;
     /* Threads inherit this mask: only the main thread takes the signals. */
     pthread_sigmask(SIG_BLOCK, &blocked, NULL);
-    pipeline *p = pipeline_start(zctx, &cfg, rp, env, &stats, err, sizeof err, &usage_error);
+    curve_keypair server_keys, *kp = NULL;
+    curve_auth *auth = NULL;
+    if (secure_endpoints(zctx, &cfg, &server_keys, &auth, err, sizeof err) < 0) {
+        fprintf(stderr, "complaintd: %s\n", err);
+        zmq_ctx_term(zctx);
+        rulepack_free(rp);
+        hist_close(env);
+        return 2;
+    }
+    if (auth)
+        kp = &server_keys;
+    pipeline *p = pipeline_start(zctx, &cfg, rp, env, &stats, kp, err, sizeof err, &usage_error);
     rp = NULL;  /* the pipeline owns the pack now, and frees it */
     pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
     void *rep = NULL;
     metrics_server *metrics = NULL;
     if (p) {
         rep = zmq_socket(zctx, ZMQ_REP);
+        if (kp)
+            curve_make_server(rep, kp);
         int linger = 0;
         zmq_setsockopt(rep, ZMQ_LINGER, &linger, sizeof linger);
         if (zmq_bind(rep, cfg.control) < 0) {
@@ -281,6 +324,7 @@ int main(int argc, char **argv)
     }
     if (rep)
         zmq_close(rep);
+    curve_auth_stop(auth);
     zmq_ctx_term(zctx);
     rulepack_free(rp);
     hist_close(env);

@@ -19,6 +19,11 @@ int cmd_history(int argc, char **argv);
 int cmd_employee(int argc, char **argv);
 int cmd_forget(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+
+/* CURVE for a client socket, from --curve-server-key and --curve-key-file
+ * (both or neither). Returns 0, or -1 after printing why. */
+int ctl_apply_curve(void *sock, const char *server_key, const char *key_file);
 
 /* The rule pack directory to use when none is given: ./rules, or the pack
  * beside the binary (<exe>/../rules) when run from elsewhere. */
@@ -35,7 +40,8 @@ struct rulepack *ctl_load_pack(const char *dir);
 
 /* send --acked: at-least-once over the acknowledged endpoint. */
 int ctl_send_acked(const char *endpoint, FILE *in, const char *input, long window, int retry_ms,
-                   int timeout_ms, long rate);
+                   int timeout_ms, long rate, const char *curve_server_key,
+                   const char *curve_key_file);
 
 /* stats --watch: stats every interval_ms, totals and rates per second, redrawn
  * like top on a terminal, one line per sample otherwise; count > 0 stops after

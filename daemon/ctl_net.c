@@ -20,6 +20,8 @@ typedef struct net_opts {
     long window;         /* send --acked: events in flight */
     int  retry_ms;       /* send --acked: re-send after this long without an ack */
     long rate;           /* send --acked: events per second at most (0 = as fast as acks allow) */
+    const char *curve_server_key;  /* the daemon's public key (Z85) */
+    const char *curve_key_file;    /* this client's key pair */
     long count;          /* tail: stop after this many (0 = never) */
     int  timeout_ms;     /* tail/stats: give up after this long idle (-1 = never) */
     int  first_arg;      /* index of the first positional argument */
@@ -40,6 +42,8 @@ static int parse_net_opts(int argc, char **argv, net_opts *o)
                                          {"window", required_argument, 0, 'W'},
                                          {"retry-ms", required_argument, 0, 'R'},
                                          {"rate", required_argument, 0, 'r'},
+                                         {"curve-server-key", required_argument, 0, 'S'},
+                                         {"curve-key-file", required_argument, 0, 'K'},
                                          {0, 0, 0, 0}};
     char err[1024];
     config_defaults(&o->cfg);
@@ -51,6 +55,7 @@ static int parse_net_opts(int argc, char **argv, net_opts *o)
     o->window = 1000;
     o->retry_ms = 2000;
     o->rate = 0;
+    o->curve_server_key = o->curve_key_file = NULL;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -74,6 +79,8 @@ static int parse_net_opts(int argc, char **argv, net_opts *o)
         case 'W': o->window = atol(optarg); break;
         case 'R': o->retry_ms = atoi(optarg); break;
         case 'r': o->rate = atol(optarg); break;
+        case 'S': o->curve_server_key = optarg; break;
+        case 'K': o->curve_key_file = optarg; break;
         default: return -1;
         }
         if (key && config_set(&o->cfg, key, optarg, err, sizeof err) < 0) {
@@ -100,7 +107,8 @@ int cmd_send(int argc, char **argv)
             return CTL_USAGE;
         }
         int rc = ctl_send_acked(o.cfg.ingest_acked, in, input, o.window, o.retry_ms,
-                                o.timeout_ms >= 0 ? o.timeout_ms : 120000, o.rate);
+                                o.timeout_ms >= 0 ? o.timeout_ms : 120000, o.rate, o.curve_server_key,
+                                o.curve_key_file);
         if (in != stdin)
             fclose(in);
         return rc;
@@ -109,7 +117,8 @@ int cmd_send(int argc, char **argv)
     void *push = zmq_socket(ctx, ZMQ_PUSH);
     int linger = 10000;
     zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger);
-    if (zmq_connect(push, o.cfg.ingest) < 0) {
+    if (ctl_apply_curve(push, o.curve_server_key, o.curve_key_file) < 0 ||
+        zmq_connect(push, o.cfg.ingest) < 0) {
         fprintf(stderr, "complaintctl: connect %s: %s\n", o.cfg.ingest, zmq_strerror(zmq_errno()));
         zmq_close(push);
         zmq_ctx_term(ctx);
@@ -238,6 +247,11 @@ int cmd_tail(int argc, char **argv)
         return CTL_USAGE;
     void *ctx = zmq_ctx_new();
     void *sub = zmq_socket(ctx, ZMQ_SUB);
+    if (ctl_apply_curve(sub, o.curve_server_key, o.curve_key_file) < 0) {
+        zmq_close(sub);
+        zmq_ctx_term(ctx);
+        return CTL_USAGE;
+    }
     /* With --from every topic is needed to see gaps in seq; filter here. */
     const char *filter = o.from ? "" : o.action;
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, filter, strlen(filter));
@@ -255,6 +269,7 @@ int cmd_tail(int argc, char **argv)
          * either in the replay or arrives live, and seq tells them apart. */
         int timeout = 5000, linger = 0;
         t.req = zmq_socket(ctx, ZMQ_REQ);
+        ctl_apply_curve(t.req, o.curve_server_key, o.curve_key_file);  /* checked above */
         zmq_setsockopt(t.req, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
         zmq_setsockopt(t.req, ZMQ_LINGER, &linger, sizeof linger);
         if (zmq_connect(t.req, o.cfg.control) < 0 || tail_replay(&t, 0) < 0)
@@ -299,6 +314,11 @@ static int control_request(net_opts *o, const char *word)
 {
     void *ctx = zmq_ctx_new();
     void *req = zmq_socket(ctx, ZMQ_REQ);
+    if (ctl_apply_curve(req, o->curve_server_key, o->curve_key_file) < 0) {
+        zmq_close(req);
+        zmq_ctx_term(ctx);
+        return CTL_USAGE;
+    }
     /* A reload may compile the pack: give it time. */
     int timeout = o->timeout_ms >= 0 ? o->timeout_ms : strcmp(word, "reload") == 0 ? 120000 : 3000;
     int linger = 0;

@@ -155,7 +155,7 @@ static void send_some(acked_send *a, void *dealer, size_t window, int64_t retry_
 }
 
 int ctl_send_acked(const char *endpoint, FILE *in, const char *input, long window, int retry_ms,
-                   int timeout_ms, long rate)
+                   int timeout_ms, long rate, const char *curve_server_key, const char *curve_key_file)
 {
     acked_send a = {0};
     int status = load(&a, in, input);
@@ -164,7 +164,9 @@ int ctl_send_acked(const char *endpoint, FILE *in, const char *input, long windo
     void *dealer = zmq_socket(ctx, ZMQ_DEALER);
     int linger = 0;
     zmq_setsockopt(dealer, ZMQ_LINGER, &linger, sizeof linger);
-    if (zmq_connect(dealer, endpoint) < 0) {
+    if (ctl_apply_curve(dealer, curve_server_key, curve_key_file) < 0) {
+        status = CTL_USAGE;
+    } else if (zmq_connect(dealer, endpoint) < 0) {
         fprintf(stderr, "complaintctl: connect %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
         status = CTL_USAGE;
     }

@@ -20,13 +20,16 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "curve.h"
 #include "log.h"
 #include "pipeline_internal.h"
 
-static void *bind_socket(void *zctx, int type, const char *ep, int hwm, char *err, size_t errlen,
-                         int *usage_error)
+static void *bind_socket(void *zctx, int type, const char *ep, int hwm, const curve_keypair *kp,
+                         char *err, size_t errlen, int *usage_error)
 {
     void *s = zmq_socket(zctx, type);
+    if (kp)
+        curve_make_server(s, kp);
     set_sockopt_int(s, ZMQ_RCVHWM, hwm);
     set_sockopt_int(s, ZMQ_SNDHWM, hwm);
     set_sockopt_int(s, ZMQ_LINGER, type == ZMQ_PUB || type == ZMQ_ROUTER ? 2000 : 0);
@@ -101,7 +104,8 @@ void pipeline_swap_policy(pipeline *p, const policy *pol)
 }
 
 pipeline *pipeline_start(void *zctx, const config *cfg, rulepack *rp, hist_env *env,
-                         daemon_stats *stats, char *err, size_t errlen, int *usage_error)
+                         daemon_stats *stats, const curve_keypair *kp, char *err, size_t errlen,
+                         int *usage_error)
 {
     *usage_error = 0;
     pipeline *p = calloc(1, sizeof *p);
@@ -117,11 +121,14 @@ pipeline *pipeline_start(void *zctx, const config *cfg, rulepack *rp, hist_env *
         p->n_workers = 1;
     if (p->n_workers > MAX_WORKERS)
         p->n_workers = MAX_WORKERS;
-    p->pull = bind_socket(zctx, ZMQ_PULL, cfg->ingest, cfg->hwm, err, errlen, usage_error);
+    p->pull = bind_socket(zctx, ZMQ_PULL, cfg->ingest, cfg->hwm, kp, err, errlen,
+                          usage_error);
     if (p->pull && cfg->ingest_acked[0])
-        p->router = bind_socket(zctx, ZMQ_ROUTER, cfg->ingest_acked, cfg->hwm, err, errlen, usage_error);
+        p->router = bind_socket(zctx, ZMQ_ROUTER, cfg->ingest_acked, cfg->hwm, kp, err, errlen,
+                          usage_error);
     if (p->pull && (p->router || !cfg->ingest_acked[0]))
-        p->pub = bind_socket(zctx, ZMQ_PUB, cfg->publish, cfg->hwm, err, errlen, usage_error);
+        p->pub = bind_socket(zctx, ZMQ_PUB, cfg->publish, cfg->hwm, kp, err, errlen,
+                          usage_error);
     if (!p->pub) {
         close_sockets(p);
         pack_ref_put(p->pack);

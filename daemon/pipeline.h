@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "curve.h"
 #include "history.h"
 #include "rules.h"
 #include "stats.h"
@@ -26,11 +27,13 @@ typedef struct pipeline pipeline;
 
 /* Bind the ingest and publish endpoints and start every thread. The
  * pipeline takes ownership of rp; the history environment and the stats
- * outlive the pipeline (borrowed).
+ * outlive the pipeline (borrowed). kp: CURVE server keys for the external
+ * sockets, or NULL for none.
  * NULL with a message on failure; *usage_error set when the cause is the
  * configuration (a malformed endpoint) rather than the machine. */
 pipeline *pipeline_start(void *zctx, const config *cfg, rulepack *rp, hist_env *env,
-                         daemon_stats *stats, char *err, size_t errlen, int *usage_error);
+                         daemon_stats *stats, const curve_keypair *kp, char *err, size_t errlen,
+                         int *usage_error);
 
 /* Stop taking input, decide and commit everything in flight, publish it,
  * join the threads and free the pipeline. Returns 0, or -1 if the writer

@@ -32,6 +32,9 @@ typedef struct config {
     long   decision_log_max;          /* decisions kept for replay */
     int    decision_log_max_age_days; /* and for at most this long; 0 = no age limit */
     int    hwm;                       /* ZeroMQ high-water marks */
+    char   curve_key_file[CONFIG_PATH];     /* server key pair; "" = no CURVE */
+    char   curve_clients_file[CONFIG_PATH]; /* allowlist of client public keys */
+    int    allow_plaintext;           /* permit plain TCP on non-loopback endpoints */
     policy pol;
 } config;
 
