@@ -126,11 +126,9 @@ static int load_allowlist(curve_auth *a, const char *path, char *err, size_t err
     size_t cap = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
         lineno++;
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
+        /* Only whole-line comments: '#' is a Z85 digit. */
         char *s = trim(line);
-        if (!*s)
+        if (!*s || *s == '#')
             continue;
         if (!valid_z85_key(s)) {
             snprintf(err, errlen, "%s:%d: not a Z85 public key (40 characters)", path, lineno);

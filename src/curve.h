@@ -5,7 +5,8 @@
  * A key file holds one key pair as two lines, "public = <Z85>" and
  * "secret = <Z85>", and is created owner-only (0600) by `complaintctl
  * keygen`. An allowlist file holds one client public key (Z85, 40
- * characters) per line; '#' starts a comment.
+ * characters) per line; a line starting with '#' is a comment ('#' is also
+ * a Z85 digit, so comments cannot follow a key).
  *
  * The ZAP handler is a thread with a REP socket at inproc://zeromq.zap.01
  * in the daemon's context: libzmq asks it about every CURVE handshake, and
