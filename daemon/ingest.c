@@ -54,7 +54,7 @@ static void dispatch(ingest *g, const void *head, size_t head_len, zmq_msg_t *bo
 /* Everything the PULL socket holds now. */
 static void from_pull(ingest *g)
 {
-    char head = ENV_EVENT;
+    uint8_t head[ENV_HEAD] = {ENV_EVENT};
     for (;;) {
         zmq_msg_t m;
         zmq_msg_init(&m);
@@ -64,7 +64,9 @@ static void from_pull(ingest *g)
         }
         STAT_ADD(g->p->stats->received, 1);
         drop_more(g->p->pull, &m);
-        dispatch(g, &head, 1, &m);
+        int64_t now = clock_mono_us();
+        memcpy(head + 1, &now, sizeof now);
+        dispatch(g, head, sizeof head, &m);
     }
 }
 
@@ -73,11 +75,13 @@ static void from_router(ingest *g)
 {
     void *router = g->p->router;
     for (;;) {
-        uint8_t head[1 + ROUTE_MAX];
-        int n = zmq_recv(router, head + 1, ROUTE_MAX, ZMQ_DONTWAIT);
+        uint8_t head[ENV_HEAD + ROUTE_MAX];
+        int n = zmq_recv(router, head + ENV_HEAD, ROUTE_MAX, ZMQ_DONTWAIT);
         if (n < 0)
             return;
         head[0] = ENV_ACKED;
+        int64_t now = clock_mono_us();
+        memcpy(head + 1, &now, sizeof now);
         zmq_msg_t m;
         zmq_msg_init(&m);
         int more = 0;
@@ -87,7 +91,7 @@ static void from_router(ingest *g)
             zmq_msg_recv(&m, router, 0);  /* no body: an empty event, rejected downstream */
         STAT_ADD(g->p->stats->received, 1);
         drop_more(router, &m);
-        dispatch(g, head, 1 + (size_t)(n > ROUTE_MAX ? ROUTE_MAX : n), &m);
+        dispatch(g, head, ENV_HEAD + (size_t)(n > ROUTE_MAX ? ROUTE_MAX : n), &m);
     }
 }
 
@@ -148,9 +152,9 @@ void *ingest_main(void *arg)
         if (p->router)
             from_router(&g);
     }
-    static const char end = ENV_END;
+    uint8_t end[ENV_HEAD] = {ENV_END};
     for (int i = 0; i < p->n_workers; i++) {
-        zmq_send(g.out[i], &end, 1, ZMQ_SNDMORE);
+        zmq_send(g.out[i], end, sizeof end, ZMQ_SNDMORE);
         zmq_send(g.out[i], "", 0, 0);
         zmq_close(g.out[i]);
     }

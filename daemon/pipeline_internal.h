@@ -5,11 +5,12 @@
  * writer}.c include it.
  *
  * The envelope (ingest -> worker) is always two frames: a header, then the
- * producer's bytes. The header's first byte says what it is:
- *   'E'         an event from the PULL socket (no acknowledgement)
- *   'A' + id    an event from the acknowledged ROUTER socket; id is the
- *               producer's routing id, to address the ack
- *   'X'         end of input (the second frame is empty)
+ * producer's bytes. The header is a kind byte, the monotonic time ingest
+ * took the event (8 bytes, native order), and for acked events the routing id:
+ *   'E' time        an event from the PULL socket (no acknowledgement)
+ *   'A' time id     an event from the acknowledged ROUTER socket; id is the
+ *                   producer's routing id, to address the ack
+ *   'X' time        end of input (the second frame is empty)
  * Acks (writer -> ingest, inproc) are [routing id][serialized Ack]; an
  * empty routing id frame alone means the writer is done.
  */
@@ -25,6 +26,7 @@
 
 enum { WORKER_BATCH = 128, JOB_MATCHES = 32, MAX_WORKERS = 256, ROUTE_MAX = 255 };
 enum { ENV_EVENT = 'E', ENV_ACKED = 'A', ENV_END = 'X' };
+enum { ENV_HEAD = 1 + sizeof(int64_t) };  /* kind and time, before the routing id */
 
 #define ACKS_ENDPOINT "inproc://acks"
 #define DECIDE_ENDPOINT "inproc://decide"
@@ -93,6 +95,19 @@ pack_ref *pipeline_current_pack(pipeline *p);
 void pack_ref_put(pack_ref *r);
 /* Copy the current policy into *out (the writer's own copy). */
 void pipeline_current_policy(pipeline *p, policy *out);
+
+/* A batch crosses from a worker to the writer as a pointer inside a ZeroMQ
+ * message. libzmq is not built with ThreadSanitizer, so the ordering its
+ * queue gives is invisible to it; these annotations state that hand-off. */
+#if defined(__SANITIZE_THREAD__)
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define HANDOFF_RELEASE(p) __tsan_release(p)
+#define HANDOFF_ACQUIRE(p) __tsan_acquire(p)
+#else
+#define HANDOFF_RELEASE(p) ((void)(p))
+#define HANDOFF_ACQUIRE(p) ((void)(p))
+#endif
 
 static inline void set_sockopt_int(void *sock, int opt, int v)
 {

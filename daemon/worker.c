@@ -93,9 +93,9 @@ static void work_one(pipeline *p, classifier *cl, zmq_msg_t *m, job *j)
  * marker, -1 if nothing was there (non-blocking) or on interruption. */
 static int receive(pipeline *p, classifier *cl, void *in, int flags, job *j)
 {
-    uint8_t head[1 + ROUTE_MAX];
+    uint8_t head[ENV_HEAD + ROUTE_MAX];
     int n = zmq_recv(in, head, sizeof head, flags);
-    if (n < 1)
+    if (n < ENV_HEAD)
         return -1;
     zmq_msg_t body;
     zmq_msg_init(&body);
@@ -105,13 +105,15 @@ static int receive(pipeline *p, classifier *cl, void *in, int flags, job *j)
         rc = 0;
     } else {
         memset(j, 0, offsetof(job, route));
-        j->received_us = clock_mono_us();
+        memcpy(&j->received_us, head + 1, sizeof j->received_us);
         if (head[0] == ENV_ACKED) {
             j->acked = 1;
-            j->route_len = (uint8_t)(n - 1);
-            memcpy(j->route, head + 1, (size_t)(n - 1));
+            j->route_len = (uint8_t)(n - ENV_HEAD);
+            memcpy(j->route, head + ENV_HEAD, (size_t)(n - ENV_HEAD));
         }
+        int64_t t0 = clock_mono_us();
         work_one(p, cl, &body, j);
+        stats_observe(&p->stats->h_scan_us, (uint64_t)(clock_mono_us() - t0));
     }
     zmq_msg_close(&body);
     return rc;
@@ -159,8 +161,10 @@ void *worker_main(void *arg)
             b->n++;
             flags = ZMQ_DONTWAIT;
         }
-        if (b->n > 0)
+        if (b->n > 0) {
+            HANDOFF_RELEASE(b);
             zmq_send(out, &b, sizeof b, 0);  /* ownership goes to the writer */
+        }
         else
             batch_free(b);
     }

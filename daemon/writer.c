@@ -139,8 +139,11 @@ static int decide_group(writer *w)
         triage_abort(&w->ts);
     if (rc != HIST_OK)
         return rc;
+    uint64_t commit_us = (uint64_t)(clock_mono_us() - t0);
     STAT_ADD(p->stats->commits, 1);
-    STAT_ADD(p->stats->commit_us, (uint64_t)(clock_mono_us() - t0));
+    STAT_ADD(p->stats->commit_us, commit_us);
+    stats_observe(&p->stats->h_commit_us, commit_us);
+    stats_observe(&p->stats->h_batch_events, w->held_events);
     STAT_ADD(p->stats->duplicates, dup);
     return HIST_OK;
 }
@@ -169,6 +172,7 @@ static void publish_group(writer *w)
     pipeline *p = w->p;
     const outbox *o = &w->o;
     size_t k = 0;
+    int64_t now_us = clock_mono_us();
     for (size_t b = 0; b < w->n_held; b++) {
         for (size_t i = 0; i < w->held[b]->n; i++, k++) {
             const job *j = &w->held[b]->jobs[i];
@@ -176,6 +180,7 @@ static void publish_group(writer *w)
             zmq_send(p->pub, topic, strlen(topic), ZMQ_SNDMORE);
             zmq_send(p->pub, o->bytes.buf + o->off[k], o->len[k], 0);
             STAT_ADD(p->stats->published, 1);
+            stats_observe(&p->stats->h_latency_us, (uint64_t)(now_us - j->received_us));
             if (j->acked)
                 send_ack(w, j, k);
             if (j->reject) {
@@ -216,6 +221,7 @@ static int flush_group(writer *w, int final)
         batch_free(w->held[i]);
     w->n_held = 0;
     w->held_events = 0;
+    atomic_store_explicit(&p->stats->writer_held, 0, memory_order_relaxed);
     return 0;
 }
 
@@ -227,6 +233,7 @@ static void hold(writer *w, job_batch *b)
     }
     w->held[w->n_held++] = b;
     w->held_events += b->n;
+    atomic_store_explicit(&w->p->stats->writer_held, w->held_events, memory_order_relaxed);
 }
 
 void *writer_main(void *arg)
@@ -262,6 +269,7 @@ void *writer_main(void *arg)
             if (zmq_msg_size(&m) == sizeof(job_batch *)) {
                 job_batch *b;
                 memcpy(&b, zmq_msg_data(&m), sizeof b);
+                HANDOFF_ACQUIRE(b);
                 if (w.n_held == 0)
                     first_us = clock_mono_us();
                 hold(&w, b);
