@@ -358,8 +358,11 @@ static int load_file(loader *ld, const char *path, const char *name)
     int rc = 0;
     while (rc == 0 && fgets(buf, sizeof buf, f)) {
         ld->line++;
-        if (!strchr(buf, '\n') && !feof(f))
+        size_t got = strlen(buf);
+        if (!strchr(buf, '\n') && !feof(f) && got == sizeof buf - 1)
             rc = fail(ld, "line longer than %d bytes", MAX_LINE - 1);
+        else if (!strchr(buf, '\n') && !feof(f))
+            rc = fail(ld, "%s", "line holds a NUL byte");
         else
             rc = parse_line(ld, buf, flang);
     }
@@ -426,8 +429,14 @@ rulepack *rulepack_load(const char *dir, const char *cache_dir, char *err, size_
         free(files[i]);
     }
     free(files);
+    for (size_t i = 0; i < ld.n_unless; i++)  /* left over when a rule failed midway */
+        free(ld.unless_lines[i]);
     free(ld.unless_lines);
     free(ld.unless_line_no);
+    if (rc == 0 && rp->n_patterns == 0) {
+        snprintf(err, errlen, "%s: the pack defines no rules", dir);
+        rc = -1;
+    }
     if (rc == 0)
         rc = hsc_build(rp, cache_dir, err, errlen);
     if (rc < 0) {
