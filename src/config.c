@@ -95,7 +95,7 @@ void config_defaults(config *c)
     c->map_size_mb = 4096;
     c->durable = 1;
     c->decision_log_max = 1000000;
-    c->hwm = 100000;
+    c->hwm = 10000;
     policy_defaults(&c->pol);
 }
 
