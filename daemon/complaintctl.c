@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "ctl.h"
 #include "curve.h"
 
@@ -105,6 +106,33 @@ int ctl_apply_curve(void *sock, const char *server_key, const char *key_file)
         return -1;
     }
     return 0;
+}
+
+int ctl_each_event(FILE *in, const char *input, ctl_event_fn fn, void *ctx)
+{
+    char *line = NULL, err[512];
+    size_t cap = 0;
+    long lineno = 0, n;
+    int status = 0;
+    while ((n = ctl_read_line(in, &line, &cap)) >= 0) {
+        lineno++;
+        if (n == 0)
+            continue;
+        event_msg ev;
+        if (event_from_json(line, &ev, err, sizeof err) < 0) {
+            fprintf(stderr, "complaintctl: %s:%ld: %s\n", input, lineno, err);
+            status = CTL_USAGE;
+            continue;
+        }
+        int r = fn(&ev, input, lineno, ctx);
+        event_json_free(&ev);
+        if (r < 0)
+            break;
+        if (r > status)
+            status = r;
+    }
+    free(line);
+    return status;
 }
 
 FILE *ctl_open_input(const char *path)

@@ -8,6 +8,8 @@
 
 #include <stdio.h>
 
+#include "complaint.pb-c.h"
+
 int cmd_classify(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
@@ -50,6 +52,17 @@ int ctl_stats_watch(const char *control_endpoint, int interval_ms, long count, i
 
 /* Open path for reading ("-" = stdin); message and NULL on failure. */
 FILE *ctl_open_input(const char *path);
+
+/* Called for each event of a JSON Lines input; the event is freed after.
+ * Return 0 to go on, CTL_USAGE or CTL_FAIL to record a problem and go on,
+ * or a negative number to stop. */
+typedef int (*ctl_event_fn)(Complaint__V1__ComplaintEvent *ev, const char *input, long lineno,
+                            void *ctx);
+
+/* Read JSON Lines events from in and call fn for each. A line that is not an
+ * event is reported as "complaintctl: INPUT:LINE: problem" and skipped.
+ * Returns the worst status: 0, CTL_FAIL or CTL_USAGE. */
+int ctl_each_event(FILE *in, const char *input, ctl_event_fn fn, void *ctx);
 
 /* One line of JSON Lines input; returns its length or -1 at end. The line is
  * owned by the caller's *buf (getline style). */

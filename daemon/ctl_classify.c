@@ -29,6 +29,53 @@ struct rulepack *ctl_load_pack(const char *dir)
 
 /* ---- classify ----------------------------------------------------------- */
 
+typedef struct classify_run {
+    classifier     *cl;
+    const rulepack *rp;
+    const config   *cfg;
+    hist_env       *env;
+    triage_session  ts;
+    strbuf          out;
+} classify_run;
+
+/* Decide one event and print its decision as a JSON line. */
+static int classify_one(event_msg *ev, const char *input, long lineno, void *arg)
+{
+    classify_run *r = arg;
+    if (!*ev->event_id) {  /* offline, an id is a convenience: name it by line */
+        free(ev->event_id);
+        char id[32];
+        snprintf(id, sizeof id, "line-%ld", lineno);
+        ev->event_id = strdup(id);
+    }
+    if (!*ev->customer_id) {
+        free(ev->customer_id);
+        ev->customer_id = strdup(r->env ? "" : "anonymous");
+    }
+    const char *bad = event_invalid(ev, (size_t)r->cfg->max_message_bytes);
+    class_result cr;
+    if (!bad && classify_text(r->cl, ev->text, strlen(ev->text), (int)ev->channel, ev->lang, &cr) != 0)
+        bad = "text could not be scanned";
+    if (bad) {
+        fprintf(stderr, "complaintctl: %s:%ld: event %s: %s\n", input, lineno, ev->event_id, bad);
+        return CTL_USAGE;
+    }
+    int action;
+    const uint8_t *bytes;
+    size_t len;
+    if (triage_event(&r->ts, ev, &cr, r->rp, clock_wall_ms(), &action, &bytes, &len) < 0) {
+        fprintf(stderr, "complaintctl: %s:%ld: history: %s\n", input, lineno,
+                r->env ? hist_last_error(r->env) : "error");
+        return CTL_FAIL;
+    }
+    decision_msg *m = complaint__v1__triage_decision__unpack(NULL, len, bytes);
+    sb_reset(&r->out);
+    decision_json(&r->out, m);
+    puts(r->out.buf);
+    complaint__v1__triage_decision__free_unpacked(m, NULL);
+    return 0;
+}
+
 int cmd_classify(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -73,68 +120,16 @@ int cmd_classify(int argc, char **argv)
         return CTL_FAIL;
     }
 
-    triage_session ts = {0};
-    strbuf out = STRBUF_INIT;
-    char *line = NULL;
-    size_t cap = 0;
-    long lineno = 0, n;
-    int status = 0;
-    int rc = triage_begin(&ts, env, &cfg.pol, (uint64_t)cfg.decision_log_max,
+    classify_run run = {.cl = cl, .rp = rp, .cfg = &cfg, .env = env, .out = STRBUF_INIT};
+    int rc = triage_begin(&run.ts, env, &cfg.pol, (uint64_t)cfg.decision_log_max,
                           (int64_t)cfg.decision_log_max_age_days * 24 * 3600 * 1000);
-    while (rc == HIST_OK && (n = ctl_read_line(in, &line, &cap)) >= 0) {
-        lineno++;
-        if (n == 0)
-            continue;
-        event_msg ev;
-        if (event_from_json(line, &ev, err, sizeof err) < 0) {
-            fprintf(stderr, "complaintctl: %s:%ld: %s\n", input, lineno, err);
-            status = CTL_USAGE;
-            continue;
-        }
-        if (!*ev.event_id) {  /* offline, an id is a convenience: name it by line */
-            free(ev.event_id);
-            char id[32];
-            snprintf(id, sizeof id, "line-%ld", lineno);
-            ev.event_id = strdup(id);
-        }
-        if (!*ev.customer_id) {
-            free(ev.customer_id);
-            ev.customer_id = strdup(env ? "" : "anonymous");
-        }
-        const char *bad = event_invalid(&ev, (size_t)cfg.max_message_bytes);
-        class_result cr;
-        if (!bad && classify_text(cl, ev.text, strlen(ev.text), (int)ev.channel, ev.lang, &cr) != 0)
-            bad = "text could not be scanned";
-        if (bad) {
-            fprintf(stderr, "complaintctl: %s:%ld: event %s: %s\n", input, lineno, ev.event_id, bad);
-            status = CTL_USAGE;
-            event_json_free(&ev);
-            continue;
-        }
-        int action;
-        const uint8_t *bytes;
-        size_t len;
-        int trc = triage_event(&ts, &ev, &cr, rp, clock_wall_ms(), &action, &bytes, &len);
-        if (trc >= 0) {
-            decision_msg *m = complaint__v1__triage_decision__unpack(NULL, len, bytes);
-            sb_reset(&out);
-            decision_json(&out, m);
-            puts(out.buf);
-            complaint__v1__triage_decision__free_unpacked(m, NULL);
-        } else {
-            fprintf(stderr, "complaintctl: %s:%ld: history: %s\n", input, lineno,
-                    env ? hist_last_error(env) : "error");
-            status = CTL_FAIL;
-        }
-        event_json_free(&ev);
-    }
-    if (rc != HIST_OK || triage_commit(&ts) != HIST_OK) {
+    int status = rc == HIST_OK ? ctl_each_event(in, input, classify_one, &run) : 0;
+    if (rc != HIST_OK || triage_commit(&run.ts) != HIST_OK) {
         fprintf(stderr, "complaintctl: %s: %s\n", data_dir, env ? hist_last_error(env) : "");
         status = CTL_FAIL;
     }
-    triage_session_free(&ts);
-    sb_free(&out);
-    free(line);
+    triage_session_free(&run.ts);
+    sb_free(&run.out);
     if (in != stdin)
         fclose(in);
     hist_close(env);

@@ -92,6 +92,30 @@ static int parse_net_opts(int argc, char **argv, net_opts *o)
     return 0;
 }
 
+typedef struct send_run {
+    void *push;
+    long  sent;
+} send_run;
+
+static int send_one(event_msg *ev, const char *input, long lineno, void *arg)
+{
+    (void)input;
+    (void)lineno;
+    send_run *r = arg;
+    size_t len = complaint__v1__complaint_event__get_packed_size(ev);
+    uint8_t *buf = malloc(len ? len : 1);
+    complaint__v1__complaint_event__pack(ev, buf);
+    /* Blocks at the high-water mark: the daemon's backpressure. */
+    int rc = zmq_send(r->push, buf, len, 0);
+    free(buf);
+    if (rc < 0) {
+        fprintf(stderr, "complaintctl: send: %s\n", zmq_strerror(zmq_errno()));
+        return CTL_FAIL;
+    }
+    r->sent++;
+    return 0;
+}
+
 int cmd_send(int argc, char **argv)
 {
     net_opts o;
@@ -124,35 +148,10 @@ int cmd_send(int argc, char **argv)
         zmq_ctx_term(ctx);
         return CTL_USAGE;
     }
-    char *line = NULL, err[512];
-    size_t cap = 0;
-    long lineno = 0, sent = 0, n;
-    int status = 0;
-    while ((n = ctl_read_line(in, &line, &cap)) >= 0) {
-        lineno++;
-        if (n == 0)
-            continue;
-        event_msg ev;
-        if (event_from_json(line, &ev, err, sizeof err) < 0) {
-            fprintf(stderr, "complaintctl: %s:%ld: %s\n", input, lineno, err);
-            status = CTL_USAGE;
-            continue;
-        }
-        size_t len = complaint__v1__complaint_event__get_packed_size(&ev);
-        uint8_t *buf = malloc(len ? len : 1);
-        complaint__v1__complaint_event__pack(&ev, buf);
-        /* Blocks at the high-water mark: the daemon's backpressure. */
-        if (zmq_send(push, buf, len, 0) < 0) {
-            fprintf(stderr, "complaintctl: send: %s\n", zmq_strerror(zmq_errno()));
-            status = CTL_FAIL;
-        } else {
-            sent++;
-        }
-        free(buf);
-        event_json_free(&ev);
-    }
+    send_run run = {push, 0};
+    int status = ctl_each_event(in, input, send_one, &run);
+    long sent = run.sent;
     fprintf(stderr, "complaintctl: sent %ld events\n", sent);
-    free(line);
     if (in != stdin)
         fclose(in);
     zmq_close(push);

@@ -66,43 +66,25 @@ static pending *find(acked_send *a, const char *id)
     return NULL;
 }
 
-/* Read the input; every event must have an event_id (the ack names it). */
-static int load(acked_send *a, FILE *in, const char *input)
+/* Keep one event of the input; every event needs an event_id (the ack names it). */
+static int keep_event(event_msg *ev, const char *input, long lineno, void *arg)
 {
-    char *line = NULL, err[512];
-    size_t cap = 0;
-    long lineno = 0, n;
-    int status = 0;
-    while ((n = ctl_read_line(in, &line, &cap)) >= 0) {
-        lineno++;
-        if (n == 0)
-            continue;
-        event_msg ev;
-        if (event_from_json(line, &ev, err, sizeof err) < 0) {
-            fprintf(stderr, "complaintctl: %s:%ld: %s\n", input, lineno, err);
-            status = CTL_USAGE;
-            continue;
-        }
-        if (!*ev.event_id) {
-            fprintf(stderr, "complaintctl: %s:%ld: --acked needs an event_id\n", input, lineno);
-            status = CTL_USAGE;
-            event_json_free(&ev);
-            continue;
-        }
-        if (a->n == a->cap) {
-            a->cap = a->cap ? a->cap * 2 : 1024;
-            a->ev = realloc(a->ev, a->cap * sizeof *a->ev);
-        }
-        pending *p = &a->ev[a->n++];
-        memset(p, 0, sizeof *p);
-        p->event_id = strdup(ev.event_id);
-        p->len = complaint__v1__complaint_event__get_packed_size(&ev);
-        p->bytes = malloc(p->len ? p->len : 1);
-        complaint__v1__complaint_event__pack(&ev, p->bytes);
-        event_json_free(&ev);
+    acked_send *a = arg;
+    if (!*ev->event_id) {
+        fprintf(stderr, "complaintctl: %s:%ld: --acked needs an event_id\n", input, lineno);
+        return CTL_USAGE;
     }
-    free(line);
-    return status;
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 1024;
+        a->ev = realloc(a->ev, a->cap * sizeof *a->ev);
+    }
+    pending *p = &a->ev[a->n++];
+    memset(p, 0, sizeof *p);
+    p->event_id = strdup(ev->event_id);
+    p->len = complaint__v1__complaint_event__get_packed_size(ev);
+    p->bytes = malloc(p->len ? p->len : 1);
+    complaint__v1__complaint_event__pack(ev, p->bytes);
+    return 0;
 }
 
 static void take_ack(acked_send *a, const void *data, size_t len)
@@ -158,7 +140,7 @@ int ctl_send_acked(const char *endpoint, FILE *in, const char *input, long windo
                    int timeout_ms, long rate, const char *curve_server_key, const char *curve_key_file)
 {
     acked_send a = {0};
-    int status = load(&a, in, input);
+    int status = ctl_each_event(in, input, keep_event, &a);
     index_events(&a);
     void *ctx = zmq_ctx_new();
     void *dealer = zmq_socket(ctx, ZMQ_DEALER);
