@@ -430,7 +430,7 @@ def warm_rule_cache():
     d = Daemon()
     try:
         t0 = time.monotonic()
-        d.start()
+        d.start(timeout=600)  # a cold compile under the sanitizers is slow
         d.stop()
         print("rule cache %s ready in %.1f s" % (RULE_CACHE, time.monotonic() - t0))
     finally:
