@@ -446,6 +446,26 @@ static int64_t decided_ms(const MDB_val *v)
     return ms;
 }
 
+/* A decision leaves the log: its event_id leaves the de-duplication index
+ * with it, so the index is bounded by the log's retention instead of
+ * growing by one entry per event forever. */
+static int forget_event_of(hist_txn *t, const MDB_val *v)
+{
+    Complaint__V1__TriageDecision *m =
+        complaint__v1__triage_decision__unpack(NULL, v->mv_size, v->mv_data);
+    if (!m)
+        return 0;
+    int rc = 0;
+    if (m->event_id && *m->event_id && !m->duplicate) {
+        MDB_val key = {strlen(m->event_id), m->event_id};
+        rc = mdb_del(t->txn, t->env->events, &key, NULL);
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+    }
+    complaint__v1__triage_decision__free_unpacked(m, NULL);
+    return rc;
+}
+
 int hist_log_trim(hist_txn *t, uint64_t below, int64_t min_decided_ms, uint64_t *removed)
 {
     MDB_cursor *cur;
@@ -461,7 +481,7 @@ int hist_log_trim(hist_txn *t, uint64_t below, int64_t min_decided_ms, uint64_t 
         int too_old = min_decided_ms > 0 && decided_ms(&v) < min_decided_ms;
         if (!too_many && !too_old)
             break;
-        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+        if ((rc = forget_event_of(t, &v)) != 0 || (rc = mdb_cursor_del(cur, 0)) != 0)
             break;
         n++;
     }

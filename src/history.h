@@ -123,8 +123,10 @@ int hist_log_put(hist_txn *txn, uint64_t seq, const void *bytes, size_t len);
 int hist_log_get(hist_txn *txn, uint64_t seq, const void **bytes /* OUT, borrowed */,
                  size_t *len /* OUT */);
 /* Delete log entries with seq < below, and (if min_decided_ms > 0) older
- * entries whose decision was made before min_decided_ms. Returns the count
- * removed in *removed (may be NULL). */
+ * entries whose decision was made before min_decided_ms, and their event ids
+ * from the de-duplication index: an event re-sent after its decision left
+ * the log is decided anew. Returns the count removed in *removed (may be
+ * NULL). */
 int hist_log_trim(hist_txn *txn, uint64_t below, int64_t min_decided_ms, uint64_t *removed);
 /* Call fn for each logged decision with seq >= from, in order; stop when fn
  * returns non-zero. */

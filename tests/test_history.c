@@ -3,6 +3,7 @@
  * and an aborted batch leaves nothing behind. */
 #include "testutil.h"
 
+#include "complaint.pb-c.h"
 #include "history.h"
 
 static hist_env *open_env(const char *dir)
@@ -104,6 +105,39 @@ static void test_sequence_events_and_log(void **state)
     tu_rmdir(dir);
 }
 
+/* Trimming the log also trims the de-duplication index, so it stays bounded. */
+static void test_trim_forgets_event_ids(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir();
+    hist_env *env = open_env(dir);
+    hist_txn *t;
+    assert_int_equal(hist_begin(env, 1, &t), HIST_OK);
+    for (uint64_t s = 1; s <= 10; s++) {
+        char id[16];
+        snprintf(id, sizeof id, "ev-%llu", (unsigned long long)s);
+        Complaint__V1__TriageDecision d = COMPLAINT__V1__TRIAGE_DECISION__INIT;
+        d.event_id = id;
+        d.seq = s;
+        d.decided_ms = (int64_t)s * 1000;
+        uint8_t buf[64];
+        size_t n = complaint__v1__triage_decision__pack(&d, buf);
+        assert_int_equal(hist_log_put(t, s, buf, n), HIST_OK);
+        assert_int_equal(hist_put_event(t, id, strlen(id), s), HIST_OK);
+    }
+    uint64_t removed = 0, seq;
+    /* by count: below seq 4; by age: decided before 6 s */
+    assert_int_equal(hist_log_trim(t, 4, 6000, &removed), HIST_OK);
+    assert_int_equal(removed, 5);
+    assert_int_equal(hist_get_event(t, "ev-5", 4, &seq), HIST_NOTFOUND);
+    assert_int_equal(hist_get_event(t, "ev-1", 4, &seq), HIST_NOTFOUND);
+    assert_int_equal(hist_get_event(t, "ev-6", 4, &seq), HIST_OK);
+    assert_int_equal(seq, 6);
+    hist_abort(t);
+    hist_close(env);
+    tu_rmdir(dir);
+}
+
 static int count_one(const char *id, size_t idlen, const hist_customer *c, void *ctx)
 {
     (void)id;
@@ -147,6 +181,7 @@ int main(void)
         cmocka_unit_test(test_customer_roundtrip_across_reopen),
         cmocka_unit_test(test_abort_keeps_nothing),
         cmocka_unit_test(test_sequence_events_and_log),
+        cmocka_unit_test(test_trim_forgets_event_ids),
         cmocka_unit_test(test_full_map_is_reported_not_corrupting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
