@@ -264,6 +264,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "complaintd: %s\n", err);
         zmq_ctx_term(zctx);
         rulepack_free(rp);
+        stats_rules_free(&stats.rules);
         hist_close(env);
         return 2;
     }

@@ -177,12 +177,10 @@ static void publish_group(writer *w)
         for (size_t i = 0; i < w->held[b]->n; i++, k++) {
             const job *j = &w->held[b]->jobs[i];
             const char *topic = action_name(o->action[k]);
-            zmq_send(p->pub, topic, strlen(topic), ZMQ_SNDMORE);
-            zmq_send(p->pub, o->bytes.buf + o->off[k], o->len[k], 0);
+            /* Count before sending: whoever saw the decision must find it
+             * counted when they ask for stats. */
             STAT_ADD(p->stats->published, 1);
             stats_observe(&p->stats->h_latency_us, (uint64_t)(now_us - j->received_us));
-            if (j->acked)
-                send_ack(w, j, k);
             if (j->reject) {
                 STAT_ADD(p->stats->rejected, 1);
                 log_warn("rejected event '%s': %s", j->ev ? j->ev->event_id : "(undecodable)", j->reject);
@@ -193,6 +191,10 @@ static void publish_group(writer *w)
                     if (j->cr.labels & (1u << l))
                         STAT_ADD(p->stats->per_label[l], 1);
             }
+            zmq_send(p->pub, topic, strlen(topic), ZMQ_SNDMORE);
+            zmq_send(p->pub, o->bytes.buf + o->off[k], o->len[k], 0);
+            if (j->acked)
+                send_ack(w, j, k);
         }
     }
 }
@@ -215,8 +217,8 @@ static int flush_group(writer *w, int final)
     }
     if (attempts)
         log_info("commit succeeded after %d retries; intake resumes", attempts);
+    atomic_store(&p->stats->last_seq, w->ts.next_seq - 1);  /* before anyone hears of it */
     publish_group(w);
-    atomic_store(&p->stats->last_seq, w->ts.next_seq - 1);
     for (size_t i = 0; i < w->n_held; i++)
         batch_free(w->held[i]);
     w->n_held = 0;
