@@ -172,6 +172,34 @@ static int put(hist_txn *t, MDB_dbi dbi, const void *k, size_t klen, const void 
 
 /* ---- customers ---------------------------------------------------------- */
 
+/* Decoding a record makes a dozen small allocations that live only until it
+ * is copied out; on the writer's hot path they were most of its malloc time.
+ * They come from a bump arena on the caller's stack instead, and only a
+ * record too large for it falls back to malloc. */
+typedef struct arena {
+    uint8_t buf[8192];
+    size_t  used;
+} arena;
+
+static void *arena_alloc(void *ctx, size_t n)
+{
+    arena *a = ctx;
+    size_t need = (n + 15) & ~(size_t)15;
+    if (need <= sizeof a->buf - a->used) {
+        void *p = a->buf + a->used;
+        a->used += need;
+        return p;
+    }
+    return malloc(n);
+}
+
+static void arena_free(void *ctx, void *p)
+{
+    arena *a = ctx;
+    if (p && ((uint8_t *)p < a->buf || (uint8_t *)p >= a->buf + sizeof a->buf))
+        free(p);
+}
+
 static void decode_customer(const Complaint__Store__V1__CustomerRecord *r, hist_customer *c)
 {
     c->first_ms = r->first_ms;
@@ -218,15 +246,18 @@ int hist_get_customer(hist_txn *t, const char *id, size_t idlen, hist_customer *
     int rc = get(t, t->env->customers, id, idlen, &v);
     if (rc != HIST_OK)
         return rc;
+    arena mem;
+    mem.used = 0;
+    ProtobufCAllocator alloc = {arena_alloc, arena_free, &mem};
     Complaint__Store__V1__CustomerRecord *r =
-        complaint__store__v1__customer_record__unpack(NULL, v.mv_size, v.mv_data);
+        complaint__store__v1__customer_record__unpack(&alloc, v.mv_size, v.mv_data);
     if (!r) {
         snprintf(t->env->last_error, sizeof t->env->last_error,
                  "customer record '%.*s' does not decode", (int)idlen, id);
         return HIST_ECORRUPT;
     }
     decode_customer(r, out);
-    complaint__store__v1__customer_record__free_unpacked(r, NULL);
+    complaint__store__v1__customer_record__free_unpacked(r, &alloc);
     return HIST_OK;
 }
 
