@@ -27,6 +27,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemon_harness as h  # noqa: E402
+from test_end_to_end import E2ETestCase  # noqa: E402
 
 TS0 = 1_700_000_000_000
 
@@ -70,36 +71,13 @@ def parse(text):
     return values, types
 
 
-class MetricsCase(unittest.TestCase):
-
-    def setUp(self):
-        self.daemons = []
-        self.sockets = []
-
-    def daemon(self, **kw):
-        d = h.Daemon(**kw)
-        self.daemons.append(d)
-        self.addCleanup(d.kill)
-        return d.start()
-
-    def run(self, result=None):
-        if result is None:
-            return super().run(result)
-        before = len(result.failures) + len(result.errors)
-        out = super().run(result)
-        if len(result.failures) + len(result.errors) > before:
-            for d in getattr(self, "daemons", []):
-                sys.stderr.write("\n" + d.log() + "\n")
-        return out
-
-
 def scrape(url, timeout=5.0):
     with urllib.request.urlopen(url, timeout=timeout) as r:
         body = r.read().decode("utf-8")
         return r.status, r.headers.get("Content-Type", ""), body
 
 
-class TestMetrics(MetricsCase):
+class TestMetrics(E2ETestCase):
 
     def test_counters_move_by_the_events_sent(self):
         port = h.free_port()
@@ -206,7 +184,7 @@ class TestMetrics(MetricsCase):
         d.stop()
 
 
-class TestMetricsConfig(MetricsCase):
+class TestMetricsConfig(E2ETestCase):
 
     def test_malformed_address_is_exit_2(self):
         for bad in ("9560", "127.0.0.1:", "127.0.0.1:99999", "nonsense:12"):
@@ -238,7 +216,7 @@ class TestMetricsConfig(MetricsCase):
         d.stop()
 
 
-class TestStatsWatch(MetricsCase):
+class TestStatsWatch(E2ETestCase):
 
     def test_watch_prints_rates(self):
         d = self.daemon()
