@@ -239,6 +239,22 @@ static void decode_customer(const Complaint__Store__V1__CustomerRecord *r, hist_
     c->escalations = r->escalations;
 }
 
+/* Decode a stored record into *out (zeroed first); -1 if it does not decode. */
+static int read_customer(const MDB_val *v, hist_customer *out)
+{
+    memset(out, 0, sizeof *out);
+    arena mem;
+    mem.used = 0;
+    ProtobufCAllocator alloc = {arena_alloc, arena_free, &mem};
+    Complaint__Store__V1__CustomerRecord *r =
+        complaint__store__v1__customer_record__unpack(&alloc, v->mv_size, v->mv_data);
+    if (!r)
+        return -1;
+    decode_customer(r, out);
+    complaint__store__v1__customer_record__free_unpacked(r, &alloc);
+    return 0;
+}
+
 int hist_get_customer(hist_txn *t, const char *id, size_t idlen, hist_customer *out)
 {
     memset(out, 0, sizeof *out);
@@ -246,18 +262,11 @@ int hist_get_customer(hist_txn *t, const char *id, size_t idlen, hist_customer *
     int rc = get(t, t->env->customers, id, idlen, &v);
     if (rc != HIST_OK)
         return rc;
-    arena mem;
-    mem.used = 0;
-    ProtobufCAllocator alloc = {arena_alloc, arena_free, &mem};
-    Complaint__Store__V1__CustomerRecord *r =
-        complaint__store__v1__customer_record__unpack(&alloc, v.mv_size, v.mv_data);
-    if (!r) {
+    if (read_customer(&v, out) < 0) {
         snprintf(t->env->last_error, sizeof t->env->last_error,
                  "customer record '%.*s' does not decode", (int)idlen, id);
         return HIST_ECORRUPT;
     }
-    decode_customer(r, out);
-    complaint__store__v1__customer_record__free_unpacked(r, &alloc);
     return HIST_OK;
 }
 
@@ -339,15 +348,9 @@ int hist_each_customer(hist_txn *t,
     int stop = 0;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !stop;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        Complaint__Store__V1__CustomerRecord *r =
-            complaint__store__v1__customer_record__unpack(NULL, v.mv_size, v.mv_data);
-        if (!r)
-            continue;
         hist_customer c;
-        memset(&c, 0, sizeof c);
-        decode_customer(r, &c);
-        complaint__store__v1__customer_record__free_unpacked(r, NULL);
-        stop = fn(k.mv_data, k.mv_size, &c, ctx);
+        if (read_customer(&v, &c) == 0)  /* an undecodable record is skipped */
+            stop = fn(k.mv_data, k.mv_size, &c, ctx);
     }
     mdb_cursor_close(cur);
     return (rc == 0 || rc == MDB_NOTFOUND) ? HIST_OK : map_err(t->env, "mdb_cursor_get", rc);
@@ -465,36 +468,16 @@ static uint64_t key_seq(const MDB_val *k)
     return seq;
 }
 
-/* The decision time of a logged decision, or 0 if it does not decode. */
-static int64_t decided_ms(const MDB_val *v)
-{
-    Complaint__V1__TriageDecision *m =
-        complaint__v1__triage_decision__unpack(NULL, v->mv_size, v->mv_data);
-    if (!m)
-        return 0;
-    int64_t ms = m->decided_ms;
-    complaint__v1__triage_decision__free_unpacked(m, NULL);
-    return ms;
-}
-
 /* A decision leaves the log: its event_id leaves the de-duplication index
  * with it, so the index is bounded by the log's retention instead of
  * growing by one entry per event forever. */
-static int forget_event_of(hist_txn *t, const MDB_val *v)
+static int forget_event_of(hist_txn *t, const Complaint__V1__TriageDecision *m)
 {
-    Complaint__V1__TriageDecision *m =
-        complaint__v1__triage_decision__unpack(NULL, v->mv_size, v->mv_data);
-    if (!m)
+    if (!m || !m->event_id || !*m->event_id || m->duplicate)
         return 0;
-    int rc = 0;
-    if (m->event_id && *m->event_id && !m->duplicate) {
-        MDB_val key = {strlen(m->event_id), m->event_id};
-        rc = mdb_del(t->txn, t->env->events, &key, NULL);
-        if (rc == MDB_NOTFOUND)
-            rc = 0;
-    }
-    complaint__v1__triage_decision__free_unpacked(m, NULL);
-    return rc;
+    MDB_val key = {strlen(m->event_id), m->event_id};
+    int rc = mdb_del(t->txn, t->env->events, &key, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int hist_log_trim(hist_txn *t, uint64_t below, int64_t min_decided_ms, uint64_t *removed)
@@ -508,11 +491,21 @@ int hist_log_trim(hist_txn *t, uint64_t below, int64_t min_decided_ms, uint64_t 
     /* The log is in seq order, which is also decision-time order: trim from
      * the front until an entry is young enough and recent enough. */
     while ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
+        /* Decoded once: for its age and for its event id. */
+        Complaint__V1__TriageDecision *m =
+            complaint__v1__triage_decision__unpack(NULL, v.mv_size, v.mv_data);
         int too_many = key_seq(&k) < below;
-        int too_old = min_decided_ms > 0 && decided_ms(&v) < min_decided_ms;
+        int too_old = min_decided_ms > 0 && (m ? m->decided_ms : 0) < min_decided_ms;
+        if (too_many || too_old) {
+            rc = forget_event_of(t, m);
+            if (rc == 0)
+                rc = mdb_cursor_del(cur, 0);
+        }
+        if (m)
+            complaint__v1__triage_decision__free_unpacked(m, NULL);
         if (!too_many && !too_old)
             break;
-        if ((rc = forget_event_of(t, &v)) != 0 || (rc = mdb_cursor_del(cur, 0)) != 0)
+        if (rc != 0)
             break;
         n++;
     }
