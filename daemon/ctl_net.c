@@ -171,13 +171,8 @@ typedef struct tail_state {
 static int tail_done(const tail_state *t) { return t->o->count && t->printed >= t->o->count; }
 
 /* Print one decision if it passes the action filter; tracks the seq. */
-static void tail_print(tail_state *t, const void *bytes, size_t len)
+static void tail_print(tail_state *t, const decision_msg *m)
 {
-    decision_msg *m = complaint__v1__triage_decision__unpack(NULL, len, bytes);
-    if (!m) {
-        fprintf(stderr, "complaintctl: a decision does not decode\n");
-        return;
-    }
     if (t->next && m->seq >= t->next)
         t->next = m->seq + 1;
     const char *topic = action_name((int)m->action);
@@ -188,7 +183,16 @@ static void tail_print(tail_state *t, const void *bytes, size_t len)
         fflush(stdout);
         t->printed++;
     }
-    complaint__v1__triage_decision__free_unpacked(m, NULL);
+}
+
+/* A decision from the wire, or NULL after saying it does not decode. */
+static decision_msg *decode_decision(zmq_msg_t *frame)
+{
+    decision_msg *m =
+        complaint__v1__triage_decision__unpack(NULL, zmq_msg_size(frame), zmq_msg_data(frame));
+    if (!m)
+        fprintf(stderr, "complaintctl: a decision does not decode\n");
+    return m;
 }
 
 /* Ask the control endpoint for decisions from t->next until caught up or
@@ -223,13 +227,11 @@ static int tail_replay(tail_state *t, uint64_t until)
             zmq_msg_close(&frame);
             zmq_msg_init(&frame);
             zmq_msg_recv(&frame, t->req, 0);
-            decision_msg *m = complaint__v1__triage_decision__unpack(NULL, zmq_msg_size(&frame),
-                                                                     zmq_msg_data(&frame));
-            int keep = m && (!until || m->seq < until);
+            decision_msg *m = decode_decision(&frame);
+            if (m && (!until || m->seq < until))
+                tail_print(t, m);
             if (m)
                 complaint__v1__triage_decision__free_unpacked(m, NULL);
-            if (keep)
-                tail_print(t, zmq_msg_data(&frame), zmq_msg_size(&frame));
         }
         zmq_msg_close(&frame);
         if (count == 0)
@@ -286,16 +288,14 @@ int cmd_tail(int argc, char **argv)
             break;
         }
         if (zmq_msg_more(&topic) && zmq_msg_recv(&body, sub, 0) >= 0) {
-            decision_msg *m =
-                complaint__v1__triage_decision__unpack(NULL, zmq_msg_size(&body), zmq_msg_data(&body));
-            uint64_t seq = m ? m->seq : 0;
-            int dup = m ? m->duplicate : 0;
-            if (m)
+            decision_msg *m = decode_decision(&body);
+            if (m) {
+                if (t.next && !m->duplicate && m->seq > t.next && tail_replay(&t, m->seq) < 0)
+                    status = CTL_FAIL;  /* a gap: PUB dropped messages; fetch them */
+                if (!t.next || m->duplicate || m->seq >= t.next)
+                    tail_print(&t, m);
                 complaint__v1__triage_decision__free_unpacked(m, NULL);
-            if (t.next && !dup && seq > t.next && tail_replay(&t, seq) < 0)
-                status = CTL_FAIL;  /* a gap: PUB dropped messages; fetch them */
-            if (!t.next || dup || seq >= t.next)
-                tail_print(&t, zmq_msg_data(&body), zmq_msg_size(&body));
+            }
         }
         zmq_msg_close(&topic);
         zmq_msg_close(&body);
