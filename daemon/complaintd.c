@@ -228,7 +228,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "complaintd: %s\n", err);
         return 2;
     }
-    hist_env *env = hist_open(cfg.data_dir, (size_t)cfg.map_size_mb, cfg.durable, 0, err, sizeof err);
+    /* Durable commits defer their second flush to the publisher thread. */
+    hist_env *env = hist_open(cfg.data_dir, (size_t)cfg.map_size_mb,
+                              cfg.durable ? HIST_SYNC_DEFERRED : HIST_NO_SYNC, 0, err, sizeof err);
     if (!env) {
         fprintf(stderr, "complaintd: data_dir %s\n", err);
         rulepack_free(rp);

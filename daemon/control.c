@@ -16,10 +16,10 @@ void stats_json(const daemon_stats *s, int64_t now_ms, strbuf *sb)
     sb_printf(sb,
               "{\"uptime_ms\":%lld,\"received\":%llu,\"decided\":%llu,\"rejected\":%llu,"
               "\"duplicates\":%llu,\"published\":%llu,\"commits\":%llu,\"commit_failures\":%llu,"
-              "\"commit_us_total\":%llu,\"last_seq\":%llu",
+              "\"commit_us_total\":%llu,\"sync_us_total\":%llu,\"last_seq\":%llu",
               (long long)(now_ms - s->started_ms), U(received), U(decided), U(rejected),
               U(duplicates), U(published), U(commits), U(commit_failures), U(commit_us),
-              U(last_seq));
+              U(sync_us), U(last_seq));
     sb_puts(sb, ",\"actions\":{");
     for (int a = 1; a < ACTION_COUNT; a++)
         sb_printf(sb, "%s\"%s\":%llu", a > 1 ? "," : "", action_name(a), U(per_action[a]));
@@ -33,6 +33,7 @@ void stats_json(const daemon_stats *s, int64_t now_ms, strbuf *sb)
 typedef struct replay_ctx {
     void    *rep;
     uint64_t first, last;
+    uint64_t upto;     /* the last published seq: nothing beyond is durable yet */
     int      count, max;
     strbuf   frames;   /* the decisions, back to back */
     size_t   off[REPLAY_MAX + 1];
@@ -41,6 +42,8 @@ typedef struct replay_ctx {
 static int collect(uint64_t seq, const void *bytes, size_t len, void *arg)
 {
     replay_ctx *r = arg;
+    if (seq > r->upto)
+        return 1;
     if (r->count == 0)
         r->first = seq;
     r->last = seq;
@@ -62,6 +65,7 @@ static void replay(void *rep, hist_env *env, const char *args, daemon_stats *sta
     }
     replay_ctx *r = calloc(1, sizeof *r);
     r->max = max > 0 && max < REPLAY_MAX ? max : REPLAY_MAX;
+    r->upto = STAT_GET(stats->last_seq);  /* read before the log, so never ahead of it */
     hist_txn *txn;
     int rc = hist_begin(env, 0, &txn);
     if (rc == HIST_OK) {
@@ -73,7 +77,7 @@ static void replay(void *rep, hist_env *env, const char *args, daemon_stats *sta
         sb_printf(&head, "{\"error\":\"decision log: %s\"}", hist_last_error(env));
         zmq_send(rep, head.buf, head.len, 0);
     } else {
-        unsigned long long last = (unsigned long long)STAT_GET(stats->last_seq);
+        unsigned long long last = (unsigned long long)r->upto;
         sb_printf(&head, "{\"from\":%llu,\"count\":%d,\"next\":%llu,\"last_seq\":%llu}",
                   r->count ? (unsigned long long)r->first : from, r->count,
                   r->count ? (unsigned long long)r->last + 1 : from, last);

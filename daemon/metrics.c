@@ -171,6 +171,9 @@ void metrics_render(daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
               "Worker time per event: decode, validate, normalise and scan.", &s->h_scan_us, 1e-6);
     histogram(sb, "complaintd_commit_seconds", "Time in the LMDB commit of one group of events.",
               &s->h_commit_us, 1e-6);
+    histogram(sb, "complaintd_sync_seconds",
+              "Time the publisher spends making committed groups durable before it sends them.",
+              &s->h_sync_us, 1e-6);
     histogram(sb, "complaintd_event_latency_seconds",
               "From an event's receipt by the ingest thread to its publication.", &s->h_latency_us,
               1e-6);

@@ -1,12 +1,13 @@
 /*
  * pipeline — start and stop complaintd's threads (see pipeline.h for the
  * picture, pipeline_internal.h for what they share, and ingest.c, worker.c,
- * writer.c for each thread).
+ * writer.c, publisher.c for each thread).
  *
  * Shutdown is a relay of end markers: ingest drains what its sockets
  * already hold and sends each worker an end envelope; a worker ships its last
- * batch and tells the writer; the writer commits, publishes and acks the rest
- * once every worker is done, then tells ingest, which delivers the last acks.
+ * batch and tells the writer; the writer commits the rest once every worker
+ * is done and tells the publisher, which publishes and acks it, then tells
+ * ingest, which delivers the last acks.
  *
  * Events of one customer handled by different workers may be decided out of
  * arrival order when they arrive within a batch's time of each other.
@@ -140,6 +141,7 @@ pipeline *pipeline_start(void *zctx, const config *cfg, rulepack *rp, hist_env *
     p->stop_send = zmq_socket(zctx, ZMQ_PAIR);
     zmq_connect(p->stop_send, "inproc://ingest-stop");
 
+    pthread_create(&p->publisher_thread, NULL, publisher_main, p);
     pthread_create(&p->writer_thread, NULL, writer_main, p);
     p->workers = calloc((size_t)p->n_workers, sizeof(worker));
     for (int i = 0; i < p->n_workers; i++) {
@@ -148,8 +150,9 @@ pipeline *pipeline_start(void *zctx, const config *cfg, rulepack *rp, hist_env *
         pthread_create(&p->workers[i].thread, NULL, worker_main, &p->workers[i]);
     }
     pthread_create(&p->ingest_thread, NULL, ingest_main, p);
-    log_info("pipeline: %d worker(s), batch %d, commit every %d ms", p->n_workers, cfg->batch_size,
-             cfg->commit_interval_ms);
+    log_info("pipeline: %d worker(s), groups of at most %d events, commit interval %d ms%s",
+             p->n_workers, cfg->batch_size, cfg->commit_interval_ms,
+             cfg->commit_interval_ms ? "" : " (as soon as the queue is empty)");
     return p;
 }
 
@@ -160,6 +163,7 @@ int pipeline_stop(pipeline *p)
     for (int i = 0; i < p->n_workers; i++)
         pthread_join(p->workers[i].thread, NULL);
     pthread_join(p->writer_thread, NULL);
+    pthread_join(p->publisher_thread, NULL);
     int failed = p->writer_failed;
     close_sockets(p);
     zmq_close(p->stop_send);

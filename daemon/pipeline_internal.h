@@ -19,10 +19,12 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <zmq.h>
 
 #include "classify.h"
 #include "codec.h"
 #include "pipeline.h"
+#include "strbuf.h"
 
 enum { WORKER_BATCH = 128, JOB_MATCHES = 32, MAX_WORKERS = 256, ROUTE_MAX = 255 };
 enum { ENV_EVENT = 'E', ENV_ACKED = 'A', ENV_END = 'X' };
@@ -30,6 +32,7 @@ enum { ENV_HEAD = 1 + sizeof(int64_t) };  /* kind and time, before the routing i
 
 #define ACKS_ENDPOINT "inproc://acks"
 #define DECIDE_ENDPOINT "inproc://decide"
+#define PUBLISH_ENDPOINT "inproc://publish"
 
 /* One event after the worker stage. Owns ev. */
 typedef struct job {
@@ -57,6 +60,35 @@ typedef struct job_batch {
     job       jobs[WORKER_BATCH];
 } job_batch;
 
+/* One serialized decision of a group: where its bytes are in the group's
+ * buffer, and what its acknowledgement says. */
+typedef struct decision_ref {
+    size_t   off, len;
+    uint64_t seq;
+    int      action;  /* 0 for a reject */
+    uint8_t  status;  /* Ack status */
+} decision_ref;
+
+/* A group the writer committed in one transaction, handed (as a pointer in
+ * a ZeroMQ message) to the publisher, which makes it durable, sends it and
+ * frees it. Owns its batches; d[k] is the decision of the k-th job in batch
+ * order. */
+typedef struct decided_group {
+    job_batch   **batches;
+    size_t        n_batches, batch_cap, n_events;
+    strbuf        bytes;
+    decision_ref *d;
+    size_t        n, cap;
+    uint64_t      last_seq;  /* the highest seq the group's commit logged */
+} decided_group;
+
+decided_group *group_new(void);  /* NULL when out of memory */
+int  group_hold(decided_group *g, job_batch *b);  /* takes b; -1 when out of memory */
+int  group_add_decision(decided_group *g, const uint8_t *bytes, size_t n, int action,
+                        uint64_t seq, int status);  /* copies bytes */
+void group_clear_decisions(decided_group *g);  /* before a retried transaction */
+void group_free(decided_group *g);  /* and its batches */
+
 typedef struct worker {
     pipeline  *p;
     int        index;
@@ -76,10 +108,10 @@ struct pipeline {
     int            n_workers;
     void          *pull;         /* ingest thread's: plain events */
     void          *router;       /* ingest thread's: acknowledged events (may be NULL) */
-    void          *pub;          /* writer thread's */
+    void          *pub;          /* publisher thread's */
     void          *stop_send;    /* main -> ingest: "stop" (PAIR) */
     void          *stop_recv;
-    pthread_t      ingest_thread, writer_thread;
+    pthread_t      ingest_thread, writer_thread, publisher_thread;
     worker        *workers;
     int            writer_failed;
 };
@@ -87,6 +119,7 @@ struct pipeline {
 void *ingest_main(void *arg);
 void *worker_main(void *arg);
 void *writer_main(void *arg);
+void *publisher_main(void *arg);
 
 void batch_free(job_batch *b);  /* also drops the batch's pack reference */
 

@@ -115,7 +115,8 @@ typedef struct daemon_stats {
     atomic_uint_fast64_t published;     /* messages on the PUB socket */
     atomic_uint_fast64_t commits;
     atomic_uint_fast64_t commit_failures;
-    atomic_uint_fast64_t commit_us;     /* total time in mdb_txn_commit */
+    atomic_uint_fast64_t commit_us;     /* total time in mdb_txn_commit (writer) */
+    atomic_uint_fast64_t sync_us;       /* total time making commits durable (publisher) */
     atomic_uint_fast64_t last_seq;
     atomic_uint_fast64_t per_action[ACTION_COUNT];
     atomic_uint_fast64_t per_label[LABEL_COUNT];
@@ -124,6 +125,7 @@ typedef struct daemon_stats {
     /* Histograms (stats_observe). */
     stats_hist h_scan_us;      /* per event in a worker: decode, validate, normalise, scan */
     stats_hist h_commit_us;    /* per group: the LMDB commit (triage_commit) */
+    stats_hist h_sync_us;      /* per flush: the publisher's hist_sync before it publishes */
     stats_hist h_latency_us;   /* per event: receipt in ingest -> published */
     stats_hist h_batch_events; /* per group: events in one commit */
 

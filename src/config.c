@@ -43,8 +43,8 @@ static const key_def keys[] = {
     {"cache_dir", STR(cache_dir), "compiled rule cache; empty = <data_dir>/cache"},
     {"threads", K_INT, 0, 256, OFF(threads), 0, "worker threads; 0 = one per core"},
     {"batch_size", K_INT, 1, 100000, OFF(batch_size), 0, "events per LMDB commit, at most"},
-    {"commit_interval_ms", K_INT, 1, 10000, OFF(commit_interval_ms), 0,
-     "a partial batch is committed after this long"},
+    {"commit_interval_ms", K_INT, 0, 10000, OFF(commit_interval_ms), 0,
+     "wait this long after a group's first event for more; 0 = commit as soon as none is queued"},
     {"max_message_bytes", K_LONG, 64, 64L << 20, OFF(max_message_bytes), 0,
      "events larger than this are rejected"},
     {"map_size_mb", K_LONG, 1, 1L << 24, OFF(map_size_mb), 0, "LMDB map size"},
@@ -89,8 +89,8 @@ void config_defaults(config *c)
     snprintf(c->data_dir, sizeof c->data_dir, "data");
     snprintf(c->rules, sizeof c->rules, "rules");
     c->threads = 0;
-    c->batch_size = 1000;
-    c->commit_interval_ms = 2;
+    c->batch_size = 10000;
+    c->commit_interval_ms = 0;
     c->max_message_bytes = 256 * 1024;
     c->map_size_mb = 4096;
     c->durable = 1;

@@ -25,7 +25,7 @@ typedef struct config {
     char   cache_dir[CONFIG_PATH];    /* compiled rules; "" = <data_dir>/cache */
     int    threads;                   /* worker threads; 0 = one per core */
     int    batch_size;                /* events per LMDB commit at most */
-    int    commit_interval_ms;        /* a partial batch commits after this */
+    int    commit_interval_ms;        /* wait for more after a group's first event; 0 = no */
     long   max_message_bytes;         /* larger events are rejected */
     long   map_size_mb;               /* LMDB map size */
     int    durable;                   /* 0: MDB_NOSYNC (faster, loses the last commits on power loss) */

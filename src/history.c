@@ -13,6 +13,7 @@
 
 #include "complaint.pb-c.h"
 #include "history.pb-c.h"
+#include "log.h"
 
 struct hist_env {
     MDB_env *env;
@@ -52,7 +53,11 @@ hist_env *hist_open(const char *dir, size_t map_mb, int durable, int readonly, c
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    unsigned flags = MDB_NOTLS | (durable ? 0 : MDB_NOSYNC) | (readonly ? MDB_RDONLY : 0);
+    unsigned flags = MDB_NOTLS | (readonly ? MDB_RDONLY : 0);
+    if (durable == HIST_NO_SYNC)
+        flags |= MDB_NOSYNC;
+    else if (durable == HIST_SYNC_DEFERRED)
+        flags |= MDB_NOMETASYNC;
     int rc = mdb_env_create(&h->env);
     if (rc == 0)
         rc = mdb_env_set_maxdbs(h->env, 8);
@@ -111,6 +116,17 @@ int hist_map_use(hist_env *env, uint64_t *used, uint64_t *size)
     }
     *used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
     *size = (uint64_t)info.me_mapsize;
+    return HIST_OK;
+}
+
+int hist_sync(hist_env *env)
+{
+    int rc = mdb_env_sync(env->env, 1);
+    if (rc != 0) {
+        /* Not last_error: that belongs to the writer thread. */
+        log_error("mdb_env_sync: %s", mdb_strerror(rc));
+        return HIST_ERR;
+    }
     return HIST_OK;
 }
 

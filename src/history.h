@@ -82,12 +82,24 @@ typedef struct hist_employee {
 typedef struct hist_env hist_env;
 typedef struct hist_txn hist_txn;
 
+/* How commits reach the disk (hist_open's durable). */
+enum {
+    HIST_NO_SYNC = 0,        /* MDB_NOSYNC: fast; a power loss may lose recent commits */
+    HIST_SYNC = 1,           /* each commit is durable when hist_commit returns */
+    HIST_SYNC_DEFERRED = 2,  /* a commit flushes its data pages, but is durable only
+                                after the next hist_sync (MDB_NOMETASYNC); a power
+                                loss before it undoes the commit, never corrupts */
+};
+
 /* Open (creating) the environment in dir, which is created 0700 if missing.
- * map_mb: the map size. durable: 0 adds MDB_NOSYNC (for tests and benches).
- * readonly: open for reading only. NULL with a message in err on failure. */
+ * map_mb: the map size. durable: a HIST_*SYNC* mode above. readonly: open
+ * for reading only. NULL with a message in err on failure. */
 hist_env *hist_open(const char *dir, size_t map_mb, int durable, int readonly, char *err,
                     size_t errlen);
 void hist_close(hist_env *env);
+/* Make every commit so far durable (HIST_SYNC_DEFERRED). Any thread, also
+ * while another thread writes. */
+int  hist_sync(hist_env *env);
 const char *hist_last_error(const hist_env *env);
 
 /* How much of the map is in use: *used = pages up to the last one written

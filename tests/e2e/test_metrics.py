@@ -45,7 +45,7 @@ TEXTS = [
 ]
 
 LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$')
-HISTOGRAMS = ("complaintd_event_scan_seconds", "complaintd_commit_seconds",
+HISTOGRAMS = ("complaintd_event_scan_seconds", "complaintd_commit_seconds", "complaintd_sync_seconds",
               "complaintd_event_latency_seconds", "complaintd_commit_batch_events")
 
 
@@ -152,6 +152,10 @@ class TestMetrics(E2ETestCase):
         self.assertEqual(delta("complaintd_commit_seconds_count"), commits)
         self.assertEqual(delta("complaintd_commit_batch_events_count"), commits)
         self.assertEqual(delta("complaintd_commit_batch_events_sum"), n)
+        # The publisher flushes before it sends; groups queued behind one
+        # flush share it, so there are at most as many flushes as commits.
+        self.assertGreaterEqual(delta("complaintd_sync_seconds_count"), 1)
+        self.assertLessEqual(delta("complaintd_sync_seconds_count"), commits)
         self.assertGreater(delta("complaintd_event_latency_seconds_sum"), 0)
         for name in HISTOGRAMS:
             buckets = sorted(((float(re.search(r'le="([^"]+)"', k).group(1)), v)

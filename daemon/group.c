@@ -1,0 +1,68 @@
+/*
+ * group — a committed group of decisions on its way from the writer to the
+ * publisher (see pipeline_internal.h). The writer fills one per transaction;
+ * the publisher sends it and frees it.
+ */
+#include <stdlib.h>
+
+#include "pipeline_internal.h"
+
+decided_group *group_new(void)
+{
+    return calloc(1, sizeof(decided_group));
+}
+
+int group_hold(decided_group *g, job_batch *b)
+{
+    if (g->n_batches == g->batch_cap) {
+        size_t cap = g->batch_cap ? g->batch_cap * 2 : 64;
+        job_batch **a = realloc(g->batches, cap * sizeof *a);
+        if (!a)
+            return -1;
+        g->batches = a;
+        g->batch_cap = cap;
+    }
+    g->batches[g->n_batches++] = b;
+    g->n_events += b->n;
+    return 0;
+}
+
+static int grow(decided_group *g)
+{
+    size_t cap = g->cap ? g->cap * 2 : 1024;
+    decision_ref *d = realloc(g->d, cap * sizeof *d);
+    if (!d)
+        return -1;
+    g->d = d;
+    g->cap = cap;
+    return 0;
+}
+
+int group_add_decision(decided_group *g, const uint8_t *bytes, size_t n, int action,
+                       uint64_t seq, int status)
+{
+    if (g->n == g->cap && grow(g) < 0)
+        return -1;
+    g->d[g->n++] = (decision_ref){.off = g->bytes.len, .len = n, .action = action, .seq = seq,
+                                  .status = (uint8_t)status};
+    sb_append(&g->bytes, (const char *)bytes, n);
+    return sb_failed(&g->bytes) ? -1 : 0;
+}
+
+void group_clear_decisions(decided_group *g)
+{
+    g->n = 0;
+    sb_reset(&g->bytes);
+}
+
+void group_free(decided_group *g)
+{
+    if (!g)
+        return;
+    for (size_t i = 0; i < g->n_batches; i++)
+        batch_free(g->batches[i]);
+    free(g->batches);
+    free(g->d);
+    sb_free(&g->bytes);
+    free(g);
+}
