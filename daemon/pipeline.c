@@ -43,6 +43,16 @@ static void *bind_socket(void *zctx, int type, const char *ep, int hwm, const cu
     return NULL;
 }
 
+/* A PUB socket drops what a subscriber cannot take once its queue holds hwm
+ * messages. The publisher sends a whole flush at once (up to about two
+ * groups, see publisher.c), so the queue must hold several groups or a
+ * subscriber that keeps up on average would still lose decisions to a burst. */
+static int publish_hwm(const config *cfg)
+{
+    int burst = 4 * cfg->batch_size;
+    return cfg->hwm > burst ? cfg->hwm : burst;
+}
+
 static void close_sockets(pipeline *p)
 {
     if (p->pull)
@@ -128,7 +138,7 @@ pipeline *pipeline_start(void *zctx, const config *cfg, rulepack *rp, hist_env *
         p->router = bind_socket(zctx, ZMQ_ROUTER, cfg->ingest_acked, cfg->hwm, kp, err, errlen,
                           usage_error);
     if (p->pull && (p->router || !cfg->ingest_acked[0]))
-        p->pub = bind_socket(zctx, ZMQ_PUB, cfg->publish, cfg->hwm, kp, err, errlen,
+        p->pub = bind_socket(zctx, ZMQ_PUB, cfg->publish, publish_hwm(cfg), kp, err, errlen,
                           usage_error);
     if (!p->pub) {
         close_sockets(p);

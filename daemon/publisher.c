@@ -100,11 +100,13 @@ void *publisher_main(void *arg)
     zmq_connect(acks, ACKS_ENDPOINT);
     decided_group *groups[MAX_GROUPS_PER_FLUSH];
     for (int done = 0; !done;) {
-        /* Block for one group, then take what else is queued: one flush
-         * covers them all. */
+        /* Block for one group, then take what else is queued, up to about
+         * batch_size events (a burst the PUB queue is sized for): one
+         * flush covers them all. */
         size_t n = 0;
         int flags = 0;
-        while (n < MAX_GROUPS_PER_FLUSH) {
+        size_t events = 0;
+        while (n < MAX_GROUPS_PER_FLUSH && events < (size_t)p->cfg->batch_size) {
             zmq_msg_t m;
             zmq_msg_init(&m);
             if (zmq_msg_recv(&m, in, flags) < 0) {
@@ -119,6 +121,7 @@ void *publisher_main(void *arg)
             }
             memcpy(&groups[n], zmq_msg_data(&m), sizeof groups[n]);
             HANDOFF_ACQUIRE(groups[n]);
+            events += groups[n]->n_events;
             n++;
             zmq_msg_close(&m);
         }

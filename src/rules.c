@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "hs_compile.h"
 #include "rule_regex.h"
@@ -465,7 +466,10 @@ void rulepack_free(rulepack *rp)
     free(rp->pattern_clause);
     free(rp->pattern_line);
     free(rp->patterns);
-    hs_free_database(rp->db);
+    if (rp->db_mem_len)
+        munmap(rp->db, rp->db_mem_len);
+    else
+        hs_free_database(rp->db);
     free(rp);
 }
 

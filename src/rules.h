@@ -50,6 +50,8 @@ typedef struct rulepack {
     size_t    n_patterns;
     float     threshold[LABEL_COUNT];
     hs_database_t *db;
+    size_t    db_mem_len;      /* > 0: db is our own mapping of this size (from the
+                                  cache), unmapped rather than hs_free_database'd */
     uint64_t  hash;            /* of the compiled patterns: the cache key */
     int       from_cache;      /* 1 if the database came from the disk cache */
     double    compile_ms;      /* time spent compiling (0 when cached) */
