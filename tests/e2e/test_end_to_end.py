@@ -628,6 +628,28 @@ class TestMatchSpans(E2ETestCase):
 
 # ---- (7) ---------------------------------------------------------------------
 
+class TestPublishBurst(E2ETestCase):
+    """The publisher sends a whole group at once. A subscriber that keeps up
+    must not lose decisions to that burst, even with a PUB queue (hwm) far
+    smaller than a group."""
+    N = 4000
+
+    def test_subscriber_gets_every_decision_of_a_burst(self):
+        d = self.daemon(config={"hwm": 10, "batch_size": 1000})
+        sub = self.subscriber(d)
+        push = self.producer(d)
+        payloads = [h.event_bytes(event_id="pb-%05d" % i, customer_id="pb-c%03d" % (i % 101),
+                                  channel=MIXED[i % len(MIXED)][2], text=MIXED[i % len(MIXED)][3],
+                                  lang=MIXED[i % len(MIXED)][1], ts_ms=TS0 + i)
+                    for i in range(self.N)]
+        for p in payloads:
+            push.send(p)
+        got = sub.collect(self.N)
+        self.assertEqual(sorted(x.msg.event_id for x in got), ["pb-%05d" % i for i in range(self.N)])
+        seqs = sorted(x.msg.seq for x in got)
+        self.assertEqual(seqs, list(range(seqs[0], seqs[0] + self.N)), "a gap in the published seqs")
+
+
 class TestSigintBurst(E2ETestCase):
     N = 2000
     CUSTOMERS = 37
