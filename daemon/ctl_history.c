@@ -14,7 +14,24 @@
 #include "policy.h"
 #include "strbuf.h"
 
-static void customer_json(strbuf *sb, const char *id, size_t idlen, const hist_customer *c)
+/* The event id of the decision logged under seq, into out ("" if the log no
+ * longer has it). */
+static void logged_event_id(hist_txn *txn, uint64_t seq, char *out, size_t outlen)
+{
+    const void *bytes;
+    size_t n;
+    out[0] = 0;
+    if (!txn || !seq || hist_log_get(txn, seq, &bytes, &n) != HIST_OK)
+        return;
+    decision_msg *m = complaint__v1__triage_decision__unpack(NULL, n, bytes);
+    if (m && m->event_id)
+        snprintf(out, outlen, "%s", m->event_id);
+    complaint__v1__triage_decision__free_unpacked(m, NULL);
+}
+
+/* txn: to name the recent events from the decision log; may be NULL. */
+static void customer_json(strbuf *sb, const char *id, size_t idlen, const hist_customer *c,
+                          hist_txn *txn)
 {
     sb_puts(sb, "{\"customer_id\":");
     sb_json_str(sb, id, idlen);
@@ -40,8 +57,11 @@ static void customer_json(strbuf *sb, const char *id, size_t idlen, const hist_c
     sb_puts(sb, ",\"recent\":[");
     for (uint32_t i = 0; i < c->n_recent; i++) {
         const hist_recent *r = &c->recent[i];
-        sb_puts(sb, i ? ",{\"event_id\":" : "{\"event_id\":");
-        sb_json_str(sb, r->event_id, strlen(r->event_id));
+        char logged[HIST_ID_MAX];
+        logged_event_id(txn, r->seq, logged, sizeof logged);
+        const char *event_id = r->event_id[0] ? r->event_id : logged;
+        sb_printf(sb, "%s{\"seq\":%llu,\"event_id\":", i ? "," : "", (unsigned long long)r->seq);
+        sb_json_str(sb, event_id, strlen(event_id));
         sb_printf(sb, ",\"ts_ms\":%lld,\"action\":\"%s\",\"labels\":[", (long long)r->ts_ms,
                   action_name((int)r->action));
         int f = 1;
@@ -100,22 +120,21 @@ int cmd_history(int argc, char **argv)
     hist_env *env = open_store(argc, argv, 1, &id, "complaintctl history CUSTOMER --data-dir DIR", &status);
     if (!env)
         return status;
-    hist_txn *txn;
+    hist_txn *txn = NULL;
     hist_customer c;
     int rc = hist_begin(env, 0, &txn);
-    if (rc == HIST_OK) {
-        rc = hist_get_customer(txn, id, strlen(id), &c);
-        hist_abort(txn);
-    }
-    if (rc == HIST_OK) {
+    if (rc == HIST_OK && (rc = hist_get_customer(txn, id, strlen(id), &c)) == HIST_OK) {
         strbuf sb = STRBUF_INIT;
-        customer_json(&sb, id, strlen(id), &c);
+        customer_json(&sb, id, strlen(id), &c, txn);
         printf("%s\n", sb.buf);
         sb_free(&sb);
-    } else if (rc == HIST_NOTFOUND) {
+    }
+    if (txn)
+        hist_abort(txn);
+    if (rc == HIST_NOTFOUND) {
         fprintf(stderr, "complaintctl: customer '%s' has no history\n", id);
         status = CTL_FAIL;
-    } else {
+    } else if (rc != HIST_OK) {
         fprintf(stderr, "complaintctl: %s\n", hist_last_error(env));
         status = CTL_FAIL;
     }
@@ -329,18 +348,18 @@ int cmd_top(int argc, char **argv)
         return CTL_FAIL;
     }
     t.e = calloc((size_t)want, sizeof *t.e);
-    hist_txn *txn;
+    hist_txn *txn = NULL;
     int rc = hist_begin(env, 0, &txn);
-    if (rc == HIST_OK) {
+    if (rc == HIST_OK)
         rc = hist_each_customer(txn, top_add, &t);
-        hist_abort(txn);
-    }
     strbuf sb = STRBUF_INIT;
     for (int i = 0; rc == HIST_OK && i < t.n; i++) {
         sb_reset(&sb);
-        customer_json(&sb, t.e[i].id, strlen(t.e[i].id), &t.e[i].c);
+        customer_json(&sb, t.e[i].id, strlen(t.e[i].id), &t.e[i].c, txn);
         printf("%s\n", sb.buf);
     }
+    if (txn)
+        hist_abort(txn);
     if (rc != HIST_OK)
         fprintf(stderr, "complaintctl: %s\n", hist_last_error(env));
     sb_free(&sb);

@@ -232,6 +232,7 @@ static void decode_customer(const Complaint__Store__V1__CustomerRecord *r, hist_
     for (size_t i = 0; i < r->n_recent && c->n_recent < HIST_RECENT; i++) {
         hist_recent *e = &c->recent[c->n_recent++];
         snprintf(e->event_id, sizeof e->event_id, "%s", r->recent[i]->event_id);
+        e->seq = r->recent[i]->seq;
         e->labels = r->recent[i]->labels;
         e->action = r->recent[i]->action;
         e->ts_ms = r->recent[i]->ts_ms;
@@ -316,6 +317,7 @@ int hist_put_customer(hist_txn *t, const char *id, size_t idlen, const hist_cust
     for (uint32_t i = 0; i < c->n_recent && i < HIST_RECENT; i++) {
         complaint__store__v1__recent_event__init(&re[i]);
         re[i].event_id = (char *)c->recent[i].event_id;
+        re[i].seq = c->recent[i].seq;
         re[i].labels = c->recent[i].labels;
         re[i].action = c->recent[i].action;
         re[i].ts_ms = c->recent[i].ts_ms;

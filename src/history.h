@@ -35,7 +35,8 @@ enum {
 enum { HIST_RECENT = 4, HIST_CONFLICTS = 4, HIST_ID_MAX = 64 };
 
 typedef struct hist_recent {
-    char     event_id[HIST_ID_MAX];
+    uint64_t seq;                  /* the decision in the log (its event id is there) */
+    char     event_id[HIST_ID_MAX];  /* only in records written before seq existed */
     uint32_t labels;
     uint32_t action;
     int64_t  ts_ms;

@@ -331,7 +331,7 @@ static void remember_event(hist_customer *h, const policy_event *ev, const decis
     uint32_t n = h->n_recent < HIST_RECENT ? h->n_recent + 1 : HIST_RECENT;
     memmove(&h->recent[1], &h->recent[0], (n - 1) * sizeof h->recent[0]);
     memset(&h->recent[0], 0, sizeof h->recent[0]);
-    snprintf(h->recent[0].event_id, HIST_ID_MAX, "%s", ev->event_id ? ev->event_id : "");
+    h->recent[0].seq = ev->seq;  /* the id stays in the log, not in every history */
     h->recent[0].labels = ev->labels & ~LABEL_FLAG_AT_STAFF;
     h->recent[0].action = (uint32_t)d->action;
     h->recent[0].ts_ms = ev->now_ms;

@@ -67,6 +67,7 @@ typedef struct policy_event {
     const char *category;
     int64_t     purchase_amount;
     int64_t     now_ms;
+    uint64_t    seq;  /* the decision's seq in the log (kept in the recent ring) */
 } policy_event;
 
 /* Facts about the customer a decision carries (TriageDecision.customer_flags). */

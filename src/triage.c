@@ -145,7 +145,8 @@ int triage_event(triage_session *s, const event_msg *ev, const class_result *cr,
                        .employee_id = ev->employee_id,
                        .category = ev->product_category,
                        .purchase_amount = ev->purchase_amount,
-                       .now_ms = when};
+                       .now_ms = when,
+                       .seq = s->next_seq};
     decision d;
     policy_decide(s->pol, &pe, &h, &d);
     uint64_t seq = s->next_seq;

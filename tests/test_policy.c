@@ -29,7 +29,7 @@ static decision step_full(label_set labels, int channel, int64_t day, const char
 {
     policy_event ev = {.labels = labels, .channel = channel, .event_id = "e", .store_id = store,
                        .employee_id = employee, .category = "", .purchase_amount = purchase,
-                       .now_ms = day * DAY};
+                       .now_ms = day * DAY, .seq = (uint64_t)day};
     decision d;
     policy_decide(&pol, &ev, &hist, &d);
     policy_record(&pol, &hist, &ev, &d);
@@ -215,6 +215,10 @@ static void test_record_keeps_recent_ring(void **state)
     assert_int_equal(hist.n_recent, HIST_RECENT);
     assert_int_equal(hist.recent[0].ts_ms, 240 * DAY);  /* newest first */
     assert_int_equal(hist.recent[HIST_RECENT - 1].ts_ms, (6 - HIST_RECENT + 1) * 40 * DAY);
+    /* The ring points into the decision log by seq, and keeps no ids. */
+    assert_int_equal(hist.recent[0].seq, 240);
+    assert_int_equal(hist.recent[HIST_RECENT - 1].seq, (6 - HIST_RECENT + 1) * 40);
+    assert_string_equal(hist.recent[0].event_id, "");
     assert_int_equal(hist.label_count[DEFECT], 6);
     assert_int_equal(hist.compensations, 6);
     assert_int_equal(hist.last_action, RESOLVE);

@@ -56,6 +56,9 @@ class TestPolicyOverTime(E2ETestCase):
         hist = h.history("serial", d.data_dir)
         self.assertEqual(hist["toxic_incidents"], 2)
         self.assertEqual([r["event_id"] for r in hist["recent"]], ["serial-2", "serial-1"])
+        # The ring keeps seqs; the ids come from the decision log.
+        self.assertEqual([r["seq"] for r in hist["recent"]],
+                         [decided["serial-2"]["seq"], decided["serial-1"]["seq"]])
 
 
 class TestReplayAcrossRestart(E2ETestCase):
