@@ -111,8 +111,6 @@ static int log_decision(triage_session *s, uint64_t seq)
     if (rc == HIST_OK && seq % 1024 == 0)
         rc = hist_log_trim(s->txn, seq > s->log_max ? seq - s->log_max : 0,
                            s->log_max_age_ms ? s->decided_ms - s->log_max_age_ms : 0, NULL);
-    if (rc == HIST_OK)
-        rc = hist_put_next_seq(s->txn, seq + 1);
     return rc == HIST_OK ? 0 : hist_status(rc);
 }
 
@@ -197,7 +195,14 @@ int triage_commit(triage_session *s)
 {
     if (!s->txn)
         return HIST_OK;
-    int rc = hist_commit(s->txn);
+    /* Once per transaction, not per event: the next seq is only read at
+     * the start of the next one. */
+    int rc = hist_put_next_seq(s->txn, s->next_seq);
+    if (rc != HIST_OK) {
+        triage_abort(s);
+        return rc;
+    }
+    rc = hist_commit(s->txn);
     s->txn = NULL;
     return rc;
 }
