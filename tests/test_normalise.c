@@ -354,6 +354,10 @@ static void test_invalid_utf8_refused(void **state)
         "\xe0\x80\xaf",      "\xed\xa0\x80",                       /* surrogate */
         "\xf4\x90\x80\x80",                                        /* > U+10FFFF */
         "\xd0",              "ok \xe2\x82",                        /* truncated */
+        /* after an ASCII run (taken eight bytes at a time) and after two-byte letters */
+        "sixteen ascii by\xc0\xaf",  "eight b\xff",  "twelve bytes\xd0",
+        "\xd0\xb4\xd0\xb0\xd0\xb9\xd1\x82\xd0\xb5 \xed\xa0\x80",
+        "\xd0\xb4\xd0\xb0\xd0\x41",
     };
     norm_buf nb;
     norm_buf_init(&nb);
@@ -373,6 +377,9 @@ static void test_utf8_valid(void **state)
     assert_int_equal(norm_utf8_valid(good, strlen(good)), 1);
     assert_int_equal(norm_utf8_valid("", 0), 1);
     assert_int_equal(norm_utf8_valid("a\0b", 3), 1);
+    const char *long_mixed = "plain ascii text, then \xd0\xb4\xd0\xb0\xd0\xb9\xd1\x82\xd0\xb5 "
+                             "and a euro \xe2\x82\xac at the end of sixteen+";
+    assert_int_equal(norm_utf8_valid(long_mixed, strlen(long_mixed)), 1);
 }
 
 /* ------------------------------------------------------------ offsets */
