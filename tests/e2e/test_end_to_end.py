@@ -669,6 +669,11 @@ class TestSigintBurst(E2ETestCase):
         def produce():
             for i, p in enumerate(payloads):
                 if i == self.N // 2:
+                    # Mid-burst, once decisions flow (a slow sanitizer build
+                    # may not have taken any event yet): SIGINT.
+                    deadline = time.monotonic() + 20
+                    while not received and time.monotonic() < deadline:
+                        time.sleep(0.005)
                     d.send_signal(signal.SIGINT)
                 try:
                     push.send(p)
