@@ -122,7 +122,7 @@ int cmd_classify(int argc, char **argv)
 
     classify_run run = {.cl = cl, .rp = rp, .cfg = &cfg, .env = env, .out = STRBUF_INIT};
     int rc = triage_begin(&run.ts, env, &cfg.pol, (uint64_t)cfg.decision_log_max,
-                          (int64_t)cfg.decision_log_max_age_days * 24 * 3600 * 1000);
+                          cfg.decision_log_max_age_ms);
     int status = rc == HIST_OK ? ctl_each_event(in, input, classify_one, &run) : 0;
     if (rc != HIST_OK || triage_commit(&run.ts) != HIST_OK) {
         fprintf(stderr, "complaintctl: %s: %s\n", data_dir, env ? hist_last_error(env) : "");

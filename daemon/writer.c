@@ -45,7 +45,7 @@ static int decide_group(writer *w)
         w->pol_gen = gen;
     }
     int rc = triage_begin(&w->ts, p->env, &w->pol, (uint64_t)p->cfg->decision_log_max,
-                          (int64_t)p->cfg->decision_log_max_age_days * 24 * 3600 * 1000);
+                          p->cfg->decision_log_max_age_ms);
     int64_t now = clock_wall_ms();
     uint64_t dup = 0;
     for (size_t b = 0; b < g->n_batches && rc == HIST_OK; b++) {

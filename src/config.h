@@ -30,7 +30,8 @@ typedef struct config {
     long   map_size_mb;               /* LMDB map size */
     int    durable;                   /* 0: MDB_NOSYNC (faster, loses the last commits on power loss) */
     long   decision_log_max;          /* decisions kept for replay */
-    int    decision_log_max_age_days; /* and for at most this long; 0 = no age limit */
+    int64_t decision_log_max_age_ms;  /* and for at most this long; 0 = no age limit
+                                         (set in days: decision_log_max_age_days) */
     int    hwm;                       /* ZeroMQ high-water marks */
     char   curve_key_file[CONFIG_PATH];     /* server key pair; "" = no CURVE */
     char   curve_clients_file[CONFIG_PATH]; /* allowlist of client public keys */

@@ -42,6 +42,7 @@ static void test_file_sets_keys(void **state)
              "tier.2 = 1800\n"
              "matrix.refund_request = 2\n"
              "repeat_window_days = 7\n"
+             "decision_log_max_age_days = 30\n"
              "gesture = a free coffee\n");
     char path[1100], err[1024];
     snprintf(path, sizeof path, "%s/c.conf", dir);
@@ -58,6 +59,7 @@ static void test_file_sets_keys(void **state)
     assert_int_equal(c.pol.matrix[3].label, 14);
     assert_int_equal(c.pol.matrix[3].tier, 2);
     assert_int_equal(c.pol.repeat_window_ms, 7LL * 24 * 3600 * 1000);
+    assert_int_equal(c.decision_log_max_age_ms, 30LL * 24 * 3600 * 1000);
     assert_string_equal(c.pol.gesture, "a free coffee");
     tu_rmdir(dir);
 }
