@@ -1,5 +1,5 @@
 /*
- * writer — the one thread that writes LMDB and owns the PUB socket.
+ * writer — the one thread that writes LMDB.
  *
  * It groups the workers' batches into one transaction (what queued up while
  * the previous commit ran, at most batch_size events, or, with
@@ -27,7 +27,7 @@ typedef struct writer {
     pipeline      *p;
     void          *in;       /* batches from the workers */
     void          *publish;  /* committed groups to the publisher */
-    decided_group *g;        /* the group being gathered; NULL if out of memory */
+    decided_group *g;        /* the group being gathered (never NULL) */
     triage_session ts;
     policy         pol;      /* the writer's copy, refreshed between groups */
     unsigned       pol_gen;

@@ -41,7 +41,8 @@ static uint64_t pack_hash(const rulepack *rp, const hs_platform_info_t *plat)
     return h;
 }
 
-/* Load a serialized database into rp->db_mem. Both the file and the
+/* Load a serialized database into rp->db (our own mapping of
+ * rp->db_mem_len bytes; 0 on success). Both the file and the
  * database's memory are mapped with MAP_POPULATE: on this kind of virtual
  * machine a page fault is costly, and faulting 7 MB twice page by page (a
  * read buffer, then Hyperscan's copy) was a third of the daemon's start. */

@@ -136,6 +136,7 @@ int triage_event(triage_session *s, const event_msg *ev, const class_result *cr,
             return hist_status(rc);
     }
 
+    uint64_t seq = s->next_seq;
     policy_event pe = {.labels = cr->labels,
                        .channel = (int)ev->channel,
                        .event_id = ev->event_id,
@@ -144,10 +145,9 @@ int triage_event(triage_session *s, const event_msg *ev, const class_result *cr,
                        .category = ev->product_category,
                        .purchase_amount = ev->purchase_amount,
                        .now_ms = when,
-                       .seq = s->next_seq};
+                       .seq = seq};
     decision d;
     policy_decide(s->pol, &pe, &h, &d);
-    uint64_t seq = s->next_seq;
     triage t;
     triage_build(&t, ev, cr, rp, &d, seq);
     t.msg.decided_ms = now_ms;
