@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "labels.h"
+#include "strbuf.h"
 
 typedef enum { K_STR, K_INT, K_LONG, K_I64, K_BOOL, K_DAYS } key_type;  /* K_DAYS: int64 ms */
 
@@ -242,16 +243,6 @@ int config_set(config *c, const char *key, const char *value, char *err, size_t 
     return -1;
 }
 
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-        *--e = '\0';
-    return s;
-}
-
 int config_load_file(config *c, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
@@ -267,7 +258,7 @@ int config_load_file(config *c, const char *path, char *err, size_t errlen)
         char *hash = strchr(line, '#');
         if (hash)
             *hash = '\0';
-        char *s = trim(line);
+        char *s = str_trim(line);
         if (!*s)
             continue;
         char *eq = strchr(s, '=');
@@ -277,7 +268,7 @@ int config_load_file(config *c, const char *path, char *err, size_t errlen)
             break;
         }
         *eq = '\0';
-        char *key = trim(s), *val = trim(eq + 1);
+        char *key = str_trim(s), *val = str_trim(eq + 1);
         for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
             if (strcmp(keys[i].name, key) == 0 && seen[i]++) {
                 snprintf(err, errlen, "%s:%d: %s is duplicate", path, lineno, key);

@@ -13,6 +13,7 @@
 #include <zmq.h>
 
 #include "log.h"
+#include "strbuf.h"
 
 struct curve_auth {
     void      *rep;        /* the ZAP socket: bound in curve_auth_start, then the thread's */
@@ -45,16 +46,6 @@ int curve_keygen(const char *path, curve_keypair *out, char *err, size_t errlen)
     return 0;
 }
 
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-        *--e = '\0';
-    return s;
-}
-
 static int valid_z85_key(const char *s)
 {
     uint8_t bin[32];
@@ -73,11 +64,11 @@ int curve_load_keypair(const char *path, curve_keypair *out, char *err, size_t e
     int lineno = 0, rc = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
         lineno++;
-        char *s = trim(line);
+        char *s = str_trim(line);
         if (!*s || *s == '#')
             continue;
         char *eq = strchr(s, '=');
-        char *key = eq ? (*eq = '\0', trim(s)) : s, *val = eq ? trim(eq + 1) : "";
+        char *key = eq ? (*eq = '\0', str_trim(s)) : s, *val = eq ? str_trim(eq + 1) : "";
         char *dst = strcmp(key, "public") == 0 ? out->public_z85
                     : strcmp(key, "secret") == 0 ? out->secret_z85 : NULL;
         if (!dst || !valid_z85_key(val)) {
@@ -127,7 +118,7 @@ static int load_allowlist(curve_auth *a, const char *path, char *err, size_t err
     while (rc == 0 && fgets(line, sizeof line, f)) {
         lineno++;
         /* Only whole-line comments: '#' is a Z85 digit. */
-        char *s = trim(line);
+        char *s = str_trim(line);
         if (!*s || *s == '#')
             continue;
         if (!valid_z85_key(s)) {

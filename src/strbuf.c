@@ -104,3 +104,13 @@ void sb_free(strbuf *sb)
     sb->len = sb->cap = 0;
     sb->failed = 0;
 }
+
+char *str_trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+        *--e = '\0';
+    return s;
+}

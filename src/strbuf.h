@@ -29,4 +29,8 @@ char *sb_take(strbuf *sb);
 void sb_reset(strbuf *sb);   /* len = 0, keep the memory */
 void sb_free(strbuf *sb);
 
+/* In place, for "key = value" lines: skip leading blanks, cut trailing blanks
+ * and the line end. Returns the first kept character of s. */
+char *str_trim(char *s);
+
 #endif
