@@ -112,7 +112,7 @@ int cmd_classify(int argc, char **argv)
     classifier *cl = classifier_new(rp);
     FILE *in = ctl_open_input(input);
     hist_env *env = NULL;
-    if (data_dir && !(env = hist_open(data_dir, (size_t)cfg.map_size_mb, 1, 0, err, sizeof err)))
+    if (data_dir && !(env = hist_open(data_dir, (size_t)cfg.map_size_mb, HIST_SYNC, 0, err, sizeof err)))
         fprintf(stderr, "complaintctl: %s\n", err);
     if (!cl || !in || (data_dir && !env)) {
         classifier_free(cl);

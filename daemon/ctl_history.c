@@ -105,7 +105,7 @@ static hist_env *open_store(int argc, char **argv, int readonly, const char **ar
     if (arg)
         *arg = argv[optind];
     char err[512];
-    hist_env *env = hist_open(dir, 4096, 1, readonly, err, sizeof err);
+    hist_env *env = hist_open(dir, 4096, HIST_SYNC, readonly, err, sizeof err);
     if (!env) {
         fprintf(stderr, "complaintctl: %s\n", err);
         *status = CTL_FAIL;
@@ -342,7 +342,7 @@ int cmd_top(int argc, char **argv)
         return CTL_USAGE;
     }
     char err[512];
-    hist_env *env = hist_open(dir, 4096, 1, 1, err, sizeof err);
+    hist_env *env = hist_open(dir, 4096, HIST_SYNC, 1, err, sizeof err);
     if (!env) {
         fprintf(stderr, "complaintctl: %s\n", err);
         return CTL_FAIL;

@@ -9,7 +9,7 @@
 static hist_env *open_env(const char *dir)
 {
     char err[512];
-    hist_env *env = hist_open(dir, 16, 0, 0, err, sizeof err);
+    hist_env *env = hist_open(dir, 16, HIST_NO_SYNC, 0, err, sizeof err);
     if (!env)
         fail_msg("%s", err);
     return env;
@@ -151,7 +151,7 @@ static void test_full_map_is_reported_not_corrupting(void **state)
     (void)state;
     char *dir = tu_tempdir();
     char err[512];
-    hist_env *env = hist_open(dir, 1, 0, 0, err, sizeof err);  /* 1 MB map */
+    hist_env *env = hist_open(dir, 1, HIST_NO_SYNC, 0, err, sizeof err);  /* 1 MB map */
     assert_non_null(env);
     hist_txn *t;
     int rc = HIST_OK;
