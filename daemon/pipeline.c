@@ -12,6 +12,7 @@
  * Events of one customer handled by different workers may be decided out of
  * arrival order when they arrive within a batch's time of each other.
  */
+#define _GNU_SOURCE  /* pthread_setname_np: threads named for top -H and perf */
 #include "pipeline.h"
 
 #include <errno.h>
@@ -152,14 +153,20 @@ pipeline *pipeline_start(void *zctx, const config *cfg, rulepack *rp, hist_env *
     zmq_connect(p->stop_send, "inproc://ingest-stop");
 
     pthread_create(&p->publisher_thread, NULL, publisher_main, p);
+    pthread_setname_np(p->publisher_thread, "cd-publish");
     pthread_create(&p->writer_thread, NULL, writer_main, p);
+    pthread_setname_np(p->writer_thread, "cd-writer");
     p->workers = calloc((size_t)p->n_workers, sizeof(worker));
     for (int i = 0; i < p->n_workers; i++) {
         p->workers[i].p = p;
         p->workers[i].index = i;
         pthread_create(&p->workers[i].thread, NULL, worker_main, &p->workers[i]);
+        char name[24];  /* names beyond 15 bytes are refused: workers past 99999 stay unnamed */
+        snprintf(name, sizeof name, "cd-worker%d", i);
+        pthread_setname_np(p->workers[i].thread, name);
     }
     pthread_create(&p->ingest_thread, NULL, ingest_main, p);
+    pthread_setname_np(p->ingest_thread, "cd-ingest");
     log_info("pipeline: %d worker(s), groups of at most %d events, commit interval %d ms%s",
              p->n_workers, cfg->batch_size, cfg->commit_interval_ms,
              cfg->commit_interval_ms ? "" : " (as soon as the queue is empty)");
