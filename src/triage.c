@@ -28,17 +28,24 @@ static int hist_status(int rc) { return rc == HIST_EFULL ? TRIAGE_EFULL : TRIAGE
 int triage_begin(triage_session *s, hist_env *env, const policy *pol, uint64_t log_max,
                  int64_t log_max_age_ms)
 {
-    uint64_t keep_seq = s->next_seq;
-    uint8_t *keep_buf = s->packed;
-    size_t keep_cap = s->packed_cap;
+    /* What outlives a batch: the sequence and the buffers' memory. */
+    triage_session keep = *s;
     memset(s, 0, sizeof *s);
     s->env = env;
     s->pol = pol;
     s->log_max = log_max;
     s->log_max_age_ms = log_max_age_ms;
-    s->packed = keep_buf;
-    s->packed_cap = keep_cap;
-    s->next_seq = keep_seq ? keep_seq : 1;
+    s->packed = keep.packed;
+    s->packed_cap = keep.packed_cap;
+    s->next_seq = keep.next_seq ? keep.next_seq : 1;
+    s->customers = keep.customers;
+    s->employees = keep.employees;
+    if (!s->customers.val_size) {  /* the first batch of this session */
+        fold_init(&s->customers, sizeof(hist_customer));
+        fold_init(&s->employees, sizeof(hist_employee));
+    }
+    fold_reset(&s->customers);
+    fold_reset(&s->employees);
     if (!env)
         return HIST_OK;
     int rc = hist_begin(env, 1, &s->txn);
@@ -81,24 +88,30 @@ static int duplicate(triage_session *s, const event_msg *ev, uint64_t seq, int *
     return rc < 0 ? rc : TRIAGE_DUPLICATE;
 }
 
-/* The employee named in the event: abuse received, blaming notes written. */
+/* The employee named in the event: abuse received, blaming notes written.
+ * Updates the batch's copy; triage_commit writes it. */
 static int record_employee(triage_session *s, const policy_event *pe, const decision *d)
 {
     size_t n = strlen(pe->employee_id);
-    hist_employee e;
-    int rc = hist_get_employee(s->txn, pe->employee_id, n, &e);
-    if (rc != HIST_OK && rc != HIST_NOTFOUND)
-        return rc;
-    e.events++;
-    if (pe->now_ms > e.last_ms)
-        e.last_ms = pe->now_ms;
+    int added;
+    hist_employee *e = fold_get(&s->employees, pe->employee_id, n, &added);
+    if (!e)
+        return HIST_ERR;
+    if (added) {
+        int rc = hist_get_employee(s->txn, pe->employee_id, n, e);
+        if (rc != HIST_OK && rc != HIST_NOTFOUND)
+            return rc;
+    }
+    e->events++;
+    if (pe->now_ms > e->last_ms)
+        e->last_ms = pe->now_ms;
     if (d->action == 1 || d->action == 2) {  /* END_RELATIONSHIP, PROTECT_EMPLOYEE */
-        e.toxic_received++;
-        e.last_toxic_ms = pe->now_ms;
+        e->toxic_received++;
+        e->last_toxic_ms = pe->now_ms;
     }
     if (pe->channel == 6 && (pe->labels & (1u << 16)))  /* staff_note with staff_blame */
-        e.blame_notes++;
-    return hist_put_employee(s->txn, pe->employee_id, n, &e);
+        e->blame_notes++;
+    return HIST_OK;
 }
 
 /* Append the packed decision under seq, and advance. */
@@ -121,8 +134,9 @@ int triage_event(triage_session *s, const event_msg *ev, const class_result *cr,
     size_t idlen = strlen(ev->customer_id);
     size_t evlen = strlen(ev->event_id);
     int64_t when = ev->ts_ms ? ev->ts_ms : now_ms;
-    hist_customer h;
-    memset(&h, 0, sizeof h);
+    hist_customer none;  /* stateless: every customer is new */
+    hist_customer *h = &none;
+    memset(&none, 0, sizeof none);
     int rc;
     if (s->txn) {
         uint64_t seen;
@@ -131,9 +145,15 @@ int triage_event(triage_session *s, const event_msg *ev, const class_result *cr,
             return duplicate(s, ev, seen, action, bytes, len);
         if (rc != HIST_NOTFOUND)
             return hist_status(rc);
-        rc = hist_get_customer(s->txn, ev->customer_id, idlen, &h);
-        if (rc != HIST_OK && rc != HIST_NOTFOUND)
-            return hist_status(rc);
+        int added;
+        h = fold_get(&s->customers, ev->customer_id, idlen, &added);
+        if (!h)
+            return TRIAGE_ERR;
+        if (added) {  /* first time in this batch: from the store */
+            rc = hist_get_customer(s->txn, ev->customer_id, idlen, h);
+            if (rc != HIST_OK && rc != HIST_NOTFOUND)
+                return hist_status(rc);
+        }
     }
 
     uint64_t seq = s->next_seq;
@@ -147,7 +167,7 @@ int triage_event(triage_session *s, const event_msg *ev, const class_result *cr,
                        .now_ms = when,
                        .seq = seq};
     decision d;
-    policy_decide(s->pol, &pe, &h, &d);
+    policy_decide(s->pol, &pe, h, &d);
     triage t;
     triage_build(&t, ev, cr, rp, &d, seq);
     t.msg.decided_ms = now_ms;
@@ -157,9 +177,9 @@ int triage_event(triage_session *s, const event_msg *ev, const class_result *cr,
     *action = d.action;
 
     if (s->txn) {
-        policy_record(s->pol, &h, &pe, &d);
-        rc = hist_put_customer(s->txn, ev->customer_id, idlen, &h);
-        if (rc == HIST_OK && ev->employee_id && *ev->employee_id)
+        policy_record(s->pol, h, &pe, &d);  /* the batch's copy; written at the commit */
+        rc = HIST_OK;
+        if (ev->employee_id && *ev->employee_id)
             rc = record_employee(s, &pe, &d);
         if (rc == HIST_OK)
             rc = hist_put_event(s->txn, ev->event_id, evlen, seq);
@@ -191,13 +211,27 @@ int triage_reject(triage_session *s, const event_msg *ev, const char *reason, in
     return TRIAGE_NEW;
 }
 
+static int put_customer(const char *id, size_t idlen, void *val, void *txn)
+{
+    return hist_put_customer(txn, id, idlen, val);
+}
+
+static int put_employee(const char *id, size_t idlen, void *val, void *txn)
+{
+    return hist_put_employee(txn, id, idlen, val);
+}
+
 int triage_commit(triage_session *s)
 {
     if (!s->txn)
         return HIST_OK;
-    /* Once per transaction, not per event: the next seq is only read at
-     * the start of the next one. */
-    int rc = hist_put_next_seq(s->txn, s->next_seq);
+    /* The batch's records, once each and in key order; then the next seq,
+     * also once per transaction: it is only read at the start of the next. */
+    int rc = fold_each_sorted(&s->customers, put_customer, s->txn);
+    if (rc == HIST_OK)
+        rc = fold_each_sorted(&s->employees, put_employee, s->txn);
+    if (rc == HIST_OK)
+        rc = hist_put_next_seq(s->txn, s->next_seq);
     if (rc != HIST_OK) {
         triage_abort(s);
         return rc;
@@ -218,6 +252,8 @@ void triage_abort(triage_session *s)
 void triage_session_free(triage_session *s)
 {
     triage_abort(s);
+    fold_free(&s->customers);
+    fold_free(&s->employees);
     free(s->packed);
     s->packed = NULL;
     s->packed_cap = 0;

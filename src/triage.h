@@ -6,7 +6,8 @@
  * the next gap-free sequence number, its customer's history is read, decided
  * on and updated, and its serialized decision is appended to the decision
  * log, all in that transaction; triage_commit makes the whole batch durable
- * at once. Without a history environment (complaintctl classify with no data
+ * at once. Customer and employee records are decoded once per batch and
+ * written back once, key-sorted, at the commit (fold.h). Without a history environment (complaintctl classify with no data
  * directory) it decides against an empty history and keeps nothing.
  */
 #ifndef COMPLAINTD_TRIAGE_H
@@ -17,6 +18,7 @@
 
 #include "classify.h"
 #include "codec.h"
+#include "fold.h"
 #include "history.h"
 #include "policy.h"
 
@@ -31,6 +33,8 @@ typedef struct triage_session {
     uint64_t  last_seq;     /* seq of the last decision returned (the original one for a duplicate) */
     uint8_t  *packed;       /* the last decision, serialized; owned */
     size_t    packed_len, packed_cap;
+    fold_table customers;   /* this batch's customers (hist_customer); owned */
+    fold_table employees;   /* and employees (hist_employee); owned */
 } triage_session;
 
 enum { TRIAGE_NEW = 0, TRIAGE_DUPLICATE = 1, TRIAGE_ERR = -1, TRIAGE_EFULL = -2 };

@@ -1,0 +1,205 @@
+/* Unit tests: triage in a real LMDB store. A batch folds each customer's and
+ * employee's record (decoded once, written once at the commit), so the same
+ * stream must give the same decisions, byte for byte, and the same stored
+ * histories whether it is committed as one batch, in batches of a few
+ * events, or one event per batch. */
+#include "testutil.h"
+
+#include "triage.h"
+
+enum { EVENTS = 600, CUSTOMERS = 9, EMPLOYEES = 3 };
+
+typedef struct stream_event {
+    char     event_id[32], customer_id[32], employee_id[32];
+    uint32_t labels;
+    int      channel;
+    int64_t  ts_ms;
+} stream_event;
+
+/* A fixed pseudo-random stream: few customers, so they repeat within a
+ * batch; labels drawn sparsely over the whole set, so every branch of the
+ * policy is taken; every 50th event re-sends an earlier id. */
+static void make_stream(stream_event *s)
+{
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < EVENTS; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        stream_event *e = &s[i];
+        memset(e, 0, sizeof *e);
+        int id = (i % 50 == 49) ? (int)(x % (uint64_t)i) : i;
+        snprintf(e->event_id, sizeof e->event_id, "ev-%d", id);
+        snprintf(e->customer_id, sizeof e->customer_id, "cust-%d", (int)((x >> 8) % CUSTOMERS));
+        if ((x >> 16) % 3)
+            snprintf(e->employee_id, sizeof e->employee_id, "emp-%d",
+                     (int)((x >> 20) % EMPLOYEES));
+        for (int b = 0; b < 2; b++)
+            if ((x >> (24 + 8 * b)) % 3 == 0)
+                e->labels |= 1u << (1 + (x >> (28 + 8 * b)) % (LABEL_COUNT - 1));
+        e->channel = (int)((x >> 44) % CHANNEL_COUNT);
+        e->ts_ms = 1700000000000LL + (int64_t)i * 3600 * 1000;  /* an hour apart: decay moves */
+    }
+}
+
+typedef struct run_result {
+    strbuf   bytes;               /* every decision, each preceded by its length */
+    int      status[EVENTS];
+    hist_customer customers[CUSTOMERS];
+    hist_employee employees[EMPLOYEES];
+} run_result;
+
+/* Decide the stream in batches of `batch` events into a fresh store. */
+static void run(const stream_event *s, size_t batch, run_result *out)
+{
+    char *dir = tu_tempdir();
+    char err[512];
+    hist_env *env = hist_open(dir, 16, HIST_NO_SYNC, 0, err, sizeof err);
+    if (!env)
+        fail_msg("%s", err);
+    policy pol;
+    policy_defaults(&pol);
+    triage_session ts;
+    memset(&ts, 0, sizeof ts);
+    memset(out, 0, sizeof *out);
+    for (size_t first = 0; first < EVENTS; first += batch) {
+        assert_int_equal(triage_begin(&ts, env, &pol, 100000, 0), HIST_OK);
+        for (size_t i = first; i < first + batch && i < EVENTS; i++) {
+            Complaint__V1__ComplaintEvent ev = COMPLAINT__V1__COMPLAINT_EVENT__INIT;
+            ev.event_id = (char *)s[i].event_id;
+            ev.customer_id = (char *)s[i].customer_id;
+            ev.employee_id = (char *)s[i].employee_id;
+            ev.channel = (Complaint__V1__Channel)s[i].channel;
+            ev.ts_ms = s[i].ts_ms;
+            ev.text = "text";
+            class_result cr;
+            memset(&cr, 0, sizeof cr);
+            cr.labels = s[i].labels;
+            const uint8_t *bytes;
+            size_t len;
+            int action;
+            out->status[i] = triage_event(&ts, &ev, &cr, NULL, s[i].ts_ms, &action, &bytes, &len);
+            assert_true(out->status[i] >= 0);
+            uint32_t n = (uint32_t)len;
+            sb_append(&out->bytes, (const char *)&n, sizeof n);
+            sb_append(&out->bytes, (const char *)bytes, len);
+        }
+        assert_int_equal(triage_commit(&ts), HIST_OK);
+    }
+    triage_session_free(&ts);
+    hist_txn *t;
+    assert_int_equal(hist_begin(env, 0, &t), HIST_OK);
+    char id[32];
+    for (int c = 0; c < CUSTOMERS; c++) {
+        snprintf(id, sizeof id, "cust-%d", c);
+        assert_int_equal(hist_get_customer(t, id, strlen(id), &out->customers[c]), HIST_OK);
+    }
+    for (int e = 0; e < EMPLOYEES; e++) {
+        snprintf(id, sizeof id, "emp-%d", e);
+        assert_int_equal(hist_get_employee(t, id, strlen(id), &out->employees[e]), HIST_OK);
+    }
+    hist_abort(t);
+    hist_close(env);
+    tu_rmdir(dir);
+}
+
+static void assert_same(const run_result *a, const run_result *b)
+{
+    assert_memory_equal(a->status, b->status, sizeof a->status);
+    assert_int_equal(a->bytes.len, b->bytes.len);
+    assert_memory_equal(a->bytes.buf, b->bytes.buf, a->bytes.len);
+    assert_memory_equal(a->customers, b->customers, sizeof a->customers);
+    assert_memory_equal(a->employees, b->employees, sizeof a->employees);
+}
+
+static void test_batch_size_does_not_change_decisions(void **state)
+{
+    (void)state;
+    static stream_event s[EVENTS];
+    static run_result one_by_one, sevens, whole;
+    make_stream(s);
+    run(s, 1, &one_by_one);
+    run(s, 7, &sevens);
+    run(s, EVENTS, &whole);
+
+    /* The stream is not trivial: customers came back, some events were
+     * duplicates, and histories and employees' records hold what happened. */
+    int dups = 0;
+    for (int i = 0; i < EVENTS; i++)
+        dups += one_by_one.status[i] == TRIAGE_DUPLICATE;
+    assert_true(dups >= 5);
+    uint32_t events = 0, toxic = 0;
+    for (int c = 0; c < CUSTOMERS; c++) {
+        events += one_by_one.customers[c].events;
+        toxic += one_by_one.customers[c].toxic_incidents;
+    }
+    assert_int_equal(events, EVENTS - dups);
+    assert_true(toxic > 0);
+    assert_true(one_by_one.employees[0].events > 0);
+
+    assert_same(&one_by_one, &sevens);
+    assert_same(&one_by_one, &whole);
+    sb_free(&one_by_one.bytes);
+    sb_free(&sevens.bytes);
+    sb_free(&whole.bytes);
+}
+
+/* A batch that is aborted leaves neither the store nor the next batch's
+ * view of a customer changed. */
+static void test_aborted_batch_is_forgotten(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir();
+    char err[512];
+    hist_env *env = hist_open(dir, 16, HIST_NO_SYNC, 0, err, sizeof err);
+    assert_non_null(env);
+    policy pol;
+    policy_defaults(&pol);
+    triage_session ts;
+    memset(&ts, 0, sizeof ts);
+    Complaint__V1__ComplaintEvent ev = COMPLAINT__V1__COMPLAINT_EVENT__INIT;
+    ev.customer_id = "c";
+    ev.text = "text";
+    class_result cr;
+    memset(&cr, 0, sizeof cr);
+    const uint8_t *bytes;
+    size_t len;
+    int action;
+
+    assert_int_equal(triage_begin(&ts, env, &pol, 1000, 0), HIST_OK);
+    ev.event_id = "kept";
+    assert_int_equal(triage_event(&ts, &ev, &cr, NULL, 1000, &action, &bytes, &len), TRIAGE_NEW);
+    assert_int_equal(triage_commit(&ts), HIST_OK);
+
+    assert_int_equal(triage_begin(&ts, env, &pol, 1000, 0), HIST_OK);
+    ev.event_id = "dropped";
+    assert_int_equal(triage_event(&ts, &ev, &cr, NULL, 2000, &action, &bytes, &len), TRIAGE_NEW);
+    triage_abort(&ts);
+
+    assert_int_equal(triage_begin(&ts, env, &pol, 1000, 0), HIST_OK);
+    ev.event_id = "next";
+    assert_int_equal(triage_event(&ts, &ev, &cr, NULL, 3000, &action, &bytes, &len), TRIAGE_NEW);
+    assert_int_equal(ts.last_seq, 2);  /* the aborted one's seq is given again */
+    assert_int_equal(triage_commit(&ts), HIST_OK);
+    triage_session_free(&ts);
+
+    hist_txn *t;
+    hist_customer c;
+    assert_int_equal(hist_begin(env, 0, &t), HIST_OK);
+    assert_int_equal(hist_get_customer(t, "c", 1, &c), HIST_OK);
+    assert_int_equal(c.events, 2);
+    assert_int_equal(c.recent[0].seq, 2);
+    assert_int_equal(c.recent[1].seq, 1);
+    uint64_t seq;
+    assert_int_equal(hist_get_event(t, "dropped", 7, &seq), HIST_NOTFOUND);
+    hist_abort(t);
+    hist_close(env);
+    tu_rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_batch_size_does_not_change_decisions),
+        cmocka_unit_test(test_aborted_batch_is_forgotten),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
