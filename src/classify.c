@@ -134,16 +134,7 @@ int classify_text(classifier *c, const char *text, size_t len, int channel, cons
         cancelled |= r->cancels;
         if (r->at_staff)
             at_staff = 1;
-        /* The first match clause's span stands for the rule. */
-        class_match *m = &out->matches[out->n_matches];
-        uint32_t cl = r->first_clause, pat = c->clause_pattern[cl];
-        long start = span_start(rp->pattern_prog[pat], rp->pattern_masked[pat], c->nb.text,
-                                c->clause_end[cl]);
-        if (start >= 0 &&
-            norm_span(&c->nb, (size_t)start, c->clause_end[cl], &m->start, &m->end) == 0) {
-            m->rule = ri;
-            out->n_matches++;
-        }
+        out->matches[out->n_matches++].rule = ri; /* its span comes below, if kept */
     }
     for (int l = 1; l < LABEL_COUNT; l++)
         if (out->score[l] > 0 && out->score[l] >= rp->threshold[l] && !(cancelled & (1u << l)))
@@ -153,12 +144,25 @@ int classify_text(classifier *c, const char *text, size_t len, int channel, cons
         out->labels |= LABEL_FLAG_AT_STAFF;
 
     /* Keep only the matches that explain the outcome: rules of labels that
-     * are on, and rules that cancelled a label. */
+     * are on, and rules that cancelled a label; and only those whose span is
+     * found. Spans are searched for the kept rules alone (a walk back over
+     * the canonical words, span.h): most rules that fire do not decide. */
     size_t kept = 0;
     for (size_t i = 0; i < out->n_matches; i++) {
-        const rule *r = &rp->rules[out->matches[i].rule];
-        if ((out->labels & (1u << r->label)) || (r->cancels & cancelled))
-            out->matches[kept++] = out->matches[i];
+        uint32_t ri = out->matches[i].rule;
+        const rule *r = &rp->rules[ri];
+        if (!(out->labels & (1u << r->label)) && !(r->cancels & cancelled))
+            continue;
+        /* The first match clause's span stands for the rule. */
+        class_match *m = &out->matches[kept];
+        uint32_t cl = r->first_clause, pat = c->clause_pattern[cl];
+        long start = span_start(rp->pattern_prog[pat], rp->pattern_masked[pat], c->nb.text,
+                                c->clause_end[cl]);
+        if (start >= 0 &&
+            norm_span(&c->nb, (size_t)start, c->clause_end[cl], &m->start, &m->end) == 0) {
+            m->rule = ri;
+            kept++;
+        }
     }
     out->n_matches = kept;
 

@@ -87,12 +87,16 @@ static int match_back(const item *items, int last, int masked, const text_words 
     return -1;
 }
 
-/* The words of text that end at end, last first. */
-static void words_before(const char *text, size_t end, text_words *tw)
+/* The words of text that end at end, last first: at most `need`, as many
+ * as the program can reach (walking back further only cost time, over the
+ * whole text when the match is near its end). */
+static void words_before(const char *text, size_t end, int need, text_words *tw)
 {
     tw->n = 0;
     size_t i = end;
-    while (i > 0 && tw->n < MAX_WORDS) {
+    if (need > MAX_WORDS)
+        need = MAX_WORDS;
+    while (i > 0 && tw->n < need) {
         while (i > 0 && text[i - 1] == ' ')
             i--;
         size_t stop = i;
@@ -104,6 +108,20 @@ static void words_before(const char *text, size_t end, text_words *tw)
         tw->len[tw->n] = stop - i;
         tw->n++;
     }
+}
+
+/* How many words, counted back from the match's end, match_back can look at
+ * for these items (in either order): one per word, plus every gap's skip. */
+static int words_reached(const item *items, int n)
+{
+    int need = 0;
+    for (int i = 0; i < n && need < MAX_WORDS; i++) {
+        if (items[i].s)
+            need++;
+        else if (items[i].gap > 0) /* skips 0..gap words */
+            need += items[i].gap < MAX_WORDS ? items[i].gap : MAX_WORDS;
+    }
+    return need;
 }
 
 static int parse(const char *prog, item *items, int *either_at)
@@ -140,7 +158,7 @@ long span_start(const char *prog, int masked, const char *text, size_t end)
     int either_at;
     int n = parse(prog, items, &either_at);
     text_words tw;
-    words_before(text, end, &tw);
+    words_before(text, end, words_reached(items, n), &tw);
     int first = match_back(items, n - 1, masked, &tw, 0);
     if (first < 0 && either_at >= 0) {
         /* "A ~~N B" matched as "B ~N A". */

@@ -65,6 +65,28 @@ static void test_either_order(void **state)
                 "review unles refund");  /* canonical: repeats squeezed */
 }
 
+/* The walk back reads only as many words as the program can reach: every
+ * gap used to its full length must still be found, in both orders, and a
+ * match after hundreds of words is found as near the start as the end. */
+static void test_walk_reaches_full_gaps(void **state)
+{
+    (void)state;
+    /* (words of two letters: spaced single letters would join into one) */
+    expect_span("give ~3 refund*", 0, "so give me my fu refund", "refund", "give me my fu refund");
+    expect_span("give ~2 back ~2 refund*", 0, "give me my back no ok refund", "refund",
+                "give me my back no ok refund");
+    expect_span("give ~2 back ~2 refund*", 0, "give me my fu back ok refund", "refund", NULL);
+    expect_span("refund* ~~3 review*", 0, "review me my fu refund", "refund",
+                "review me my fu refund");
+    expect_span("refund* ~~3 review*", 0, "review me my fu no refund", "refund", NULL);
+
+    char text[4096] = "";
+    for (int i = 0; i < 300; i++)
+        strcat(text, "word ");
+    strcat(text, "give me my refund");
+    expect_span("give ~2 refund*", 0, text, "refund", "give me my refund");
+}
+
 static void test_masked(void **state)
 {
     (void)state;
@@ -79,6 +101,7 @@ int main(void)
         cmocka_unit_test(test_phrases_and_wildcards),
         cmocka_unit_test(test_gaps),
         cmocka_unit_test(test_either_order),
+        cmocka_unit_test(test_walk_reaches_full_gaps),
         cmocka_unit_test(test_masked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
