@@ -89,27 +89,37 @@ static void work_one(pipeline *p, classifier *cl, zmq_msg_t *m, job *j)
     j->cr.matches = j->matches;
 }
 
-/* Receive one envelope into j. Returns 1 for an event, 0 for the end
- * marker, -1 if nothing was there (non-blocking) or on interruption. */
-static int receive(pipeline *p, classifier *cl, void *in, int flags, job *j)
+/* An envelope's header frame (pipeline_internal.h), as received. */
+typedef struct envelope_head {
+    uint8_t bytes[ENV_HEAD + ROUTE_MAX];
+    int     len;
+} envelope_head;
+
+/* Receive the header frame of the next envelope: 0, or -1 if nothing was
+ * there (with ZMQ_DONTWAIT) or on interruption. */
+static int receive_head(void *in, int flags, envelope_head *h)
 {
-    uint8_t head[ENV_HEAD + ROUTE_MAX];
-    int n = zmq_recv(in, head, sizeof head, flags);
-    if (n < ENV_HEAD)
-        return -1;
+    h->len = zmq_recv(in, h->bytes, sizeof h->bytes, flags);
+    return h->len < ENV_HEAD ? -1 : 0;
+}
+
+/* Receive the rest of the envelope whose header is h, and label its event
+ * into j. Returns 1 for an event, 0 for the end marker. */
+static int receive_body(pipeline *p, classifier *cl, void *in, const envelope_head *h, job *j)
+{
     zmq_msg_t body;
     zmq_msg_init(&body);
     zmq_msg_recv(&body, in, 0);  /* the envelope is always two frames */
     int rc = 1;
-    if (head[0] == ENV_END) {
+    if (h->bytes[0] == ENV_END) {
         rc = 0;
     } else {
         memset(j, 0, offsetof(job, route));
-        memcpy(&j->received_us, head + 1, sizeof j->received_us);
-        if (head[0] == ENV_ACKED) {
+        memcpy(&j->received_us, h->bytes + 1, sizeof j->received_us);
+        if (h->bytes[0] == ENV_ACKED) {
             j->acked = 1;
-            j->route_len = (uint8_t)(n - ENV_HEAD);
-            memcpy(j->route, head + ENV_HEAD, (size_t)(n - ENV_HEAD));
+            j->route_len = (uint8_t)(h->len - ENV_HEAD);
+            memcpy(j->route, h->bytes + ENV_HEAD, (size_t)(h->len - ENV_HEAD));
         }
         int64_t t0 = clock_mono_us();
         work_one(p, cl, &body, j);
@@ -137,30 +147,28 @@ void *worker_main(void *arg)
 
     int done = 0;
     while (!done) {
-        /* Wait for work before looking for a reload, so that an event that
-         * arrives after a swap is labelled with the new pack. */
-        zmq_pollitem_t item = {in, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, 1, -1) < 0 && zmq_errno() == EINTR)
-            continue;
+        /* Block in the receive itself (a zmq_poll first would cost a few
+         * more system calls per wake), and only then look for a reload, so
+         * that an event that arrives after a swap gets the new pack. */
+        envelope_head h;
+        if (receive_head(in, 0, &h) < 0) {
+            if (zmq_errno() == EINTR)
+                continue;
+            break;  /* the context is going away: cannot happen before the end marker */
+        }
         follow_reload(p, w->index, &mine, &cl, &gen);
         job_batch *b = malloc(sizeof *b);
         b->n = 0;
         b->pack = mine;
         atomic_fetch_add(&mine->refs, 1);
-        int flags = 0;  /* block for the first envelope, then take what is queued */
-        while (b->n < WORKER_BATCH) {
-            int rc = receive(p, cl, in, flags, &b->jobs[b->n]);
-            if (rc < 0 && flags == 0 && zmq_errno() == EINTR)
-                continue;
-            if (rc < 0)
-                break;
-            if (rc == 0) {
+        /* The first envelope, then whatever else is already queued. */
+        do {
+            if (receive_body(p, cl, in, &h, &b->jobs[b->n]) == 0) {
                 done = 1;
                 break;
             }
             b->n++;
-            flags = ZMQ_DONTWAIT;
-        }
+        } while (b->n < WORKER_BATCH && receive_head(in, ZMQ_DONTWAIT, &h) == 0);
         if (b->n > 0) {
             HANDOFF_RELEASE(b);
             zmq_send(out, &b, sizeof b, 0);  /* ownership goes to the writer */
