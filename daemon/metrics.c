@@ -147,7 +147,8 @@ void metrics_render(daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
 
     one(sb, "complaintd_commits_total", "counter", "LMDB write transactions committed.", U(commits));
     one(sb, "complaintd_commit_failures_total", "counter",
-        "LMDB commits or flushes to disk that failed (retried; intake or publishing pauses meanwhile).", U(commit_failures));
+        "LMDB commits or flushes to disk that failed (retried; intake or publishing pauses "
+        "meanwhile).", U(commit_failures));
 
     one(sb, "complaintd_events_in_flight", "gauge",
         "Events received and not yet decided or rejected (queued or held for a commit).",
