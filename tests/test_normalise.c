@@ -556,6 +556,67 @@ static void test_random_inputs_well_formed(void **state)
     norm_buf_free(&nb);
 }
 
+/* Fullwidth ASCII (U+FF01..U+FF5E, 3 bytes) is read as ASCII, but through
+ * the general path (decode, classify_slow, the class switch), while ASCII
+ * letters go through the hot table and the letter fast path. So random texts
+ * of Latin letters, look-alikes, digits, @ $ * ' . - _, spaces and some
+ * Cyrillic letters (kept as they are, so words mix both paths and squeeze
+ * across them: Cyrillic "о" next to a fullwidth "o") must give the same
+ * canonical bytes spelled either way, and the same maps once each original
+ * offset is translated to the fullwidth text. */
+static void test_fast_path_agrees_with_general_path(void **state)
+{
+    (void)state;
+    static const char *units[] = {
+        "a", "b", "c", "d", "e", "h", "i", "k", "m", "o", "p", "t", "x", "y", "f", "g", "l",
+        "n", "r", "s", "u", "w", "z", "A", "K", "O", "P", "X", "0", "1", "3", "4", "5", "6",
+        "@", "$", "*", "'", ".", "-", "_", ",", "!", " ", " ", " ", "\n",
+        "\xd0\xbe" /* о */, "\xd1\x80" /* р */, "\xd0\xb4" /* д */, "\xd1\x83" /* у */,
+        "\xd0\x90" /* А */,
+    };
+    const size_t nu = sizeof units / sizeof *units;
+    norm_buf ascii, wide;
+    norm_buf_init(&ascii);
+    norm_buf_init(&wide);
+    uint32_t seed = 2024;
+    char in[256], win[768];
+    uint32_t pos[257]; /* pos[k]: where in[k] is in win (pos[n] = its length) */
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t n = 0, w = 0;
+        int parts = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 40;
+        for (int p = 0; p < parts; p++) {
+            seed = seed * 1103515245u + 12345u;
+            const char *u = units[(seed >> 16) % nu];
+            size_t l = strlen(u);
+            for (size_t k = 0; k < l; k++)
+                pos[n + k] = (uint32_t)w;
+            memcpy(in + n, u, l);
+            n += l;
+            unsigned char c = (unsigned char)u[0];
+            if (c > 0x20 && c < 0x7F) { /* U+FF01 + (c - 0x21) */
+                uint32_t cp = 0xFEE0u + c;
+                win[w++] = (char)0xEF;
+                win[w++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                win[w++] = (char)(0x80 | (cp & 0x3F));
+            } else {
+                memcpy(win + w, u, l);
+                w += l;
+            }
+        }
+        pos[n] = (uint32_t)w;
+        assert_int_equal(norm_text(&ascii, in, n), NORM_OK);
+        assert_int_equal(norm_text(&wide, win, w), NORM_OK);
+        if (ascii.len != wide.len || memcmp(ascii.text, wide.text, ascii.len) != 0)
+            fail_msg("'%.*s': '%s' but fullwidth gives '%s'", (int)n, in, ascii.text, wide.text);
+        for (size_t k = 0; k < ascii.len; k++) {
+            assert_int_equal(wide.src_start[k], pos[ascii.src_start[k]]);
+            assert_int_equal(wide.src_end[k], pos[ascii.src_end[k]]);
+        }
+    }
+    norm_buf_free(&ascii);
+    norm_buf_free(&wide);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -606,6 +667,7 @@ int main(void)
         cmocka_unit_test(test_span_without_word_bytes),
         cmocka_unit_test(test_buffer_reused_and_replaced),
         cmocka_unit_test(test_random_inputs_well_formed),
+        cmocka_unit_test(test_fast_path_agrees_with_general_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
