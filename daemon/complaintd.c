@@ -85,7 +85,8 @@ static void usage(FILE *f)
             "usage: complaintd [--config FILE] [--ingest EP] [--ingest-acked EP] [--publish EP]\n"
             "                  [--control EP] [--metrics HOST:PORT|off]\n"
             "                  [--data-dir DIR] [--rules DIR] [--threads N] [--batch-size N]\n"
-            "                  [--commit-interval-ms N] [--no-durable] [--verbose] [--print-config]\n");
+            "                  [--commit-interval-ms N] [--ingest-linger-us N] [--no-durable]\n"
+            "                  [--verbose] [--print-config]\n");
 }
 
 /* Flags override the file: read --config first, then apply the rest. */
@@ -97,13 +98,14 @@ static int parse_args(int argc, char **argv, config *cfg, int *print_config)
         {"publish", required_argument, 0, 'p'},  {"control", required_argument, 0, 'c'},
         {"data-dir", required_argument, 0, 'd'}, {"rules", required_argument, 0, 'r'},
         {"threads", required_argument, 0, 't'},  {"batch-size", required_argument, 0, 'b'},
-        {"commit-interval-ms", required_argument, 0, 'm'},
+        {"commit-interval-ms", required_argument, 0, 'm'}, {"ingest-linger-us", required_argument, 0, 'L'},
         {"no-durable", no_argument, 0, 'n'},     {"verbose", no_argument, 0, 'v'},
         {"print-config", no_argument, 0, 'P'},   {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     static const struct { int opt; const char *key; } keymap[] = {
         {'i', "ingest"}, {'a', "ingest_acked"}, {'p', "publish"}, {'c', "control"}, {'d', "data_dir"}, {'r', "rules"},
-        {'t', "threads"}, {'b', "batch_size"}, {'m', "commit_interval_ms"}, {'M', "metrics"}};
+        {'t', "threads"}, {'b', "batch_size"}, {'m', "commit_interval_ms"}, {'M', "metrics"},
+        {'L', "ingest_linger_us"}};
     char err[1024];
     int o;
     for (int i = 1; i < argc; i++)

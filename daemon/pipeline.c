@@ -4,13 +4,13 @@
  * writer.c, publisher.c for each thread).
  *
  * Shutdown is a relay of end markers: ingest drains what its sockets
- * already hold and sends each worker an end envelope; a worker ships its last
- * batch and tells the writer; the writer commits the rest once every worker
- * is done and tells the publisher, which publishes and acks it, then tells
- * ingest, which delivers the last acks.
+ * already hold, hands on its last run and sends each worker an end marker;
+ * a worker passes its last batch on and tells the writer; the writer
+ * commits the rest once every worker is done and tells the publisher, which
+ * publishes and acks it, then tells ingest, which delivers the last acks.
  *
- * Events of one customer handled by different workers may be decided out of
- * arrival order when they arrive within a batch's time of each other.
+ * Workers label runs side by side, but the writer decides the runs in the
+ * order ingest took them (writer.c): seqs follow arrival order.
  */
 #define _GNU_SOURCE  /* pthread_setname_np: threads named for top -H and perf */
 #include "pipeline.h"
@@ -124,6 +124,7 @@ pipeline *pipeline_start(void *zctx, const config *cfg, rulepack *rp, hist_env *
     p->zctx = zctx;
     p->cfg = cfg;
     pthread_mutex_init(&p->swap_lock, NULL);
+    pthread_mutex_init(&p->batches.lock, NULL);
     p->pack = pack_ref_new(rp);
     p->pol = cfg->pol;
     p->env = env;
@@ -187,6 +188,8 @@ int pipeline_stop(pipeline *p)
     zmq_close(p->stop_recv);
     pack_ref_put(p->pack);
     pthread_mutex_destroy(&p->swap_lock);
+    batch_pool_drain(&p->batches);
+    pthread_mutex_destroy(&p->batches.lock);
     free(p->workers);
     free(p);
     return failed ? -1 : 0;

@@ -1,16 +1,15 @@
 /*
  * pipeline_internal — what the pipeline's threads share: the pipeline
- * itself, the job a worker hands the writer, and the internal envelope
- * between ingest and the workers. Only daemon/{pipeline,ingest,worker,
- * writer}.c include it.
+ * itself and the batch of jobs that travels through it. Only
+ * daemon/{pipeline,ingest,worker,writer,publisher,group}.c include it.
  *
- * The envelope (ingest -> worker) is always two frames: a header, then the
- * producer's bytes. The header is a kind byte, the monotonic time ingest
- * took the event (8 bytes, native order), and for acked events the routing id:
- *   'E' time        an event from the PULL socket (no acknowledgement)
- *   'A' time id     an event from the acknowledged ROUTER socket; id is the
- *                   producer's routing id, to address the ack
- *   'X' time        end of input (the second frame is empty)
+ * A batch is allocated once per run of events and handed on as a pointer
+ * inside a ZeroMQ message, never copied: ingest fills in each job's receipt
+ * (time, routing id, the producer's bytes as a zmq_msg_t), a worker labels
+ * the jobs in place, the writer decides them, the publisher sends them and
+ * frees the batch back to the pool. Ownership goes with the pointer. An
+ * empty message on a worker's socket is the end of input.
+ *
  * Acks (writer -> ingest, inproc) are [routing id][serialized Ack]; an
  * empty routing id frame alone means the writer is done.
  */
@@ -27,15 +26,18 @@
 #include "strbuf.h"
 
 enum { WORKER_BATCH = 128, JOB_MATCHES = 32, MAX_WORKERS = 256, ROUTE_MAX = 255 };
-enum { ENV_EVENT = 'E', ENV_ACKED = 'A', ENV_END = 'X' };
-enum { ENV_HEAD = 1 + sizeof(int64_t) };  /* kind and time, before the routing id */
+enum { BATCH_POOL_MAX = 64 };  /* freed batches kept for reuse (~95 KB each) */
+enum { WORKER_QUEUE = 8 };     /* batches queued to one worker before ingest blocks */
 
 #define ACKS_ENDPOINT "inproc://acks"
 #define DECIDE_ENDPOINT "inproc://decide"
 #define PUBLISH_ENDPOINT "inproc://publish"
 
-/* One event after the worker stage. Owns ev. */
+/* One event. Ingest sets body, received_us and the routing fields; the
+ * worker decodes body into ev (which the job then owns), labels it and
+ * closes body. */
 typedef struct job {
+    zmq_msg_t   body;     /* the producer's bytes, until the worker is done */
     event_msg  *ev;       /* unpacked; NULL if the message did not decode */
     const char *reject;   /* static reason, or NULL if it is to be decided */
     class_result cr;      /* cr.matches points at matches below */
@@ -54,11 +56,26 @@ typedef struct pack_ref {
     atomic_int refs;
 } pack_ref;
 
+struct batch_pool;
+
 typedef struct job_batch {
     size_t    n;
-    pack_ref *pack;   /* the pack that labelled these jobs (a reference) */
+    uint64_t  run;    /* ingest numbers its runs 0, 1, 2...: the writer decides in that order */
+    pack_ref *pack;   /* the pack that labelled these jobs (a reference); set by the worker */
+    struct batch_pool *pool;  /* where batch_free returns it */
     job       jobs[WORKER_BATCH];
 } job_batch;
+
+/* Freed batches wait here for the next worker that needs one, instead of
+ * going back to malloc: a batch is ~95 KB, and glibc handed each new one
+ * fresh pages (the heap top trimmed by one thread's free and faulted in
+ * again by another's malloc). At 40k events/s those page faults were the
+ * biggest cost of a worker after the scan. */
+typedef struct batch_pool {
+    pthread_mutex_t lock;
+    job_batch      *free[BATCH_POOL_MAX];
+    int             n;
+} batch_pool;
 
 /* One serialized decision of a group: where its bytes are in the group's
  * buffer, and what its acknowledgement says. */
@@ -113,6 +130,7 @@ struct pipeline {
     void          *stop_recv;
     pthread_t      ingest_thread, writer_thread, publisher_thread;
     worker        *workers;
+    batch_pool     batches;
     int            writer_failed;
 };
 
@@ -121,7 +139,13 @@ void *worker_main(void *arg);
 void *writer_main(void *arg);
 void *publisher_main(void *arg);
 
-void batch_free(job_batch *b);  /* also drops the batch's pack reference */
+/* An empty batch (from the pool, or new); NULL when out of memory. */
+job_batch *batch_new(batch_pool *pool);
+/* Free the batch's decoded events, drop its pack reference and return it to
+ * its pool (or to malloc, when the pool is full). Only for labelled batches:
+ * the worker has closed every job's body by then. */
+void batch_free(job_batch *b);
+void batch_pool_drain(batch_pool *pool);  /* frees what the pool holds */
 
 /* The current pack, with a reference the caller must put. */
 pack_ref *pipeline_current_pack(pipeline *p);

@@ -1,10 +1,9 @@
 /*
  * worker — decode, validate, normalise and scan events, in batches.
  *
- * A worker blocks for one envelope, then takes what is already queued (up
- * to WORKER_BATCH) without waiting: under light load an event goes through
- * alone, under heavy load batches fill by themselves. A batch crosses to the
- * writer as one pointer message; ownership goes with it.
+ * A worker blocks for a batch from ingest (a run of events, see ingest.c),
+ * labels its jobs in place and passes the same batch on to the writer as
+ * one pointer message; ownership goes with it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +22,21 @@ static void job_free(job *j)
     j->ev = NULL;
 }
 
+job_batch *batch_new(batch_pool *pool)
+{
+    job_batch *b = NULL;
+    pthread_mutex_lock(&pool->lock);
+    if (pool->n > 0)
+        b = pool->free[--pool->n];
+    pthread_mutex_unlock(&pool->lock);
+    if (!b && !(b = malloc(sizeof *b)))
+        return NULL;
+    b->n = 0;
+    b->pack = NULL;
+    b->pool = pool;
+    return b;
+}
+
 void batch_free(job_batch *b)
 {
     if (!b)
@@ -30,7 +44,20 @@ void batch_free(job_batch *b)
     for (size_t i = 0; i < b->n; i++)
         job_free(&b->jobs[i]);
     pack_ref_put(b->pack);
+    batch_pool *pool = b->pool;
+    pthread_mutex_lock(&pool->lock);
+    if (pool->n < BATCH_POOL_MAX) {
+        pool->free[pool->n++] = b;
+        b = NULL;
+    }
+    pthread_mutex_unlock(&pool->lock);
     free(b);
+}
+
+void batch_pool_drain(batch_pool *pool)
+{
+    while (pool->n > 0)
+        free(pool->free[--pool->n]);
 }
 
 /* Between batches: take up a reloaded pack. On failure keep the old one. */
@@ -89,44 +116,19 @@ static void work_one(pipeline *p, classifier *cl, zmq_msg_t *m, job *j)
     j->cr.matches = j->matches;
 }
 
-/* An envelope's header frame (pipeline_internal.h), as received. */
-typedef struct envelope_head {
-    uint8_t bytes[ENV_HEAD + ROUTE_MAX];
-    int     len;
-} envelope_head;
-
-/* Receive the header frame of the next envelope: 0, or -1 if nothing was
- * there (with ZMQ_DONTWAIT) or on interruption. */
-static int receive_head(void *in, int flags, envelope_head *h)
+/* Label every job of a batch from ingest in place, and close its bodies. */
+static void label_batch(pipeline *p, classifier *cl, job_batch *b)
 {
-    h->len = zmq_recv(in, h->bytes, sizeof h->bytes, flags);
-    return h->len < ENV_HEAD ? -1 : 0;
-}
-
-/* Receive the rest of the envelope whose header is h, and label its event
- * into j. Returns 1 for an event, 0 for the end marker. */
-static int receive_body(pipeline *p, classifier *cl, void *in, const envelope_head *h, job *j)
-{
-    zmq_msg_t body;
-    zmq_msg_init(&body);
-    zmq_msg_recv(&body, in, 0);  /* the envelope is always two frames */
-    int rc = 1;
-    if (h->bytes[0] == ENV_END) {
-        rc = 0;
-    } else {
-        memset(j, 0, offsetof(job, route));
-        memcpy(&j->received_us, h->bytes + 1, sizeof j->received_us);
-        if (h->bytes[0] == ENV_ACKED) {
-            j->acked = 1;
-            j->route_len = (uint8_t)(h->len - ENV_HEAD);
-            memcpy(j->route, h->bytes + ENV_HEAD, (size_t)(h->len - ENV_HEAD));
-        }
+    for (size_t i = 0; i < b->n; i++) {
+        job *j = &b->jobs[i];
+        j->ev = NULL;
+        j->reject = NULL;
+        memset(&j->cr, 0, sizeof j->cr);
         int64_t t0 = clock_mono_us();
-        work_one(p, cl, &body, j);
+        work_one(p, cl, &j->body, j);
         stats_observe(&p->stats->h_scan_us, (uint64_t)(clock_mono_us() - t0));
+        zmq_msg_close(&j->body);
     }
-    zmq_msg_close(&body);
-    return rc;
 }
 
 void *worker_main(void *arg)
@@ -136,7 +138,7 @@ void *worker_main(void *arg)
     char ep[64];
     snprintf(ep, sizeof ep, "inproc://work-%d", w->index);
     void *in = zmq_socket(p->zctx, ZMQ_PULL);
-    set_sockopt_int(in, ZMQ_RCVHWM, 4 * WORKER_BATCH);
+    set_sockopt_int(in, ZMQ_RCVHWM, WORKER_QUEUE);
     zmq_bind(in, ep);
     void *out = zmq_socket(p->zctx, ZMQ_PUSH);
     set_sockopt_int(out, ZMQ_SNDHWM, 64);
@@ -145,36 +147,22 @@ void *worker_main(void *arg)
     pack_ref *mine = NULL;
     unsigned gen = 0;
 
-    int done = 0;
-    while (!done) {
-        /* Block in the receive itself (a zmq_poll first would cost a few
-         * more system calls per wake), and only then look for a reload, so
-         * that an event that arrives after a swap gets the new pack. */
-        envelope_head h;
-        if (receive_head(in, 0, &h) < 0) {
-            if (zmq_errno() == EINTR)
-                continue;
-            break;  /* the context is going away: cannot happen before the end marker */
-        }
+    for (;;) {
+        job_batch *b;
+        int n = zmq_recv(in, &b, sizeof b, 0);
+        if (n < 0 && zmq_errno() == EINTR)
+            continue;
+        if (n != (int)sizeof b)
+            break;  /* the end marker (or the context going away, which cannot come first) */
+        HANDOFF_ACQUIRE(b);
+        /* Only now look for a reload, so that a batch that arrives after a
+         * swap gets the new pack. */
         follow_reload(p, w->index, &mine, &cl, &gen);
-        job_batch *b = malloc(sizeof *b);
-        b->n = 0;
         b->pack = mine;
         atomic_fetch_add(&mine->refs, 1);
-        /* The first envelope, then whatever else is already queued. */
-        do {
-            if (receive_body(p, cl, in, &h, &b->jobs[b->n]) == 0) {
-                done = 1;
-                break;
-            }
-            b->n++;
-        } while (b->n < WORKER_BATCH && receive_head(in, ZMQ_DONTWAIT, &h) == 0);
-        if (b->n > 0) {
-            HANDOFF_RELEASE(b);
-            zmq_send(out, &b, sizeof b, 0);  /* ownership goes to the writer */
-        }
-        else
-            batch_free(b);
+        label_batch(p, cl, b);
+        HANDOFF_RELEASE(b);
+        zmq_send(out, &b, sizeof b, 0);  /* ownership goes to the writer */
     }
     zmq_send(out, "", 0, 0);  /* this worker is done */
     classifier_free(cl);

@@ -8,6 +8,10 @@
  * once, and hands the group to the publisher (publisher.c), which makes it
  * durable before anyone hears of it.
  *
+ * Workers finish their batches in any order; the writer takes them in the
+ * order ingest numbered its runs (holding any that come early), so events
+ * are decided, and their seqs given, in the order they arrived.
+ *
  * If the store refuses a commit (full disk, full map) the writer keeps the
  * group and retries every second; the workers then block on it, ingest
  * blocks on them and the producers' sockets fill: intake stops, nothing
@@ -28,6 +32,10 @@ typedef struct writer {
     void          *in;       /* batches from the workers */
     void          *publish;  /* committed groups to the publisher */
     decided_group *g;        /* the group being gathered (never NULL) */
+    job_batch    **early;    /* batches that came before their turn */
+    size_t         n_early, early_cap;
+    uint64_t       next_run; /* the run whose turn it is */
+    int64_t        first_us; /* when the group got its first batch */
     triage_session ts;
     policy         pol;      /* the writer's copy, refreshed between groups */
     unsigned       pol_gen;
@@ -126,6 +134,47 @@ static int flush_group(writer *w, int final)
     return 0;
 }
 
+static void hold(writer *w, job_batch *b)
+{
+    if (w->g->n_batches == 0)
+        w->first_us = clock_mono_us();
+    if (group_hold(w->g, b) < 0) {
+        log_error("writer: out of memory");
+        abort();
+    }
+    w->next_run++;
+}
+
+/* Take b into the group if it is its turn, with the early ones whose turn
+ * follows; keep it aside if not. The early list never holds next_run. */
+static void take_in_order(writer *w, job_batch *b)
+{
+    if (b->run != w->next_run) {
+        if (w->n_early == w->early_cap) {
+            size_t cap = w->early_cap ? 2 * w->early_cap : 16;
+            job_batch **a = realloc(w->early, cap * sizeof *a);
+            if (!a) {
+                log_error("writer: out of memory");
+                abort();
+            }
+            w->early = a;
+            w->early_cap = cap;
+        }
+        w->early[w->n_early++] = b;
+        return;
+    }
+    hold(w, b);
+    for (size_t i = 0; i < w->n_early;) {
+        if (w->early[i]->run == w->next_run) {
+            hold(w, w->early[i]);
+            w->early[i] = w->early[--w->n_early];
+            i = 0;  /* the one after may be anywhere in the list */
+        } else {
+            i++;
+        }
+    }
+}
+
 void *writer_main(void *arg)
 {
     writer w = {.p = arg, .g = fresh_group()};
@@ -139,13 +188,12 @@ void *writer_main(void *arg)
     set_sockopt_int(w.publish, ZMQ_SNDHWM, 8);  /* a slow disk holds the writer back */
     zmq_connect(w.publish, PUBLISH_ENDPOINT);
     int ends = 0;
-    int64_t first_us = 0;
     const int64_t interval_us = (int64_t)p->cfg->commit_interval_ms * 1000;
     const size_t batch_size = (size_t)p->cfg->batch_size;
     while (ends < p->n_workers) {
         int timeout = -1;
         if (w.g->n_batches) {
-            int64_t left = first_us + interval_us - clock_mono_us();
+            int64_t left = w.first_us + interval_us - clock_mono_us();
             timeout = left > 0 ? (int)(left / 1000) : 0;
         }
         zmq_pollitem_t item = {w.in, 0, ZMQ_POLLIN, 0};
@@ -161,12 +209,7 @@ void *writer_main(void *arg)
                 job_batch *b;
                 memcpy(&b, zmq_msg_data(&m), sizeof b);
                 HANDOFF_ACQUIRE(b);
-                if (w.g->n_batches == 0)
-                    first_us = clock_mono_us();
-                if (group_hold(w.g, b) < 0) {
-                    log_error("writer: out of memory");
-                    abort();
-                }
+                take_in_order(&w, b);
                 atomic_store_explicit(&p->stats->writer_held, w.g->n_events,
                                       memory_order_relaxed);
             } else {
@@ -179,12 +222,18 @@ void *writer_main(void *arg)
          * nothing more is waiting, so light load costs no added delay and
          * heavy load makes bigger groups by itself. */
         if (w.g->n_batches && (interval_us == 0 || w.g->n_events >= batch_size ||
-                               clock_mono_us() - first_us >= interval_us))
+                               clock_mono_us() - w.first_us >= interval_us))
             flush_group(&w, 0);
     }
+    if (w.n_early)  /* cannot happen: every run ingest numbered came through a worker */
+        log_error("writer: %zu batch(es) never got their turn; their events are not decided",
+                  w.n_early);
     if (flush_group(&w, 1) < 0)
         p->writer_failed = 1;
     group_free(w.g);  /* empty, or the group that could not be committed */
+    for (size_t i = 0; i < w.n_early; i++)
+        batch_free(w.early[i]);
+    free(w.early);
     zmq_send(w.publish, "", 0, 0);  /* tells the publisher no more groups will come */
     triage_session_free(&w.ts);
     zmq_close(w.in);

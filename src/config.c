@@ -46,6 +46,8 @@ static const key_def keys[] = {
     {"batch_size", K_INT, 1, 100000, OFF(batch_size), 0, "events per LMDB commit, at most"},
     {"commit_interval_ms", K_INT, 0, 10000, OFF(commit_interval_ms), 0,
      "wait this long after a group's first event for more; 0 = commit as soon as none is queued"},
+    {"ingest_linger_us", K_INT, 0, 1000000, OFF(ingest_linger_us), 0,
+     "after a lone event, wait this long for more before handing them to a worker; 0 = none"},
     {"max_message_bytes", K_LONG, 64, 64L << 20, OFF(max_message_bytes), 0,
      "events larger than this are rejected"},
     {"map_size_mb", K_LONG, 1, 1L << 24, OFF(map_size_mb), 0, "LMDB map size"},
@@ -93,6 +95,7 @@ void config_defaults(config *c)
     c->threads = 0;
     c->batch_size = 10000;
     c->commit_interval_ms = 0;
+    c->ingest_linger_us = 200;
     c->max_message_bytes = 256 * 1024;
     c->map_size_mb = 4096;
     c->durable = 1;

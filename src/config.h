@@ -26,6 +26,7 @@ typedef struct config {
     int    threads;                   /* worker threads; 0 = one per core */
     int    batch_size;                /* events per LMDB commit at most */
     int    commit_interval_ms;        /* wait for more after a group's first event; 0 = no */
+    int    ingest_linger_us;          /* ingest waits this long for company; 0 = no */
     long   max_message_bytes;         /* larger events are rejected */
     long   map_size_mb;               /* LMDB map size */
     int    durable;                   /* 0: MDB_NOSYNC (faster, loses the last commits on power loss) */
