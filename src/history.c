@@ -216,16 +216,41 @@ static void arena_free(void *ctx, void *p)
         free(p);
 }
 
+/* A time of a customer's record as written: its distance from the record's
+ * first_ms, one further from zero, so that 0 can mean "never" (a time of 0).
+ * Stored zigzagged (sint64): small either side of first_ms. The arithmetic
+ * is unsigned (wrapping) because ts_ms comes from producers unchecked: any
+ * pair of times round-trips, but for a distance of exactly INT64_MAX. */
+static int64_t rel_ms(int64_t t, int64_t first_ms)
+{
+    if (t == 0)
+        return 0;
+    uint64_t d = (uint64_t)t - (uint64_t)first_ms;
+    return (int64_t)d >= 0 ? (int64_t)(d + 1) : (int64_t)d;
+}
+
+/* The time back from rel_ms(), or the absolute field of an older record. */
+static int64_t abs_ms(int64_t absolute, int64_t rel, int64_t first_ms)
+{
+    if (absolute)
+        return absolute;
+    if (rel == 0)
+        return 0;
+    uint64_t d = rel > 0 ? (uint64_t)rel - 1 : (uint64_t)rel;
+    return (int64_t)((uint64_t)first_ms + d);
+}
+
 static void decode_customer(const Complaint__Store__V1__CustomerRecord *r, hist_customer *c)
 {
+    const int64_t base = r->first_ms;
     c->first_ms = r->first_ms;
-    c->last_ms = r->last_ms;
+    c->last_ms = abs_ms(r->last_ms, r->last_rel, base);
     c->events = r->events;
     for (size_t i = 0; i < r->n_labels; i++) {
         uint32_t l = r->labels[i]->label;
         if (l > 0 && l < LABEL_COUNT) {
             c->label_count[l] = r->labels[i]->count;
-            c->label_last_ms[l] = r->labels[i]->last_ms;
+            c->label_last_ms[l] = abs_ms(r->labels[i]->last_ms, r->labels[i]->last_rel, base);
             c->label_decayed[l] = r->labels[i]->decayed;
         }
     }
@@ -235,19 +260,19 @@ static void decode_customer(const Complaint__Store__V1__CustomerRecord *r, hist_
         e->seq = r->recent[i]->seq;
         e->labels = r->recent[i]->labels;
         e->action = r->recent[i]->action;
-        e->ts_ms = r->recent[i]->ts_ms;
+        e->ts_ms = abs_ms(r->recent[i]->ts_ms, r->recent[i]->ts_rel, base);
     }
     for (size_t i = 0; i < r->n_conflicts && c->n_conflicts < HIST_CONFLICTS; i++) {
         hist_conflict *e = &c->conflicts[c->n_conflicts++];
         snprintf(e->employee_id, sizeof e->employee_id, "%s", r->conflicts[i]->employee_id);
-        e->last_ms = r->conflicts[i]->last_ms;
+        e->last_ms = abs_ms(r->conflicts[i]->last_ms, r->conflicts[i]->last_rel, base);
         e->count = r->conflicts[i]->count;
     }
     c->purchases_sum = r->purchases_sum;
     c->toxic_decayed = r->toxic_decayed;
     c->extremism_decayed = r->extremism_decayed;
-    c->decayed_at_ms = r->decayed_at_ms;
-    c->last_escalation_ms = r->last_escalation_ms;
+    c->decayed_at_ms = abs_ms(r->decayed_at_ms, r->decayed_at_rel, base);
+    c->last_escalation_ms = abs_ms(r->last_escalation_ms, r->last_escalation_rel, base);
     c->toxic_incidents = r->toxic_incidents;
     c->extremism_incidents = r->extremism_incidents;
     c->compensations = r->compensations;
@@ -292,8 +317,9 @@ int hist_put_customer(hist_txn *t, const char *id, size_t idlen, const hist_cust
     Complaint__Store__V1__CustomerRecord r = COMPLAINT__STORE__V1__CUSTOMER_RECORD__INIT;
     Complaint__Store__V1__LabelCount lc[LABEL_COUNT];
     Complaint__Store__V1__LabelCount *lcp[LABEL_COUNT];
+    const int64_t base = c->first_ms;
     r.first_ms = c->first_ms;
-    r.last_ms = c->last_ms;
+    r.last_rel = rel_ms(c->last_ms, base);
     r.events = c->events;
     for (uint32_t l = 1; l < LABEL_COUNT; l++) {
         if (!c->label_count[l])
@@ -301,7 +327,7 @@ int hist_put_customer(hist_txn *t, const char *id, size_t idlen, const hist_cust
         complaint__store__v1__label_count__init(&lc[r.n_labels]);
         lc[r.n_labels].label = l;
         lc[r.n_labels].count = c->label_count[l];
-        lc[r.n_labels].last_ms = c->label_last_ms[l];
+        lc[r.n_labels].last_rel = rel_ms(c->label_last_ms[l], base);
         lc[r.n_labels].decayed = c->label_decayed[l];
         lcp[r.n_labels] = &lc[r.n_labels];
         r.n_labels++;
@@ -320,7 +346,7 @@ int hist_put_customer(hist_txn *t, const char *id, size_t idlen, const hist_cust
         re[i].seq = c->recent[i].seq;
         re[i].labels = c->recent[i].labels;
         re[i].action = c->recent[i].action;
-        re[i].ts_ms = c->recent[i].ts_ms;
+        re[i].ts_rel = rel_ms(c->recent[i].ts_ms, base);
         rep[i] = &re[i];
         r.n_recent++;
     }
@@ -329,7 +355,7 @@ int hist_put_customer(hist_txn *t, const char *id, size_t idlen, const hist_cust
     for (uint32_t i = 0; i < c->n_conflicts && i < HIST_CONFLICTS; i++) {
         complaint__store__v1__conflict__init(&co[i]);
         co[i].employee_id = (char *)c->conflicts[i].employee_id;
-        co[i].last_ms = c->conflicts[i].last_ms;
+        co[i].last_rel = rel_ms(c->conflicts[i].last_ms, base);
         co[i].count = c->conflicts[i].count;
         cop[i] = &co[i];
         r.n_conflicts++;
@@ -338,8 +364,8 @@ int hist_put_customer(hist_txn *t, const char *id, size_t idlen, const hist_cust
     r.purchases_sum = c->purchases_sum;
     r.toxic_decayed = c->toxic_decayed;
     r.extremism_decayed = c->extremism_decayed;
-    r.decayed_at_ms = c->decayed_at_ms;
-    r.last_escalation_ms = c->last_escalation_ms;
+    r.decayed_at_rel = rel_ms(c->decayed_at_ms, base);
+    r.last_escalation_rel = rel_ms(c->last_escalation_ms, base);
     uint8_t buf[2048];
     size_t n = complaint__store__v1__customer_record__get_packed_size(&r);
     if (n > sizeof buf)
