@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "codec.h"
+#include "grow.h"
 #include "ctl.h"
 #include "history.h"
 #include "policy.h"
@@ -182,6 +183,7 @@ typedef struct forget_ctx {
     const char *id;
     uint64_t   *seqs;  /* decisions of this customer */
     size_t      n, cap;
+    int         out_of_memory;  /* the list is incomplete: redact none */
 } forget_ctx;
 
 static int find_decisions(uint64_t seq, const void *bytes, size_t len, void *arg)
@@ -189,10 +191,13 @@ static int find_decisions(uint64_t seq, const void *bytes, size_t len, void *arg
     forget_ctx *f = arg;
     decision_msg *m = complaint__v1__triage_decision__unpack(NULL, len, bytes);
     if (m && strcmp(m->customer_id, f->id) == 0) {
-        if (f->n == f->cap) {
-            f->cap = f->cap ? f->cap * 2 : 64;
-            f->seqs = realloc(f->seqs, f->cap * sizeof *f->seqs);
+        uint64_t *seqs = grow_array(f->seqs, &f->cap, f->n + 1, sizeof *seqs, 64);
+        if (!seqs) {
+            f->out_of_memory = 1;
+            complaint__v1__triage_decision__free_unpacked(m, NULL);
+            return 1;  /* stop */
         }
+        f->seqs = seqs;
         f->seqs[f->n++] = seq;
     }
     if (m)
@@ -245,6 +250,8 @@ int cmd_forget(int argc, char **argv)
     }
     if (rc == HIST_OK)
         rc = hist_log_each(txn, 1, find_decisions, &f);
+    if (rc == HIST_OK && f.out_of_memory)
+        rc = HIST_ERR;
     for (size_t i = 0; rc == HIST_OK && i < f.n; i++)
         rc = redact(txn, f.seqs[i]);
     if (rc == HIST_OK)
@@ -255,7 +262,8 @@ int cmd_forget(int argc, char **argv)
         printf("{\"customer_id\":\"%s\",\"history_erased\":%s,\"decisions_redacted\":%zu}\n", id,
                found ? "true" : "false", f.n);
     } else {
-        fprintf(stderr, "complaintctl: forget %s: %s\n", id, hist_last_error(env));
+        fprintf(stderr, "complaintctl: forget %s: %s\n", id,
+                f.out_of_memory ? "out of memory (nothing was changed)" : hist_last_error(env));
         status = CTL_FAIL;
     }
     free(f.seqs);

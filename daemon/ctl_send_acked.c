@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "codec.h"
+#include "grow.h"
 #include "ctl.h"
 
 typedef struct pending {
@@ -74,10 +75,12 @@ static int keep_event(event_msg *ev, const char *input, long lineno, void *arg)
         fprintf(stderr, "complaintctl: %s:%ld: --acked needs an event_id\n", input, lineno);
         return CTL_USAGE;
     }
-    if (a->n == a->cap) {
-        a->cap = a->cap ? a->cap * 2 : 1024;
-        a->ev = realloc(a->ev, a->cap * sizeof *a->ev);
+    pending *grown = grow_array(a->ev, &a->cap, a->n + 1, sizeof *grown, 1024);
+    if (!grown) {
+        fprintf(stderr, "complaintctl: %s:%ld: out of memory\n", input, lineno);
+        return CTL_FAIL;
     }
+    a->ev = grown;
     pending *p = &a->ev[a->n++];
     memset(p, 0, sizeof *p);
     p->event_id = strdup(ev->event_id);

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 
+#include "grow.h"
 #include "pipeline_internal.h"
 
 decided_group *group_new(void)
@@ -14,35 +15,22 @@ decided_group *group_new(void)
 
 int group_hold(decided_group *g, job_batch *b)
 {
-    if (g->n_batches == g->batch_cap) {
-        size_t cap = g->batch_cap ? g->batch_cap * 2 : 64;
-        job_batch **a = realloc(g->batches, cap * sizeof *a);
-        if (!a)
-            return -1;
-        g->batches = a;
-        g->batch_cap = cap;
-    }
+    job_batch **a = grow_array(g->batches, &g->batch_cap, g->n_batches + 1, sizeof *a, 64);
+    if (!a)
+        return -1;
+    g->batches = a;
     g->batches[g->n_batches++] = b;
     g->n_events += b->n;
-    return 0;
-}
-
-static int grow(decided_group *g)
-{
-    size_t cap = g->cap ? g->cap * 2 : 1024;
-    decision_ref *d = realloc(g->d, cap * sizeof *d);
-    if (!d)
-        return -1;
-    g->d = d;
-    g->cap = cap;
     return 0;
 }
 
 int group_add_decision(decided_group *g, const uint8_t *bytes, size_t n, int action,
                        uint64_t seq, int status)
 {
-    if (g->n == g->cap && grow(g) < 0)
+    decision_ref *d = grow_array(g->d, &g->cap, g->n + 1, sizeof *d, 1024);
+    if (!d)
         return -1;
+    g->d = d;
     g->d[g->n++] = (decision_ref){.off = g->bytes.len, .len = n, .action = action, .seq = seq,
                                   .status = (uint8_t)status};
     sb_append(&g->bytes, (const char *)bytes, n);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "rules.h"
 
 void stats_rules_init(stats_rules *r)
@@ -32,14 +33,10 @@ static long slot_of(stats_rules *r, const char *id)
     for (size_t i = 0; i < r->n_ids; i++)
         if (strcmp(r->ids[i], id) == 0)
             return (long)i;
-    if (r->n_ids == r->cap_ids) {
-        size_t cap = r->cap_ids ? r->cap_ids * 2 : 256;
-        char **ids = realloc(r->ids, cap * sizeof *ids);
-        if (!ids)
-            return -1;
-        r->ids = ids;
-        r->cap_ids = cap;
-    }
+    char **ids = grow_array(r->ids, &r->cap_ids, r->n_ids + 1, sizeof *ids, 256);
+    if (!ids)
+        return -1;
+    r->ids = ids;
     char *copy = strdup(id);
     if (!copy)
         return -1;

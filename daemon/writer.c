@@ -23,6 +23,7 @@
 #include <zmq.h>
 
 #include "clock.h"
+#include "grow.h"
 #include "log.h"
 #include "pipeline_internal.h"
 #include "triage.h"
@@ -150,16 +151,12 @@ static void hold(writer *w, job_batch *b)
 static void take_in_order(writer *w, job_batch *b)
 {
     if (b->run != w->next_run) {
-        if (w->n_early == w->early_cap) {
-            size_t cap = w->early_cap ? 2 * w->early_cap : 16;
-            job_batch **a = realloc(w->early, cap * sizeof *a);
-            if (!a) {
-                log_error("writer: out of memory");
-                abort();
-            }
-            w->early = a;
-            w->early_cap = cap;
+        job_batch **a = grow_array(w->early, &w->early_cap, w->n_early + 1, sizeof *a, 16);
+        if (!a) {
+            log_error("writer: out of memory");
+            abort();
         }
+        w->early = a;
         w->early[w->n_early++] = b;
         return;
     }

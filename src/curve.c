@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "grow.h"
 #include "log.h"
 #include "strbuf.h"
 
@@ -126,10 +127,13 @@ static int load_allowlist(curve_auth *a, const char *path, char *err, size_t err
             rc = -1;
             break;
         }
-        if (a->n_keys == cap) {
-            cap = cap ? cap * 2 : 16;
-            a->keys = realloc(a->keys, cap * sizeof *a->keys);
+        void *keys = grow_array(a->keys, &cap, a->n_keys + 1, sizeof *a->keys, 16);
+        if (!keys) {
+            snprintf(err, errlen, "%s:%d: out of memory", path, lineno);
+            rc = -1;
+            break;
         }
+        a->keys = keys;
         zmq_z85_decode(a->keys[a->n_keys++], s);
     }
     fclose(f);

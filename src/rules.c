@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "grow.h"
 #include "hs_compile.h"
 #include "rule_regex.h"
 
@@ -70,16 +71,10 @@ static int fail(loader *ld, const char *fmt, ...)
 
 static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return 0;
-    size_t c = *cap ? *cap * 2 : 64;
-    while (c < need)
-        c *= 2;
-    void *p = realloc(*arr, c * elem);
+    void *p = grow_array(*arr, cap, need, elem, 64);
     if (!p)
         return -1;
     *arr = p;
-    *cap = c;
     return 0;
 }
 
