@@ -206,7 +206,7 @@ void *ingest_main(void *arg)
         if (stopping || (items[1].revents & ZMQ_POLLIN))
             writer_done |= forward_acks(&g);
         int got = take_events(&g, stopping || (items[2].revents & ZMQ_POLLIN),
-                              stopping || (n_items > 3 && (items[3].revents & ZMQ_POLLIN)));
+                              stopping || (items[3].revents & ZMQ_POLLIN));
         if (g.run && got < WORKER_BATCH && (linger.tv_sec || linger.tv_nsec) && !stopping) {
             nanosleep(&linger, NULL);
             take_events(&g, 1, 1);

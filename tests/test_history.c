@@ -80,18 +80,26 @@ static hist_customer record_with_times(int64_t first_ms)
     return c;
 }
 
-/* The stored bytes of customer id, through LMDB itself. */
+/* The store's customers sub-database through LMDB itself, bypassing
+ * history.c: a transaction (read-only with MDB_RDONLY) the caller ends. */
+static MDB_txn *customers_raw(const char *dir, unsigned flags, MDB_env **env, MDB_dbi *dbi)
+{
+    MDB_txn *txn;
+    assert_int_equal(mdb_env_create(env), 0);
+    mdb_env_set_maxdbs(*env, 8);
+    assert_int_equal(mdb_env_open(*env, dir, flags, 0600), 0);
+    assert_int_equal(mdb_txn_begin(*env, NULL, flags, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "customers", 0, dbi), 0);
+    return txn;
+}
+
+/* The stored bytes of customer id. */
 static size_t stored_size(const char *dir, const char *id)
 {
     MDB_env *env;
-    MDB_txn *txn;
     MDB_dbi dbi;
+    MDB_txn *txn = customers_raw(dir, MDB_RDONLY, &env, &dbi);
     MDB_val k = {strlen(id), (void *)id}, v = {0, NULL};
-    assert_int_equal(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 8);
-    assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, "customers", 0, &dbi), 0);
     assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
     size_t n = v.mv_size;
     mdb_txn_abort(txn);
@@ -169,14 +177,9 @@ static void test_absolute_times_of_older_records_read(void **state)
     uint8_t buf[1024];
     size_t n = complaint__store__v1__customer_record__pack(&r, buf);
     MDB_env *menv;
-    MDB_txn *txn;
     MDB_dbi dbi;
+    MDB_txn *txn = customers_raw(dir, 0, &menv, &dbi);
     MDB_val k = {3, "old"}, v = {n, buf};
-    assert_int_equal(mdb_env_create(&menv), 0);
-    mdb_env_set_maxdbs(menv, 8);
-    assert_int_equal(mdb_env_open(menv, dir, 0, 0600), 0);
-    assert_int_equal(mdb_txn_begin(menv, NULL, 0, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, "customers", 0, &dbi), 0);
     assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
     assert_int_equal(mdb_txn_commit(txn), 0);
     mdb_env_close(menv);
