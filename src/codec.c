@@ -278,5 +278,7 @@ const char *event_invalid(const event_msg *ev, size_t max_text)
             return "an id or hint field is not valid UTF-8";
     if ((int)ev->channel < 0 || (int)ev->channel >= CHANNEL_COUNT)
         return "unknown channel";
+    if (ev->ts_ms < 0 || ev->ts_ms > EVENT_TS_MAX_MS)
+        return "ts_ms out of range (0 to 253402300799999, milliseconds since 1970)";
     return NULL;
 }

@@ -47,6 +47,13 @@ void decision_json(strbuf *sb, const decision_msg *m);
 int  event_from_json(const char *line, event_msg *ev /* OUT */, char *err, size_t errlen);
 void event_json_free(event_msg *ev);
 
+/* The latest ts_ms accepted: 9999-12-31T23:59:59.999Z. Event times feed
+ * history arithmetic (decay, windows, times stored relative to first_ms);
+ * bounding them to 0..EVENT_TS_MAX keeps every difference of two times far
+ * from int64 overflow, whatever a producer's clock says. 0 means unset: the
+ * daemon uses the time of receipt. */
+#define EVENT_TS_MAX_MS 253402300799999LL
+
 /* Why an event cannot be decided, or NULL if it can. max_text: size limit. */
 const char *event_invalid(const event_msg *ev, size_t max_text);
 

@@ -60,6 +60,19 @@ static void test_validation(void **state)
     ev.text = "ok";
     ev.employee_id = "emp-\xff";
     assert_string_equal(event_invalid(&ev, 100), "an id or hint field is not valid UTF-8");
+    /* Times: unset (0) and the last millisecond of year 9999 pass; a negative
+     * time or one past it is refused, naming the field. */
+    ev.employee_id = "emp-1";
+    ev.ts_ms = 0;
+    assert_null(event_invalid(&ev, 100));
+    ev.ts_ms = EVENT_TS_MAX_MS;
+    assert_null(event_invalid(&ev, 100));
+    ev.ts_ms = EVENT_TS_MAX_MS + 1;
+    assert_non_null(strstr(event_invalid(&ev, 100), "ts_ms out of range"));
+    ev.ts_ms = -1;
+    assert_non_null(strstr(event_invalid(&ev, 100), "ts_ms out of range"));
+    ev.ts_ms = INT64_MIN;
+    assert_non_null(strstr(event_invalid(&ev, 100), "ts_ms out of range"));
 }
 
 static void test_decision_roundtrip(void **state)

@@ -297,6 +297,14 @@ def bad_inputs():
                                      channel="chat", text=""), "bad-empty"),
         ("missing customer_id", h.event_bytes(event_id="bad-nocust", channel="chat",
                                               text="Верните деньги за брак."), "bad-nocust"),
+        # A time far outside any clock would poison the customer's history
+        # (decay, windows); a negative one too.
+        ("ts_ms past year 9999", h.event_bytes(event_id="bad-future", customer_id="bad-cust-time",
+                                               channel="chat", text="Верните деньги за брак.",
+                                               ts_ms=253402300800000), "bad-future"),
+        ("negative ts_ms", h.event_bytes(event_id="bad-past", customer_id="bad-cust-time",
+                                         channel="chat", text="Верните деньги за брак.",
+                                         ts_ms=-5), "bad-past"),
         ("over max_message_bytes", h.event_bytes(event_id="bad-big", customer_id="bad-cust-big",
                                                  channel="email", text="жалоба " * 1500), None),
         # Last of the bad ones: see test_zero_byte_message.
@@ -336,6 +344,8 @@ class TestBadInput(E2ETestCase):
                 seq += 1
                 self.assertRejected(dec, what, event_id)
                 self.assertEqual(dec.msg.seq, seq, what)
+                if "ts_ms" in what:
+                    self.assertIn("ts_ms out of range", dec.msg.reject_reason, what)
             except AssertionError as e:
                 failures.append("%s: %s" % (what, e))
         # Several good events afterwards, so that every worker gets one.
