@@ -117,6 +117,57 @@ class TestReplayAcrossRestart(E2ETestCase):
         self.assertEqual(seqs, [1, 2, 3, 4, 5, 6])
 
 
+class TestReplayDuringStream(E2ETestCase):
+
+    def test_replay_never_serves_past_the_last_published_seq(self):
+        """A group is committed to the log before the publisher has flushed and
+        published it. A replay in that window must stop at the last published
+        seq (the header's last_seq): what it served beyond could still be lost
+        in a crash, and a subscriber would get it again, live, after."""
+        import threading
+        import zmq
+        d = self.daemon()
+        push = self.producer(d)
+        sub = self.subscriber(d)
+        n = 20000
+        texts = [DEFECT, INSULT, HARASS]
+
+        def produce():
+            for i in range(n):
+                push.send(h.event_bytes(**ev(i, "s%d" % (i % 500), texts[i % 3], TS0 + i)))
+
+        producer = threading.Thread(target=produce)
+        producer.start()
+        req = zmq.Context.instance().socket(zmq.REQ)
+        req.setsockopt(zmq.LINGER, 0)
+        req.setsockopt(zmq.RCVTIMEO, 5000)
+        req.connect(d.control)
+        self.addCleanup(req.close)
+        pb = h.pb()
+        ahead, replies, served, last = [], 0, 0, 0
+        while last < n:
+            # From just behind the tail, where the unpublished window is.
+            req.send(("replay %d 500" % max(1, last - 20)).encode())
+            frames = req.recv_multipart()
+            head = json.loads(frames[0].decode())
+            self.assertNotIn("error", head)
+            self.assertGreaterEqual(head["last_seq"], last, "last_seq went backwards")
+            last = head["last_seq"]
+            replies += 1
+            for raw in frames[1:]:
+                seq = pb.TriageDecision.FromString(raw).seq
+                served += 1
+                if seq > last:
+                    ahead.append((seq, last))
+        producer.join()
+        self.assertEqual(len(ahead), 0, "replay served %d decisions not yet published, e.g. "
+                         "(seq, last_seq) %r" % (len(ahead), ahead[:5]))
+        # The loop did watch the tail while the stream ran.
+        self.assertGreater(replies, 20)
+        self.assertGreater(served, 0)
+        self.assertEqual(len(sub.collect(n, timeout=30)), n)
+
+
 class TestForget(E2ETestCase):
 
     def test_forget_erases_history_and_redacts_decisions(self):
