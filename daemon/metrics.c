@@ -154,7 +154,8 @@ void metrics_render(daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
         "Events received and not yet decided or rejected (queued or held for a commit).",
         stats_in_flight(s));
     one(sb, "complaintd_writer_held_events", "gauge",
-        "Events held by the writer thread, waiting for their group commit.", U(writer_held));
+        "Events held by the writer thread: in the group waiting for its commit, or come "
+        "before their turn.", U(writer_held));
     one(sb, "complaintd_last_seq", "gauge", "Seq of the last decision published.", U(last_seq));
     head(sb, "complaintd_start_time_seconds", "gauge", "When the daemon started, seconds since the epoch.");
     sb_printf(sb, "complaintd_start_time_seconds %lld\n", (long long)(s->started_ms / 1000));

@@ -35,6 +35,7 @@ typedef struct writer {
     decided_group *g;        /* the group being gathered (never NULL) */
     job_batch    **early;    /* batches that came before their turn */
     size_t         n_early, early_cap;
+    size_t         early_events; /* events in the early batches */
     uint64_t       next_run; /* the run whose turn it is */
     int64_t        first_us; /* when the group got its first batch */
     triage_session ts;
@@ -131,7 +132,7 @@ static int flush_group(writer *w, int final)
     HANDOFF_RELEASE(w->g);
     zmq_send(w->publish, &w->g, sizeof w->g, 0);  /* the publisher owns it now */
     w->g = fresh_group();
-    atomic_store_explicit(&p->stats->writer_held, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->stats->writer_held, w->early_events, memory_order_relaxed);
     return 0;
 }
 
@@ -158,11 +159,13 @@ static void take_in_order(writer *w, job_batch *b)
         }
         w->early = a;
         w->early[w->n_early++] = b;
+        w->early_events += b->n;
         return;
     }
     hold(w, b);
     for (size_t i = 0; i < w->n_early;) {
         if (w->early[i]->run == w->next_run) {
+            w->early_events -= w->early[i]->n;
             hold(w, w->early[i]);
             w->early[i] = w->early[--w->n_early];
             i = 0;  /* the one after may be anywhere in the list */
@@ -207,7 +210,7 @@ void *writer_main(void *arg)
                 memcpy(&b, zmq_msg_data(&m), sizeof b);
                 HANDOFF_ACQUIRE(b);
                 take_in_order(&w, b);
-                atomic_store_explicit(&p->stats->writer_held, w.g->n_events,
+                atomic_store_explicit(&p->stats->writer_held, w.g->n_events + w.early_events,
                                       memory_order_relaxed);
             } else {
                 ends++;  /* a worker is done */
