@@ -38,17 +38,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-typedef struct rec {
-    uint8_t *p;
-    uint32_t len;
-} rec;
+#include "corpus_file.h"
 
 static rec *corpus;
 static size_t n_corpus;
@@ -68,40 +58,6 @@ static void die(const char *what)
     exit(1);
 }
 
-static void load_corpus(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        perror(path);
-        exit(2);
-    }
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *all = malloc((size_t)size + 1);
-    if (!all || fread(all, 1, (size_t)size, f) != (size_t)size)
-        die("cannot read the corpus");
-    fclose(f);
-    size_t cap = 1024, off = 0;
-    corpus = malloc(cap * sizeof *corpus);
-    while (off + 4 <= (size_t)size) {
-        uint32_t len = (uint32_t)all[off] | (uint32_t)all[off + 1] << 8 | (uint32_t)all[off + 2] << 16 |
-                       (uint32_t)all[off + 3] << 24;
-        off += 4;
-        if (off + len > (size_t)size)
-            die("truncated corpus record");
-        if (len < 18 || all[off] != 0x0a || all[off + 1] != 16)
-            die("corpus record without a 16-byte event_id first (use gen_stream's output)");
-        if (n_corpus == cap) {
-            cap *= 2;
-            corpus = realloc(corpus, cap * sizeof *corpus);
-        }
-        corpus[n_corpus++] = (rec){all + off, len};
-        off += len;
-    }
-    if (!n_corpus)
-        die("empty corpus");
-}
 
 /* Distinct customer_id values among the records that will be sent (field 2
  * follows the 18-byte event_id field in gen_stream's records). */
@@ -280,7 +236,7 @@ int main(int argc, char **argv)
     }
     if (!path)
         usage();
-    load_corpus(path);
+    corpus = corpus_load("loadgen", path, 1, &n_corpus);
     if (!n_events)
         n_events = n_corpus;
     if (n_events >= 1000000000000ull)

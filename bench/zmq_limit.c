@@ -21,17 +21,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-typedef struct rec {
-    uint8_t *p;
-    uint32_t len;
-} rec;
+#include "corpus_file.h"
 
 static rec *corpus;
 static size_t n_corpus;
@@ -39,32 +29,6 @@ static uint64_t n_events;
 static const char *endpoint = "tcp://127.0.0.1:5590";
 static uint64_t t_start, t_end, bytes_rx;
 
-static void load_corpus(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        perror(path);
-        exit(2);
-    }
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *all = malloc((size_t)size);
-    if (!all || fread(all, 1, (size_t)size, f) != (size_t)size)
-        exit(1);
-    fclose(f);
-    size_t cap = 1024, off = 0;
-    corpus = malloc(cap * sizeof *corpus);
-    while (off + 4 <= (size_t)size) {
-        uint32_t len = (uint32_t)all[off] | (uint32_t)all[off + 1] << 8 | (uint32_t)all[off + 2] << 16 |
-                       (uint32_t)all[off + 3] << 24;
-        off += 4;
-        if (n_corpus == cap)
-            corpus = realloc(corpus, (cap *= 2) * sizeof *corpus);
-        corpus[n_corpus++] = (rec){all + off, len};
-        off += len;
-    }
-}
 
 static void *puller(void *arg)
 {
@@ -109,7 +73,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: zmq_limit --corpus FILE.pb [--events N] [--endpoint EP]\n");
         return 2;
     }
-    load_corpus(path);
+    corpus = corpus_load("zmq_limit", path, 0, &n_corpus);
     if (!n_events)
         n_events = n_corpus;
     volatile int bound = 0;
