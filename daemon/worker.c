@@ -15,13 +15,6 @@
 #include "log.h"
 #include "pipeline_internal.h"
 
-static void job_free(job *j)
-{
-    if (j->ev)
-        complaint__v1__complaint_event__free_unpacked(j->ev, NULL);
-    j->ev = NULL;
-}
-
 job_batch *batch_new(batch_pool *pool)
 {
     job_batch *b = NULL;
@@ -29,8 +22,11 @@ job_batch *batch_new(batch_pool *pool)
     if (pool->n > 0)
         b = pool->free[--pool->n];
     pthread_mutex_unlock(&pool->lock);
-    if (!b && !(b = malloc(sizeof *b)))
-        return NULL;
+    if (!b) {
+        if (!(b = malloc(sizeof *b)))
+            return NULL;
+        arena_init(&b->events, BATCH_ARENA_MAX);
+    }
     b->n = 0;
     b->pack = NULL;
     b->pool = pool;
@@ -42,7 +38,8 @@ void batch_free(job_batch *b)
     if (!b)
         return;
     for (size_t i = 0; i < b->n; i++)
-        job_free(&b->jobs[i]);
+        b->jobs[i].ev = NULL; /* it was in b->events */
+    arena_reset(&b->events);
     pack_ref_put(b->pack);
     batch_pool *pool = b->pool;
     pthread_mutex_lock(&pool->lock);
@@ -51,13 +48,18 @@ void batch_free(job_batch *b)
         b = NULL;
     }
     pthread_mutex_unlock(&pool->lock);
+    if (b)
+        arena_destroy(&b->events);
     free(b);
 }
 
 void batch_pool_drain(batch_pool *pool)
 {
-    while (pool->n > 0)
-        free(pool->free[--pool->n]);
+    while (pool->n > 0) {
+        job_batch *b = pool->free[--pool->n];
+        arena_destroy(&b->events);
+        free(b);
+    }
 }
 
 /* Between batches: take up a reloaded pack. On failure keep the old one. */
@@ -80,8 +82,9 @@ static void follow_reload(pipeline *p, int index, pack_ref **mine, classifier **
     *gen = now;
 }
 
-/* Decode, validate and label one event into j (whose routing fields are set). */
-static void work_one(pipeline *p, classifier *cl, zmq_msg_t *m, job *j)
+/* Decode (into mem), validate and label one event into j (whose routing
+ * fields are set). */
+static void work_one(pipeline *p, classifier *cl, arena *mem, zmq_msg_t *m, job *j)
 {
     size_t size = zmq_msg_size(m);
     if (size > (size_t)p->cfg->max_message_bytes) {
@@ -92,7 +95,7 @@ static void work_one(pipeline *p, classifier *cl, zmq_msg_t *m, job *j)
         j->reject = "empty message";
         return;
     }
-    j->ev = complaint__v1__complaint_event__unpack(NULL, size, zmq_msg_data(m));
+    j->ev = complaint__v1__complaint_event__unpack(arena_pb(mem), size, zmq_msg_data(m));
     if (!j->ev) {
         j->reject = "malformed protobuf: not a complaint.v1.ComplaintEvent";
         return;
@@ -125,7 +128,7 @@ static void label_batch(pipeline *p, classifier *cl, job_batch *b)
         j->reject = NULL;
         memset(&j->cr, 0, sizeof j->cr);
         int64_t t0 = clock_mono_us();
-        work_one(p, cl, &j->body, j);
+        work_one(p, cl, &b->events, &j->body, j);
         stats_observe(&p->stats->h_scan_us, (uint64_t)(clock_mono_us() - t0));
         zmq_msg_close(&j->body);
     }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "arena.h"
 #include "complaint.pb-c.h"
 #include "history.pb-c.h"
 #include "log.h"
@@ -190,31 +191,8 @@ static int put(hist_txn *t, MDB_dbi dbi, const void *k, size_t klen, const void 
 
 /* Decoding a record makes a dozen small allocations that live only until it
  * is copied out; on the writer's hot path they were most of its malloc time.
- * They come from a bump arena on the caller's stack instead, and only a
- * record too large for it falls back to malloc. */
-typedef struct arena {
-    uint8_t buf[8192];
-    size_t  used;
-} arena;
-
-static void *arena_alloc(void *ctx, size_t n)
-{
-    arena *a = ctx;
-    size_t need = (n + 15) & ~(size_t)15;
-    if (need <= sizeof a->buf - a->used) {
-        void *p = a->buf + a->used;
-        a->used += need;
-        return p;
-    }
-    return malloc(n);
-}
-
-static void arena_free(void *ctx, void *p)
-{
-    arena *a = ctx;
-    if (p && ((uint8_t *)p < a->buf || (uint8_t *)p >= a->buf + sizeof a->buf))
-        free(p);
-}
+ * They come from an arena on the caller's stack instead (arena.h). */
+enum { RECORD_ARENA = 8192 };
 
 /* A time of a customer's record as written: its distance from the record's
  * first_ms, one further from zero, so that 0 can mean "never" (a time of 0).
@@ -285,16 +263,15 @@ static void decode_customer(const Complaint__Store__V1__CustomerRecord *r, hist_
 static int read_customer(const MDB_val *v, hist_customer *out)
 {
     memset(out, 0, sizeof *out);
+    _Alignas(16) uint8_t space[RECORD_ARENA];
     arena mem;
-    mem.used = 0;
-    ProtobufCAllocator alloc = {arena_alloc, arena_free, &mem};
+    arena_init_with(&mem, space, sizeof space);
     Complaint__Store__V1__CustomerRecord *r =
-        complaint__store__v1__customer_record__unpack(&alloc, v->mv_size, v->mv_data);
-    if (!r)
-        return -1;
-    decode_customer(r, out);
-    complaint__store__v1__customer_record__free_unpacked(r, &alloc);
-    return 0;
+        complaint__store__v1__customer_record__unpack(arena_pb(&mem), v->mv_size, v->mv_data);
+    if (r)
+        decode_customer(r, out);
+    arena_destroy(&mem); /* the record too: it was all in the arena */
+    return r ? 0 : -1;
 }
 
 int hist_get_customer(hist_txn *t, const char *id, size_t idlen, hist_customer *out)
