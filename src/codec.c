@@ -256,7 +256,7 @@ void event_json_free(event_msg *ev)
     complaint__v1__complaint_event__init(ev);
 }
 
-const char *event_invalid(const event_msg *ev, size_t max_text)
+static const char *invalid(const event_msg *ev, size_t max_text, int check_text_utf8)
 {
     if (!ev->customer_id || !*ev->customer_id)
         return "missing customer_id";
@@ -267,7 +267,7 @@ const char *event_invalid(const event_msg *ev, size_t max_text)
     size_t n = strlen(ev->text);
     if (n > max_text)
         return "text over the size limit";
-    if (!norm_utf8_valid(ev->text, n))
+    if (check_text_utf8 && !norm_utf8_valid(ev->text, n))
         return "text is not valid UTF-8";
     /* Every string we echo into a decision must be UTF-8, or proto3 runtimes
      * refuse to parse the decision. */
@@ -281,4 +281,14 @@ const char *event_invalid(const event_msg *ev, size_t max_text)
     if (ev->ts_ms < 0 || ev->ts_ms > EVENT_TS_MAX_MS)
         return "ts_ms out of range (0 to 253402300799999, milliseconds since 1970)";
     return NULL;
+}
+
+const char *event_invalid(const event_msg *ev, size_t max_text)
+{
+    return invalid(ev, max_text, 1);
+}
+
+const char *event_invalid_but_text_utf8(const event_msg *ev, size_t max_text)
+{
+    return invalid(ev, max_text, 0);
 }

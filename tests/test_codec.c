@@ -54,6 +54,13 @@ static void test_validation(void **state)
     assert_string_equal(event_invalid(&ev, 100), "empty text");
     ev.text = "bad \xc3\x28";
     assert_string_equal(event_invalid(&ev, 100), "text is not valid UTF-8");
+    /* The worker's variant leaves the text's encoding to classify_text (which
+     * refuses it: test_classify), and checks all the rest. */
+    assert_null(event_invalid_but_text_utf8(&ev, 100));
+    assert_string_equal(event_invalid_but_text_utf8(&ev, 3), "text over the size limit");
+    ev.customer_id = "";
+    assert_string_equal(event_invalid_but_text_utf8(&ev, 100), "missing customer_id");
+    ev.customer_id = "c";
     ev.text = "0123456789";
     assert_string_equal(event_invalid(&ev, 5), "text over the size limit");
     /* Ids are echoed into decisions: they must be UTF-8 too. */

@@ -1,10 +1,11 @@
 /*
  * Fuzz target event_proto: what a worker does with the bytes of one ZeroMQ
- * message. Decode a ComplaintEvent, validate it, and label the valid ones
- * with the real default rule pack.
+ * message. Decode a ComplaintEvent into an arena, validate it, and label
+ * the valid ones with the real default rule pack, as the worker does.
  */
 #include <string.h>
 
+#include "arena.h"
 #include "codec.h"
 #include "fuzz_common.h"
 
@@ -21,17 +22,37 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     classifier *cl = fuzz_default_classifier();
-    event_msg *ev = complaint__v1__complaint_event__unpack(NULL, size, data);
-    if (!ev)
+    /* As a worker decodes: into its batch's arena (arena.h). */
+    static arena mem;
+    static int mem_ready;
+    if (!mem_ready) {
+        arena_init(&mem, 64 * 1024);
+        mem_ready = 1;
+    }
+    event_msg *ev = complaint__v1__complaint_event__unpack(arena_pb(&mem), size, data);
+    if (!ev) {
+        arena_reset(&mem);
         return 0;  /* malformed: the daemon rejects it */
-    const char *why = event_invalid(ev, MAX_TEXT);
+    }
+    /* The worker leaves the text's encoding to classify_text; together they
+     * must refuse exactly what event_invalid refuses. */
+    const char *why = event_invalid_but_text_utf8(ev, MAX_TEXT);
+    const char *full = event_invalid(ev, MAX_TEXT);
     if (!why) {
         size_t len = strlen(ev->text);
         class_result r;
         int rc = classify_text(cl, ev->text, len, (int)ev->channel, ev->lang, &r);
-        FUZZ_CHECK(rc == CLASSIFY_OK, "a valid event did not classify: %d", rc);
-        fuzz_check_result(&r, classifier_pack(cl), ev->text, len);
+        if (full) {
+            FUZZ_CHECK(rc == CLASSIFY_EUTF8 && strcmp(full, "text is not valid UTF-8") == 0,
+                       "event_invalid says '%s' but classify returned %d", full, rc);
+        } else {
+            FUZZ_CHECK(rc == CLASSIFY_OK, "a valid event did not classify: %d", rc);
+            fuzz_check_result(&r, classifier_pack(cl), ev->text, len);
+        }
+    } else {
+        FUZZ_CHECK(full && strcmp(full, why) == 0, "the two validations disagree: '%s' and '%s'",
+                   why, full ? full : "(valid)");
     }
-    complaint__v1__complaint_event__free_unpacked(ev, NULL);
+    arena_reset(&mem);
     return 0;
 }
