@@ -35,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;  /* malformed: the daemon rejects it */
     }
     /* The worker leaves the text's encoding to classify_text; together they
-     * must refuse exactly what event_invalid refuses. */
+     * must refuse exactly the events event_invalid refuses (the reason may
+     * differ when an event has two faults: each names the first it checks). */
     const char *why = event_invalid_but_text_utf8(ev, MAX_TEXT);
     const char *full = event_invalid(ev, MAX_TEXT);
     if (!why) {
@@ -50,8 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fuzz_check_result(&r, classifier_pack(cl), ev->text, len);
         }
     } else {
-        FUZZ_CHECK(full && strcmp(full, why) == 0, "the two validations disagree: '%s' and '%s'",
-                   why, full ? full : "(valid)");
+        FUZZ_CHECK(full != NULL, "the worker refuses an event event_invalid accepts: '%s'", why);
     }
     arena_reset(&mem);
     return 0;
