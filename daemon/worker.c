@@ -37,9 +37,7 @@ void batch_free(job_batch *b)
 {
     if (!b)
         return;
-    for (size_t i = 0; i < b->n; i++)
-        b->jobs[i].ev = NULL; /* it was in b->events */
-    arena_reset(&b->events);
+    arena_reset(&b->events); /* the jobs' events die with it (label_batch sets ev anew) */
     pack_ref_put(b->pack);
     batch_pool *pool = b->pool;
     pthread_mutex_lock(&pool->lock);
