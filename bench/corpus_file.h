@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "grow.h"
+
 typedef struct rec {
     uint8_t *p;   /* the serialized event, inside the file's bytes */
     uint32_t len;
@@ -50,9 +52,9 @@ static rec *corpus_load(const char *tool, const char *path, int need_event_id, s
     if (!all || fread(all, 1, (size_t)size, f) != (size_t)size)
         corpus_die(tool, path, "cannot read");
     fclose(f);
-    size_t cap = 1024, off = 0, count = 0;
-    rec *out = malloc(cap * sizeof *out);
-    while (out && off + 4 <= (size_t)size) {
+    size_t cap = 0, off = 0, count = 0;
+    rec *out = NULL;
+    while (off + 4 <= (size_t)size) {
         uint32_t len = (uint32_t)all[off] | (uint32_t)all[off + 1] << 8 |
                        (uint32_t)all[off + 2] << 16 | (uint32_t)all[off + 3] << 24;
         off += 4;
@@ -60,17 +62,13 @@ static rec *corpus_load(const char *tool, const char *path, int need_event_id, s
             corpus_die(tool, path, "truncated record");
         if (need_event_id && (len < 18 || all[off] != 0x0a || all[off + 1] != 16))
             corpus_die(tool, path, "a record without a 16-byte event_id first (use gen_stream's output)");
-        if (count == cap) {
-            rec *grown = realloc(out, (cap *= 2) * sizeof *out);
-            if (!grown)
-                corpus_die(tool, path, "out of memory");
-            out = grown;
-        }
+        rec *grown = grow_array(out, &cap, count + 1, sizeof *out, 1024);
+        if (!grown)
+            corpus_die(tool, path, "out of memory");
+        out = grown;
         out[count++] = (rec){all + off, len};
         off += len;
     }
-    if (!out)
-        corpus_die(tool, path, "out of memory");
     if (!count)
         corpus_die(tool, path, "no records");
     *n = count;
