@@ -36,49 +36,6 @@ static void on_signal(int sig)
         stop_requested = 1;
 }
 
-/* What a reload needs: where the config and rules are, and the pipeline. */
-typedef struct reloader {
-    const char *config_path;  /* NULL if started without --config */
-    const config *cfg;        /* the running configuration */
-    const char *cache_dir;
-    pipeline   *p;
-    daemon_stats *stats;      /* the new pack's rule hit counters */
-} reloader;
-
-/* Recompile the rules and re-read the policy; swap them in between batches.
- * A broken pack or config keeps the running ones. Runs in the main thread,
- * off the hot path: workers keep labelling with the old pack meanwhile. */
-static int reload(void *arg, strbuf *reply)
-{
-    reloader *r = arg;
-    char err[1024];
-    config fresh;
-    config_defaults(&fresh);
-    if (r->config_path && config_load_file(&fresh, r->config_path, err, sizeof err) < 0) {
-        log_error("reload refused, keeping the running rules and policy: %s", err);
-        sb_puts(reply, "{\"ok\":false,\"error\":");
-        sb_json_str(reply, err, strlen(err));
-        sb_putc(reply, '}');
-        return -1;
-    }
-    rulepack *rp = rulepack_load(r->cfg->rules, r->cache_dir, err, sizeof err);
-    if (!rp) {
-        log_error("reload refused, keeping the running rules and policy: %s", err);
-        sb_puts(reply, "{\"ok\":false,\"error\":");
-        sb_json_str(reply, err, strlen(err));
-        sb_putc(reply, '}');
-        return -1;
-    }
-    sb_printf(reply, "{\"ok\":true,\"rules\":%zu,\"patterns\":%zu,\"from_cache\":%s,\"compile_ms\":%.0f}",
-              rp->n_rules, rp->n_patterns, rp->from_cache ? "true" : "false", rp->compile_ms);
-    log_info("reload: %zu rules, %zu patterns (%s), policy %s", rp->n_rules, rp->n_patterns,
-             rp->from_cache ? "from cache" : "compiled", r->config_path ? r->config_path : "(defaults)");
-    rp->hit_counters = stats_rules_register(&r->stats->rules, rp);
-    pipeline_swap_rules(r->p, rp);
-    pipeline_swap_policy(r->p, r->config_path ? &fresh.pol : &r->cfg->pol);
-    return 0;
-}
-
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -277,15 +234,15 @@ int main(int argc, char **argv)
     pipeline *p = pipeline_start(zctx, &cfg, rp, env, &stats, kp, err, sizeof err, &usage_error);
     rp = NULL;  /* the pipeline owns the pack now, and frees it */
     pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
-    void *rep = NULL;
+    void *control_sock = NULL;
     metrics_server *metrics = NULL;
     if (p) {
-        rep = zmq_socket(zctx, ZMQ_REP);
+        control_sock = zmq_socket(zctx, ZMQ_ROUTER);
         if (kp)
-            curve_make_server(rep, kp);
+            curve_make_server(control_sock, kp);
         int linger = 0;
-        zmq_setsockopt(rep, ZMQ_LINGER, &linger, sizeof linger);
-        if (zmq_bind(rep, cfg.control) < 0) {
+        zmq_setsockopt(control_sock, ZMQ_LINGER, &linger, sizeof linger);
+        if (zmq_bind(control_sock, cfg.control) < 0) {
             snprintf(err, sizeof err, "cannot bind %s: %s", cfg.control, zmq_strerror(zmq_errno()));
             usage_error = (zmq_errno() == EINVAL || zmq_errno() == EPROTONOSUPPORT);
             pipeline_stop(p);
@@ -315,9 +272,17 @@ int main(int argc, char **argv)
         for (int i = 1; i + 1 < argc; i++)
             if (strcmp(argv[i], "--config") == 0)
                 config_path = argv[i + 1];
-        reloader rl = {config_path, &cfg, cache, p, &stats};
-        control_hooks hooks = {&stop_requested, &reload_requested, reload, &rl};
-        control_serve(rep, &stats, env, &hooks);
+        pthread_sigmask(SIG_BLOCK, &blocked, NULL);  /* signals wake the main thread only */
+        reloader *rl = reloader_start(config_path, &cfg, cache, p, &stats);
+        pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
+        if (!rl) {
+            log_error("cannot start the reload thread; stopping");
+            status = 1;
+        } else {
+            control_hooks hooks = {&stop_requested, &reload_requested, rl};
+            control_serve(control_sock, &stats, env, &hooks);
+            reloader_stop(rl);  /* lets a reload in progress end first */
+        }
         metrics_stop(metrics);
         log_info("stopping: draining in-flight events");
         if (pipeline_stop(p) < 0) {
@@ -327,8 +292,8 @@ int main(int argc, char **argv)
         log_info("stopped after %llu decisions, %llu rejects",
                  (unsigned long long)STAT_GET(stats.decided), (unsigned long long)STAT_GET(stats.rejected));
     }
-    if (rep)
-        zmq_close(rep);
+    if (control_sock)
+        zmq_close(control_sock);
     curve_auth_stop(auth);
     zmq_ctx_term(zctx);
     rulepack_free(rp);

@@ -1,4 +1,4 @@
-/* control — the REP endpoint and the stats JSON; see control.h. */
+/* control — the control endpoint and the stats JSON; see control.h. */
 #include "control.h"
 
 #include <errno.h>
@@ -9,6 +9,7 @@
 #include <zmq.h>
 
 #include "clock.h"
+#include "grow.h"
 
 void stats_json(const daemon_stats *s, int64_t now_ms, strbuf *sb)
 {
@@ -30,8 +31,69 @@ void stats_json(const daemon_stats *s, int64_t now_ms, strbuf *sb)
 #undef U
 }
 
+/* Where a request came from: the ROUTER's routing id and, from a REQ client,
+ * the empty delimiter frame that a reply must carry back. */
+typedef struct envelope {
+    unsigned char id[256];  /* ZeroMQ routing ids are at most 255 bytes */
+    size_t        id_len;
+    int           delimited;
+} envelope;
+
+/* Send the envelope's frames; the body frames follow with zmq_send. */
+static void send_envelope(void *sock, const envelope *e)
+{
+    zmq_send(sock, e->id, e->id_len, ZMQ_SNDMORE);
+    if (e->delimited)
+        zmq_send(sock, "", 0, ZMQ_SNDMORE);
+}
+
+static void reply(void *sock, const envelope *e, const char *s, size_t n)
+{
+    send_envelope(sock, e);
+    zmq_send(sock, s, n, 0);
+}
+
+static void skip_rest(void *sock)
+{
+    int more = 0;
+    size_t sz = sizeof more;
+    while (zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
+        char skip[16];
+        zmq_recv(sock, skip, sizeof skip, 0);  /* extra frames are ignored */
+    }
+}
+
+static int has_more(void *sock)
+{
+    int more = 0;
+    size_t sz = sizeof more;
+    return zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == 0 && more;
+}
+
+/* One request: its envelope and its first body frame, NUL-terminated (cut
+ * at cap - 1 bytes). Returns 0, or -1 if there was none or it was malformed. */
+static int recv_request(void *sock, envelope *e, char *word, size_t cap)
+{
+    int n = zmq_recv(sock, e->id, sizeof e->id, ZMQ_DONTWAIT);
+    if (n < 0)
+        return -1;
+    e->id_len = (size_t)n < sizeof e->id ? (size_t)n : sizeof e->id;
+    if (!has_more(sock))
+        return -1;  /* an id with no body */
+    n = zmq_recv(sock, word, cap - 1, 0);
+    e->delimited = (n == 0);
+    if (n == 0 && has_more(sock))
+        n = zmq_recv(sock, word, cap - 1, 0);
+    if (n < 0) {
+        skip_rest(sock);
+        return -1;
+    }
+    word[(size_t)n < cap - 1 ? (size_t)n : cap - 1] = '\0';
+    skip_rest(sock);
+    return 0;
+}
+
 typedef struct replay_ctx {
-    void    *rep;
     uint64_t first, last;
     uint64_t upto;     /* the last published seq: nothing beyond is durable yet */
     int      count, max;
@@ -54,16 +116,22 @@ static int collect(uint64_t seq, const void *bytes, size_t len, void *arg)
 }
 
 /* "replay FROM [MAX]": a header frame, then the decisions. */
-static void replay(void *rep, hist_env *env, const char *args, daemon_stats *stats)
+static void replay(void *sock, const envelope *e, hist_env *env, const char *args,
+                   daemon_stats *stats)
 {
     unsigned long long from = 0;
     int max = REPLAY_MAX;
     if (sscanf(args, "%llu %d", &from, &max) < 1 || from == 0) {
-        const char *e = "{\"error\":\"usage: replay FROM [MAX], FROM >= 1\"}";
-        zmq_send(rep, e, strlen(e), 0);
+        const char *u = "{\"error\":\"usage: replay FROM [MAX], FROM >= 1\"}";
+        reply(sock, e, u, strlen(u));
         return;
     }
     replay_ctx *r = calloc(1, sizeof *r);
+    if (!r) {
+        const char *m = "{\"error\":\"out of memory\"}";
+        reply(sock, e, m, strlen(m));
+        return;
+    }
     r->max = max > 0 && max < REPLAY_MAX ? max : REPLAY_MAX;
     r->upto = STAT_GET(stats->last_seq);  /* read before the log, so never ahead of it */
     hist_txn *txn;
@@ -75,15 +143,16 @@ static void replay(void *rep, hist_env *env, const char *args, daemon_stats *sta
     strbuf head = STRBUF_INIT;
     if (rc != HIST_OK) {
         sb_printf(&head, "{\"error\":\"decision log: %s\"}", hist_last_error(env));
-        zmq_send(rep, head.buf, head.len, 0);
+        reply(sock, e, head.buf, head.len);
     } else {
         unsigned long long last = (unsigned long long)r->upto;
         sb_printf(&head, "{\"from\":%llu,\"count\":%d,\"next\":%llu,\"last_seq\":%llu}",
                   r->count ? (unsigned long long)r->first : from, r->count,
                   r->count ? (unsigned long long)r->last + 1 : from, last);
-        zmq_send(rep, head.buf, head.len, r->count ? ZMQ_SNDMORE : 0);
+        send_envelope(sock, e);
+        zmq_send(sock, head.buf, head.len, r->count ? ZMQ_SNDMORE : 0);
         for (int i = 0; i < r->count; i++)
-            zmq_send(rep, r->frames.buf + r->off[i], r->off[i + 1] - r->off[i],
+            zmq_send(sock, r->frames.buf + r->off[i], r->off[i + 1] - r->off[i],
                      i + 1 < r->count ? ZMQ_SNDMORE : 0);
     }
     sb_free(&head);
@@ -91,45 +160,78 @@ static void replay(void *rep, hist_env *env, const char *args, daemon_stats *sta
     free(r);
 }
 
-static void reply(void *rep, const char *s, size_t n) { zmq_send(rep, s, n, 0); }
+/* The clients waiting for a reload, each with the ticket of its request. */
+typedef struct reload_waiter {
+    envelope e;
+    uint64_t ticket;
+} reload_waiter;
 
-void control_serve(void *rep, daemon_stats *stats, hist_env *env, control_hooks *hooks)
+typedef struct waiters {
+    reload_waiter *w;
+    size_t         n, cap;
+} waiters;
+
+/* A reload has ended: answer everyone whose request it served. */
+static void answer_waiters(void *sock, reloader *rl, waiters *ws, strbuf *sb)
+{
+    uint64_t served = reloader_take(rl, sb);
+    size_t kept = 0;
+    for (size_t i = 0; i < ws->n; i++) {
+        if (ws->w[i].ticket <= served)
+            reply(sock, &ws->w[i].e, sb->buf ? sb->buf : "", sb->len);
+        else
+            ws->w[kept++] = ws->w[i];
+    }
+    ws->n = kept;
+}
+
+static void serve_request(void *sock, daemon_stats *stats, hist_env *env, reloader *rl,
+                          waiters *ws, strbuf *sb)
+{
+    envelope e;
+    char word[128];
+    if (recv_request(sock, &e, word, sizeof word) < 0)
+        return;
+    sb_reset(sb);
+    if (strcmp(word, "ping") == 0) {
+        sb_puts(sb, "pong");
+    } else if (strcmp(word, "stats") == 0) {
+        stats_json(stats, clock_wall_ms(), sb);
+    } else if (strcmp(word, "reload") == 0) {
+        reload_waiter *grown = grow_array(ws->w, &ws->cap, ws->n + 1, sizeof *ws->w, 4);
+        if (grown) {
+            ws->w = grown;
+            ws->w[ws->n++] = (reload_waiter){e, reloader_request(rl)};
+            return;  /* answered when the reload ends */
+        }
+        sb_puts(sb, "{\"ok\":false,\"error\":\"out of memory\"}");
+    } else if (strncmp(word, "replay ", 7) == 0) {
+        replay(sock, &e, env, word + 7, stats);
+        return;
+    } else {
+        sb_puts(sb, "{\"error\":\"unknown command; try ping, stats, reload or replay FROM\"}");
+    }
+    reply(sock, &e, sb->buf, sb->len);
+}
+
+void control_serve(void *sock, daemon_stats *stats, hist_env *env, control_hooks *hooks)
 {
     strbuf sb = STRBUF_INIT;
+    waiters ws = {NULL, 0, 0};
     while (!*hooks->stop) {
-        if (*hooks->reload) {
+        if (*hooks->reload) {  /* SIGHUP: nobody waits for the outcome, the log has it */
             *hooks->reload = 0;
-            sb_reset(&sb);
-            hooks->do_reload(hooks->ctx, &sb);  /* the outcome is logged */
+            reloader_request(hooks->reloader);
         }
-        zmq_pollitem_t item = {rep, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, 1, 100) <= 0)
+        zmq_pollitem_t items[2] = {{sock, 0, ZMQ_POLLIN, 0},
+                                   {NULL, reloader_fd(hooks->reloader), ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 2, 100) <= 0)
             continue;  /* timeout or EINTR: look at *stop again */
-        char word[128];
-        int n = zmq_recv(rep, word, sizeof word - 1, ZMQ_DONTWAIT);
-        if (n < 0)
-            continue;
-        word[n < (int)sizeof word - 1 ? n : (int)sizeof word - 1] = '\0';
-        int more = 0;
-        size_t sz = sizeof more;
-        while (zmq_getsockopt(rep, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
-            char skip[16];
-            zmq_recv(rep, skip, sizeof skip, 0);  /* extra frames are ignored */
-        }
-        sb_reset(&sb);
-        if (strcmp(word, "ping") == 0) {
-            sb_puts(&sb, "pong");
-        } else if (strcmp(word, "stats") == 0) {
-            stats_json(stats, clock_wall_ms(), &sb);
-        } else if (strcmp(word, "reload") == 0) {
-            hooks->do_reload(hooks->ctx, &sb);
-        } else if (strncmp(word, "replay ", 7) == 0) {
-            replay(rep, env, word + 7, stats);
-            continue;
-        } else {
-            sb_puts(&sb, "{\"error\":\"unknown command; try ping, stats, reload or replay FROM\"}");
-        }
-        reply(rep, sb.buf, sb.len);
+        if (items[1].revents & ZMQ_POLLIN)
+            answer_waiters(sock, hooks->reloader, &ws, &sb);
+        if (items[0].revents & ZMQ_POLLIN)
+            serve_request(sock, stats, env, hooks->reloader, &ws, &sb);
     }
+    free(ws.w);  /* clients still waiting time out on their side */
     sb_free(&sb);
 }

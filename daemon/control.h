@@ -1,6 +1,7 @@
 /*
- * control — the control endpoint (ZeroMQ REP, loopback by default). A request
- * is one frame of words; the reply is one frame, except for replay.
+ * control — the control endpoint (ZeroMQ ROUTER for REQ clients, loopback by
+ * default). A request is one frame of words; the reply is one frame, except
+ * for replay.
  *
  *   ping               -> "pong"
  *   stats              -> the counters as JSON
@@ -16,8 +17,10 @@
  *                         ("from" says where).
  *
  * Unknown words get {"error": ...}. The main thread runs it between signal
- * checks; replay reads LMDB in its own read transaction and never blocks the
- * writer.
+ * checks. It is a ROUTER rather than a REP so that a reload, which runs in
+ * the reloader's thread and may compile for seconds, is answered when it
+ * ends while ping, stats and replay keep being answered meanwhile. Replay
+ * reads LMDB in its own read transaction and never blocks the writer.
  */
 #ifndef COMPLAINTD_CONTROL_H
 #define COMPLAINTD_CONTROL_H
@@ -25,6 +28,7 @@
 #include <signal.h>
 
 #include "history.h"
+#include "reloader.h"
 #include "stats.h"
 
 enum { REPLAY_MAX = 1000 };
@@ -32,12 +36,11 @@ enum { REPLAY_MAX = 1000 };
 typedef struct control_hooks {
     volatile sig_atomic_t *stop;    /* set by SIGINT/SIGTERM */
     volatile sig_atomic_t *reload;  /* set by SIGHUP */
-    int (*do_reload)(void *ctx, strbuf *reply);  /* 0 ok, -1 refused; reply gets JSON */
-    void *ctx;
+    reloader *reloader;             /* runs reloads, by command or SIGHUP */
 } control_hooks;
 
-/* Serve requests on rep until *hooks->stop becomes non-zero (checked every
+/* Serve requests on sock (a bound ROUTER) until *hooks->stop becomes non-zero (checked every
  * 100 ms, as is *hooks->reload). */
-void control_serve(void *rep, daemon_stats *stats, hist_env *env, control_hooks *hooks);
+void control_serve(void *sock, daemon_stats *stats, hist_env *env, control_hooks *hooks);
 
 #endif

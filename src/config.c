@@ -36,7 +36,7 @@ static const key_def keys[] = {
     {"ingest_acked", STR(ingest_acked),
      "ZeroMQ endpoint the ROUTER socket binds for acknowledged events (empty = off)"},
     {"publish", STR(publish), "ZeroMQ endpoint the PUB socket binds for decisions"},
-    {"control", STR(control), "ZeroMQ endpoint of the control REP socket (ping, stats)"},
+    {"control", STR(control), "ZeroMQ endpoint of the control socket (ping, stats, reload, replay)"},
     {"metrics", STR(metrics),
      "HOST:PORT of the HTTP server of Prometheus metrics (GET /metrics); empty or off = none"},
     {"data_dir", STR(data_dir), "LMDB environment: histories, de-duplication, decision log"},

@@ -18,7 +18,7 @@ typedef struct config {
     char   ingest[CONFIG_ENDPOINT];   /* PULL: producers PUSH events here */
     char   ingest_acked[CONFIG_ENDPOINT]; /* ROUTER: producers get an Ack per event; "" = off */
     char   publish[CONFIG_ENDPOINT];  /* PUB: decisions, two frames (topic, TriageDecision) */
-    char   control[CONFIG_ENDPOINT];  /* REP: ping, stats */
+    char   control[CONFIG_ENDPOINT];  /* ROUTER for REQ clients: ping, stats, reload, replay */
     char   metrics[CONFIG_ENDPOINT];  /* HTTP /metrics, "HOST:PORT"; "" or "off" = none */
     char   data_dir[CONFIG_PATH];
     char   rules[CONFIG_PATH];

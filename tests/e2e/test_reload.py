@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import uuid
 
 import daemon_harness as h
 from test_end_to_end import E2ETestCase
@@ -19,6 +20,15 @@ MARKER = "zorbleflux"  # a word no rule knows until the reload adds one
 
 
 class TestHotReload(E2ETestCase):
+
+    def assert_marker_rule_fires(self, d, marker):
+        """The rule a reload added is in force: an event with its word matches it."""
+        sub = self.subscriber(d)
+        push = self.producer(d)
+        push.send(h.event_bytes(event_id="after", customer_id="x", channel="chat", lang="en",
+                                text="simply %s, thanks" % marker))
+        dec = sub.collect(1)[0].msg
+        self.assertIn("gratitude.en.reload_marker", [m.rule_id for m in dec.matches])
 
     def test_reload_under_load(self):
         rules = os.path.join(tempfile.mkdtemp(prefix="reload-"), "rules")
@@ -58,13 +68,7 @@ class TestHotReload(E2ETestCase):
         self.assertEqual(producer.returncode, 0, err)
         self.assertIn("%d decided, 0 duplicates, 0 rejected" % N, err)
 
-        # The new rule is in force.
-        sub = self.subscriber(d)
-        push = self.producer(d)
-        push.send(h.event_bytes(event_id="after", customer_id="x", channel="chat", lang="en",
-                                text="simply %s, thanks" % MARKER))
-        dec = sub.collect(1)[0].msg
-        self.assertIn("gratitude.en.reload_marker", [m.rule_id for m in dec.matches])
+        self.assert_marker_rule_fires(d, MARKER)
 
         # Every event once, no gap, across the swaps.
         last = d.stats()["last_seq"]
@@ -75,6 +79,51 @@ class TestHotReload(E2ETestCase):
         self.assertEqual([x["seq"] for x in logged], list(range(1, last + 1)))
         self.assertEqual(len({x["event_id"] for x in logged}), last)
         self.assertIn("reload:", d.log())
+        d.stop(signal.SIGTERM)
+
+    def test_control_answers_during_reload(self):
+        """A reload that compiles runs beside the control endpoint: ping and
+        stats are answered before it ends, and a second reload asked for
+        meanwhile is served by one more reload after it."""
+        rules = os.path.join(tempfile.mkdtemp(prefix="reload-"), "rules")
+        shutil.copytree(h.RULES, rules)
+        d = self.daemon(extra_args=["--rules", rules])
+        # A word never seen before, so that no cached database fits the pack.
+        marker = "zq" + uuid.uuid4().hex[:12]
+        with open(os.path.join(rules, "reload.en.rules"), "w") as f:
+            f.write("rule gratitude.en.reload_marker\n  label gratitude\n  match %s\n" % marker)
+        reload_cmd = [h.COMPLAINTCTL, "reload", "--control", d.control]
+        first = subprocess.Popen(reload_cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+        self.addCleanup(first.kill)
+        # The daemon logs "reload:" only once a reload has swapped its pack.
+        # Before this change the control thread compiled, so no ping could be
+        # answered while that line was missing.
+        answered_during = 0
+        second = None
+        deadline = time.monotonic() + 120
+        while "reload:" not in d.log() and time.monotonic() < deadline:
+            self.assertEqual(d.ping(), b"pong")
+            self.assertIn("last_seq", d.stats())
+            if "reload:" not in d.log():
+                answered_during += 1
+                if second is None:  # asked during the first reload
+                    second = subprocess.Popen(reload_cmd, stdout=subprocess.PIPE,
+                                              stderr=subprocess.PIPE, text=True)
+                    self.addCleanup(second.kill)
+            time.sleep(0.05)
+        self.assertGreater(answered_during, 0, "no ping answered while the reload compiled")
+        out, err = first.communicate(timeout=120)
+        out2, err2 = second.communicate(timeout=120)
+        for r, o, e in ((first, out, err), (second, out2, err2)):
+            self.assertEqual(r.returncode, 0, o + e)
+            self.assertTrue(json.loads(o)["ok"], o)
+        self.assertFalse(json.loads(out)["from_cache"], out)
+        # The second was asked after the first had read the files: it got a
+        # reload of its own (from the cache the first one wrote).
+        self.assertEqual(d.log().count("reload:"), 2, d.log())
+        self.assertTrue(json.loads(out2)["from_cache"], out2)
+        self.assert_marker_rule_fires(d, marker)
         d.stop(signal.SIGTERM)
 
 

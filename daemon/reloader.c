@@ -1,0 +1,167 @@
+/* reloader — rule and policy reloads off the control thread; see reloader.h. */
+#define _GNU_SOURCE  /* pipe2 */
+#include "reloader.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "rules.h"
+
+struct reloader {
+    const char   *config_path;  /* NULL if started without --config */
+    const config *cfg;          /* the running configuration */
+    const char   *cache_dir;
+    pipeline     *p;
+    daemon_stats *stats;        /* the new pack's rule hit counters */
+
+    pthread_t       thread;
+    pthread_mutex_t lock;
+    pthread_cond_t  wake;
+    uint64_t        requested;  /* the last ticket handed out; under lock */
+    uint64_t        served;     /* the highest ticket whose reload has ended; under lock */
+    strbuf          outcome;    /* that reload's reply; under lock */
+    int             stopping;   /* under lock */
+    int             done_pipe[2];  /* one byte per ended reload, read end polled */
+};
+
+static void refuse(strbuf *reply, const char *err)
+{
+    log_error("reload refused, keeping the running rules and policy: %s", err);
+    sb_puts(reply, "{\"ok\":false,\"error\":");
+    sb_json_str(reply, err, strlen(err));
+    sb_putc(reply, '}');
+}
+
+/* One reload; its JSON outcome goes to reply. Swaps only if !*stopping is
+ * still true once the (possibly long) compile is over. */
+static void reload_once(reloader *r, strbuf *reply)
+{
+    char err[1024];
+    config fresh;
+    config_defaults(&fresh);
+    if (r->config_path && config_load_file(&fresh, r->config_path, err, sizeof err) < 0) {
+        refuse(reply, err);
+        return;
+    }
+    rulepack *rp = rulepack_load(r->cfg->rules, r->cache_dir, err, sizeof err);
+    if (!rp) {
+        refuse(reply, err);
+        return;
+    }
+    pthread_mutex_lock(&r->lock);
+    int stopping = r->stopping;
+    pthread_mutex_unlock(&r->lock);
+    if (stopping) {  /* the pipeline is about to stop: nothing to swap into */
+        rulepack_free(rp);
+        sb_puts(reply, "{\"ok\":false,\"error\":\"the daemon is stopping\"}");
+        return;
+    }
+    sb_printf(reply, "{\"ok\":true,\"rules\":%zu,\"patterns\":%zu,\"from_cache\":%s,\"compile_ms\":%.0f}",
+              rp->n_rules, rp->n_patterns, rp->from_cache ? "true" : "false", rp->compile_ms);
+    log_info("reload: %zu rules, %zu patterns (%s), policy %s", rp->n_rules, rp->n_patterns,
+             rp->from_cache ? "from cache" : "compiled", r->config_path ? r->config_path : "(defaults)");
+    rp->hit_counters = stats_rules_register(&r->stats->rules, rp);
+    pipeline_swap_rules(r->p, rp);  /* the pipeline owns rp now */
+    pipeline_swap_policy(r->p, r->config_path ? &fresh.pol : &r->cfg->pol);
+}
+
+static void *reload_thread(void *arg)
+{
+    reloader *r = arg;
+    strbuf reply = STRBUF_INIT;
+    pthread_mutex_lock(&r->lock);
+    for (;;) {
+        while (!r->stopping && r->served == r->requested)
+            pthread_cond_wait(&r->wake, &r->lock);
+        if (r->stopping)
+            break;
+        uint64_t serving = r->requested;  /* everyone who asked before this reload starts */
+        pthread_mutex_unlock(&r->lock);
+
+        sb_reset(&reply);
+        reload_once(r, &reply);
+
+        pthread_mutex_lock(&r->lock);
+        r->served = serving;
+        sb_reset(&r->outcome);
+        sb_append(&r->outcome, reply.buf ? reply.buf : "", reply.len);
+        char one = 1;
+        if (write(r->done_pipe[1], &one, 1) < 0) {
+            /* The pipe is full only if the control thread has not drained
+             * it for thousands of reloads: it will still see `served`. */
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+    sb_free(&reply);
+    return NULL;
+}
+
+reloader *reloader_start(const char *config_path, const config *cfg, const char *cache_dir,
+                         pipeline *p, daemon_stats *stats)
+{
+    reloader *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    *r = (reloader){.config_path = config_path, .cfg = cfg, .cache_dir = cache_dir, .p = p,
+                    .stats = stats, .outcome = STRBUF_INIT};
+    if (pipe2(r->done_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+        free(r);
+        return NULL;
+    }
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->wake, NULL);
+    if (pthread_create(&r->thread, NULL, reload_thread, r) != 0) {
+        close(r->done_pipe[0]);
+        close(r->done_pipe[1]);
+        pthread_mutex_destroy(&r->lock);
+        pthread_cond_destroy(&r->wake);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+uint64_t reloader_request(reloader *r)
+{
+    pthread_mutex_lock(&r->lock);
+    uint64_t ticket = ++r->requested;
+    pthread_cond_signal(&r->wake);
+    pthread_mutex_unlock(&r->lock);
+    return ticket;
+}
+
+int reloader_fd(const reloader *r) { return r->done_pipe[0]; }
+
+uint64_t reloader_take(reloader *r, strbuf *reply)
+{
+    char drain[64];
+    while (read(r->done_pipe[0], drain, sizeof drain) > 0)
+        ;
+    pthread_mutex_lock(&r->lock);
+    uint64_t served = r->served;
+    sb_reset(reply);
+    sb_append(reply, r->outcome.buf ? r->outcome.buf : "", r->outcome.len);
+    pthread_mutex_unlock(&r->lock);
+    return served;
+}
+
+void reloader_stop(reloader *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->stopping = 1;
+    pthread_cond_signal(&r->wake);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(r->thread, NULL);
+    close(r->done_pipe[0]);
+    close(r->done_pipe[1]);
+    pthread_mutex_destroy(&r->lock);
+    pthread_cond_destroy(&r->wake);
+    sb_free(&r->outcome);
+    free(r);
+}
