@@ -169,20 +169,23 @@ typedef struct reload_waiter {
 typedef struct waiters {
     reload_waiter *w;
     size_t         n, cap;
+    uint64_t       served;  /* the last ticket reloader_take reported */
 } waiters;
 
-/* A reload has ended: answer everyone whose request it served. */
+/* Reloads have ended: answer each waiter with the outcome of the first
+ * reload that started after its request. */
 static void answer_waiters(void *sock, reloader *rl, waiters *ws, strbuf *sb)
 {
-    uint64_t served = reloader_take(rl, sb);
-    size_t kept = 0;
-    for (size_t i = 0; i < ws->n; i++) {
-        if (ws->w[i].ticket <= served)
-            reply(sock, &ws->w[i].e, sb->buf ? sb->buf : "", sb->len);
-        else
-            ws->w[kept++] = ws->w[i];
+    while (reloader_take(rl, &ws->served, sb)) {
+        size_t kept = 0;
+        for (size_t i = 0; i < ws->n; i++) {
+            if (ws->w[i].ticket <= ws->served)
+                reply(sock, &ws->w[i].e, sb->buf ? sb->buf : "", sb->len);
+            else
+                ws->w[kept++] = ws->w[i];
+        }
+        ws->n = kept;
     }
-    ws->n = kept;
 }
 
 static void serve_request(void *sock, daemon_stats *stats, hist_env *env, reloader *rl,
@@ -217,7 +220,7 @@ static void serve_request(void *sock, daemon_stats *stats, hist_env *env, reload
 void control_serve(void *sock, daemon_stats *stats, hist_env *env, control_hooks *hooks)
 {
     strbuf sb = STRBUF_INIT;
-    waiters ws = {NULL, 0, 0};
+    waiters ws = {NULL, 0, 0, 0};
     while (!*hooks->stop) {
         if (*hooks->reload) {  /* SIGHUP: nobody waits for the outcome, the log has it */
             *hooks->reload = 0;

@@ -8,8 +8,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "log.h"
 #include "rules.h"
+
+/* One ended reload: the highest ticket it served and its reply (owned). */
+typedef struct outcome {
+    uint64_t served;
+    char    *reply;
+} outcome;
 
 struct reloader {
     const char   *config_path;  /* NULL if started without --config */
@@ -23,7 +30,8 @@ struct reloader {
     pthread_cond_t  wake;
     uint64_t        requested;  /* the last ticket handed out; under lock */
     uint64_t        served;     /* the highest ticket whose reload has ended; under lock */
-    strbuf          outcome;    /* that reload's reply; under lock */
+    outcome        *untaken;    /* ended reloads not yet taken, oldest first; under lock */
+    size_t          n_untaken, cap_untaken;
     int             stopping;   /* under lock */
     int             done_pipe[2];  /* one byte per ended reload, read end polled */
 };
@@ -87,8 +95,17 @@ static void *reload_thread(void *arg)
 
         pthread_mutex_lock(&r->lock);
         r->served = serving;
-        sb_reset(&r->outcome);
-        sb_append(&r->outcome, reply.buf ? reply.buf : "", reply.len);
+        char *copy = strdup(reply.buf ? reply.buf : "");
+        outcome *grown = grow_array(r->untaken, &r->cap_untaken, r->n_untaken + 1,
+                                    sizeof *r->untaken, 4);
+        if (copy && grown) {
+            r->untaken = grown;
+            r->untaken[r->n_untaken++] = (outcome){serving, copy};
+        } else {
+            free(copy);  /* out of memory: the waiters get a generic reply */
+            if (grown)
+                r->untaken = grown;
+        }
         char one = 1;
         if (write(r->done_pipe[1], &one, 1) < 0) {
             /* The pipe is full only if the control thread has not drained
@@ -107,7 +124,7 @@ reloader *reloader_start(const char *config_path, const config *cfg, const char 
     if (!r)
         return NULL;
     *r = (reloader){.config_path = config_path, .cfg = cfg, .cache_dir = cache_dir, .p = p,
-                    .stats = stats, .outcome = STRBUF_INIT};
+                    .stats = stats};
     if (pipe2(r->done_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
         free(r);
         return NULL;
@@ -136,17 +153,29 @@ uint64_t reloader_request(reloader *r)
 
 int reloader_fd(const reloader *r) { return r->done_pipe[0]; }
 
-uint64_t reloader_take(reloader *r, strbuf *reply)
+int reloader_take(reloader *r, uint64_t *served, strbuf *reply)
 {
     char drain[64];
     while (read(r->done_pipe[0], drain, sizeof drain) > 0)
         ;
     pthread_mutex_lock(&r->lock);
-    uint64_t served = r->served;
-    sb_reset(reply);
-    sb_append(reply, r->outcome.buf ? r->outcome.buf : "", r->outcome.len);
+    int got = 0;
+    if (r->n_untaken > 0) {
+        *served = r->untaken[0].served;
+        sb_reset(reply);
+        sb_puts(reply, r->untaken[0].reply);
+        free(r->untaken[0].reply);
+        memmove(r->untaken, r->untaken + 1, --r->n_untaken * sizeof *r->untaken);
+        got = 1;
+    } else if (r->served > *served) {
+        /* Its outcome could not be kept (out of memory). */
+        *served = r->served;
+        sb_reset(reply);
+        sb_puts(reply, "{\"ok\":false,\"error\":\"out of memory; see the daemon's log\"}");
+        got = 1;
+    }
     pthread_mutex_unlock(&r->lock);
-    return served;
+    return got;
 }
 
 void reloader_stop(reloader *r)
@@ -162,6 +191,8 @@ void reloader_stop(reloader *r)
     close(r->done_pipe[1]);
     pthread_mutex_destroy(&r->lock);
     pthread_cond_destroy(&r->wake);
-    sb_free(&r->outcome);
+    for (size_t i = 0; i < r->n_untaken; i++)
+        free(r->untaken[i].reply);
+    free(r->untaken);
     free(r);
 }

@@ -8,7 +8,7 @@
  * whoever asked sees files at least as new as when they asked; requests made
  * while a reload runs are served together by the next one. When a reload
  * ends, reloader_fd() becomes readable and reloader_take() hands out its
- * outcome: the highest ticket it served and the JSON reply.
+ * outcome, oldest first: the highest ticket it served and the JSON reply.
  *
  * A broken pack or config keeps the running ones (the reply says why, with
  * file and line); a good one is swapped into the pipeline between batches.
@@ -39,9 +39,11 @@ uint64_t reloader_request(reloader *r);
  * reloader_take. */
 int reloader_fd(const reloader *r);
 
-/* The newest outcome: returns the highest ticket it served (0 if none yet)
- * and copies its JSON reply into reply (replacing what was there). */
-uint64_t reloader_take(reloader *r, strbuf *reply);
+/* The oldest outcome not yet taken: sets *served to the highest ticket that
+ * reload served and puts its JSON reply in reply (replacing what was there);
+ * returns 1, or 0 if every ended reload has been taken. *served must hold
+ * the last value this returned (0 at first). Call until it returns 0. */
+int reloader_take(reloader *r, uint64_t *served, strbuf *reply);
 
 /* Let a reload in progress finish (its pack is then dropped, not swapped in:
  * the pipeline is about to stop), join the thread and free r. NULL is fine. */
