@@ -3,7 +3,9 @@
  *
  * DESIGN: the scan callback only marks clauses as hit (first span kept) and
  * remembers which clauses it touched, so the per-event cost after the scan is
- * proportional to what matched, not to the size of the pack. Rules are then
+ * proportional to what matched, not to the size of the pack. Patterns with
+ * word gaps are scanned as runs of words and joined after the scan
+ * (chain.h); a joined chain marks its clause like any other match. Rules are then
  * evaluated once each: all match clauses hit, no unless clause hit, language
  * and channel allowed.
  */
@@ -23,6 +25,7 @@ struct classifier {
     uint32_t       *clause_end;     /* [n_clauses] canonical end of the first hit */
     uint32_t       *touched;       /* clauses hit in this event */
     size_t          n_touched;
+    chain_scan      chains;        /* segment matches of this event */
     uint8_t        *rule_seen;     /* [n_rules] evaluated already in this event */
     class_match    *matches;       /* [n_rules] */
     atomic_uint_fast64_t *hits;    /* [n_rules] fired counts, or NULL; not owned */
@@ -44,7 +47,8 @@ classifier *classifier_new(const rulepack *rp)
     c->rule_seen = calloc(nr, 1);
     c->matches = calloc(nr, sizeof(class_match));
     if (!c->clause_hit || !c->clause_pattern || !c->clause_end || !c->touched || !c->rule_seen ||
-        !c->matches || hs_alloc_scratch(rp->db, &c->scratch) != HS_SUCCESS) {
+        !c->matches || chain_scan_init(&c->chains, &rp->chains) < 0 ||
+        hs_alloc_scratch(rp->db, &c->scratch) != HS_SUCCESS) {
         classifier_free(c);
         return NULL;
     }
@@ -63,6 +67,7 @@ void classifier_free(classifier *c)
     free(c->touched);
     free(c->rule_seen);
     free(c->matches);
+    chain_scan_free(&c->chains);
     free(c);
 }
 
@@ -70,20 +75,69 @@ const rulepack *classifier_pack(const classifier *c) { return c->rp; }
 
 void classifier_set_hit_counters(classifier *c, atomic_uint_fast64_t *hits) { c->hits = hits; }
 
+/* Mark pattern's clause as hit at end. A clause keeps its earliest end (chains
+ * are joined after the scan, so theirs may come after a later one), and at
+ * equal ends the alternative written first, so that the span does not depend
+ * on the order in which Hyperscan reports. */
+static void mark_clause(classifier *c, uint32_t pattern, uint32_t end)
+{
+    uint32_t clause = c->rp->pattern_clause[pattern];
+    if (!c->clause_hit[clause]) {
+        c->clause_hit[clause] = 1;
+        c->clause_pattern[clause] = pattern;
+        c->clause_end[clause] = end;
+        c->touched[c->n_touched++] = clause;
+    } else if (end < c->clause_end[clause] ||
+               (end == c->clause_end[clause] && pattern < c->clause_pattern[clause])) {
+        c->clause_pattern[clause] = pattern;
+        c->clause_end[clause] = end;
+    }
+}
+
+/* Order the touched clauses by (first end, clause): rules are evaluated, and
+ * their matches listed, in the order their first clause matched. A handful
+ * per event: insertion sort. */
+static void sort_touched(classifier *c)
+{
+    for (size_t i = 1; i < c->n_touched; i++) {
+        uint32_t t = c->touched[i], end = c->clause_end[t];
+        size_t j = i;
+        for (; j > 0; j--) {
+            uint32_t u = c->touched[j - 1];
+            if (c->clause_end[u] < end || (c->clause_end[u] == end && u < t))
+                break;
+            c->touched[j] = u;
+        }
+        c->touched[j] = t;
+    }
+}
+
+static void on_chain(uint32_t pattern, uint32_t end, void *ctx) { mark_clause(ctx, pattern, end); }
+
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
                     void *ctx)
 {
     (void)from;  /* not tracked: see span.h */
     (void)flags;
     classifier *c = ctx;
+    size_t np = c->rp->n_patterns;
+    if (id >= np)  /* a chain segment; a failure stops the scan */
+        return chain_scan_hit(&c->chains, (uint32_t)(id - np), (uint32_t)to) < 0;
     uint32_t clause = c->rp->pattern_clause[id];
-    if (!c->clause_hit[clause]) {
-        c->clause_hit[clause] = 1;
-        c->clause_pattern[clause] = id;
-        c->clause_end[clause] = (uint32_t)to;
-        c->touched[c->n_touched++] = clause;
-    }
+    if (!c->clause_hit[clause] ||
+        ((uint32_t)to == c->clause_end[clause] && id < c->clause_pattern[clause]))
+        mark_clause(c, id, (uint32_t)to);
     return 0;
+}
+
+/* Clear the marks this event set, ready for the next. */
+static void clear_marks(classifier *c)
+{
+    for (size_t t = 0; t < c->n_touched; t++) {
+        c->clause_hit[c->touched[t]] = 0;
+        c->rule_seen[c->rp->clause_rule[c->touched[t]]] = 0;
+    }
+    c->n_touched = 0;
 }
 
 static int rule_fires(const classifier *c, const rule *r, uint32_t lang, int channel)
@@ -113,8 +167,19 @@ int classify_text(classifier *c, const char *text, size_t len, int channel, cons
 
     c->n_touched = 0;
     hs_error_t hrc = hs_scan(c->rp->db, c->nb.text, (unsigned)c->nb.len, 0, c->scratch, on_match, c);
-    if (hrc != HS_SUCCESS)
+    int jrc = hrc == HS_SUCCESS || hrc == HS_SCAN_TERMINATED
+                  ? chain_scan_join(&c->chains, &c->rp->chains, c->nb.text, c->nb.len, on_chain, c)
+                  : 0;
+    chain_scan_reset(&c->chains);
+    if (jrc < 0) {
+        clear_marks(c);
+        return CLASSIFY_ENOMEM;
+    }
+    if (hrc != HS_SUCCESS) {
+        clear_marks(c);
         return CLASSIFY_ESCAN;
+    }
+    sort_touched(c);
 
     const rulepack *rp = c->rp;
     uint32_t langbit = lang_bit(lang);
@@ -166,10 +231,6 @@ int classify_text(classifier *c, const char *text, size_t len, int channel, cons
     }
     out->n_matches = kept;
 
-    /* Clear the marks this event set, ready for the next. */
-    for (size_t t = 0; t < c->n_touched; t++) {
-        c->clause_hit[c->touched[t]] = 0;
-        c->rule_seen[rp->clause_rule[c->touched[t]]] = 0;
-    }
+    clear_marks(c);
     return CLASSIFY_OK;
 }

@@ -28,7 +28,54 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-static uint64_t pack_hash(const rulepack *rp, const hs_platform_info_t *plat)
+/* What the database is built from: every pattern without a gap under its
+ * own index, then every chain segment under n_patterns + s (rules.h). */
+typedef struct expr_list {
+    const char **expr;
+    unsigned    *ids;
+    unsigned    *flags;
+    size_t       n;
+} expr_list;
+
+static void expr_list_free(expr_list *x)
+{
+    free(x->expr);
+    free(x->ids);
+    free(x->flags);
+}
+
+static int expr_list_build(const rulepack *rp, expr_list *x)
+{
+    const chain_set *cs = &rp->chains;
+    size_t cap = rp->n_patterns + cs->n_segments;
+    uint8_t *chained = calloc(rp->n_patterns ? rp->n_patterns : 1, 1);
+    x->expr = malloc(cap * sizeof *x->expr);
+    x->ids = malloc(cap * sizeof *x->ids);
+    x->flags = malloc(cap * sizeof *x->flags);
+    x->n = 0;
+    if (!chained || !x->expr || !x->ids || !x->flags) {
+        free(chained);
+        expr_list_free(x);
+        return -1;
+    }
+    for (size_t c = 0; c < cs->n_chains; c++)
+        chained[cs->chains[c].pattern] = 1;
+    for (size_t i = 0; i < rp->n_patterns; i++)
+        if (!chained[i]) {
+            x->expr[x->n] = rp->patterns[i];
+            x->ids[x->n++] = (unsigned)i;
+        }
+    for (size_t s = 0; s < cs->n_segments; s++) {
+        x->expr[x->n] = cs->segments[s];
+        x->ids[x->n++] = (unsigned)(rp->n_patterns + s);
+    }
+    for (size_t i = 0; i < x->n; i++)
+        x->flags[i] = PATTERN_FLAGS;
+    free(chained);
+    return 0;
+}
+
+static uint64_t pack_hash(const expr_list *x, const hs_platform_info_t *plat)
 {
     uint64_t h = 1469598103934665603ULL;
     const char *ver = hs_version();
@@ -36,8 +83,10 @@ static uint64_t pack_hash(const rulepack *rp, const hs_platform_info_t *plat)
     h = fnv1a(h, ver, strlen(ver));
     h = fnv1a(h, plat, sizeof *plat);
     h = fnv1a(h, &flags, sizeof flags);
-    for (size_t i = 0; i < rp->n_patterns; i++)
-        h = fnv1a(h, rp->patterns[i], strlen(rp->patterns[i]) + 1);
+    for (size_t i = 0; i < x->n; i++) {
+        h = fnv1a(h, &x->ids[i], sizeof x->ids[i]);
+        h = fnv1a(h, x->expr[i], strlen(x->expr[i]) + 1);
+    }
     return h;
 }
 
@@ -98,10 +147,13 @@ static void cache_write(const char *dir, const char *path, const hs_database_t *
     free(bytes);
 }
 
-static int compile_error(rulepack *rp, hs_compile_error_t *ce, char *err, size_t errlen)
+static int compile_error(rulepack *rp, const expr_list *x, hs_compile_error_t *ce, char *err,
+                         size_t errlen)
 {
-    if (ce->expression >= 0 && (size_t)ce->expression < rp->n_patterns) {
-        size_t p = (size_t)ce->expression;
+    if (ce->expression >= 0 && (size_t)ce->expression < x->n) {
+        size_t p = x->ids[ce->expression];
+        if (p >= rp->n_patterns)  /* a segment: name the first pattern using it */
+            p = rp->chains.segment_pattern[p - rp->n_patterns];
         const rule *r = &rp->rules[rp->clause_rule[rp->pattern_clause[p]]];
         snprintf(err, errlen, "%s:%d: rule %s: Hyperscan: %s", r->file, rp->pattern_line[p], r->id,
                  ce->message);
@@ -119,38 +171,32 @@ int hsc_build(rulepack *rp, const char *cache_dir, char *err, size_t errlen)
         snprintf(err, errlen, "Hyperscan: cannot read the CPU platform");
         return -1;
     }
-    rp->hash = pack_hash(rp, &plat);
+    expr_list x;
+    if (expr_list_build(rp, &x) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    rp->hash = pack_hash(&x, &plat);
     char path[4200] = {0};
     if (cache_dir) {
         snprintf(path, sizeof path, "%s/rules-%016llx.hsdb", cache_dir, (unsigned long long)rp->hash);
         if (cache_read(rp, path) == 0) {
             rp->from_cache = 1;
+            expr_list_free(&x);
             return 0;
         }
     }
-
-    size_t n = rp->n_patterns;
-    unsigned *flags = malloc(n * sizeof *flags);
-    unsigned *ids = malloc(n * sizeof *ids);
-    if (!flags || !ids) {
-        free(flags);
-        free(ids);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        flags[i] = PATTERN_FLAGS;
-        ids[i] = (unsigned)i;
-    }
     hs_compile_error_t *ce = NULL;
     double t0 = (double)clock_mono_us() / 1e3;
-    hs_error_t rc = hs_compile_multi((const char *const *)rp->patterns, flags, ids, (unsigned)n,
-                                     HS_MODE_BLOCK, &plat, &rp->db, &ce);
+    hs_error_t rc = hs_compile_multi(x.expr, x.flags, x.ids, (unsigned)x.n, HS_MODE_BLOCK, &plat,
+                                     &rp->db, &ce);
     rp->compile_ms = (double)clock_mono_us() / 1e3 - t0;
-    free(flags);
-    free(ids);
-    if (rc != HS_SUCCESS)
-        return compile_error(rp, ce, err, errlen);
+    if (rc != HS_SUCCESS) {
+        int r = compile_error(rp, &x, ce, err, errlen);
+        expr_list_free(&x);
+        return r;
+    }
+    expr_list_free(&x);
     if (cache_dir)
         cache_write(cache_dir, path, rp->db);
     return 0;

@@ -165,7 +165,10 @@ static int put_word(strbuf *sb, strbuf *prog, norm_buf *nb, const token *t, int 
 
 static void put_gap(strbuf *sb, strbuf *prog, int n, int either)
 {
-    sb_printf(sb, " (?:[^ ]+ ){0,%d}", n);
+    if (n == 0)
+        sb_putc(sb, ' ');  /* Hyperscan refuses the repeat {0,0} */
+    else
+        sb_printf(sb, " (?:[^ ]+ ){0,%d}", n);
     sb_printf(prog, either ? " ~~%d " : " ~%d ", n);
 }
 
@@ -296,4 +299,59 @@ char *rule_regex(const char *alt, int mask, char **prog_out, char *err, size_t e
     else
         sb_free(&prog);
     return sb_take(&sb);
+}
+
+int rule_regex_runs(const char *alt, int mask, rule_runs *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    token tk[MAX_TOKENS];
+    int ntk;
+    if (tokenize(alt, tk, &ntk, err, errlen) < 0)
+        return -1;
+    int gaps = 0;
+    for (int i = 0; i < ntk; i++) {
+        if (tk[i].either)
+            return 0;
+        gaps += tk[i].gap >= 0;
+    }
+    if (gaps == 0 || gaps + 1 > RULE_RUNS_MAX)
+        return 0;
+
+    norm_buf nb;
+    norm_buf_init(&nb);
+    strbuf prog = STRBUF_INIT;  /* put_sequence writes one; unused here */
+    int rc = 0;
+    for (int from = 0; from < ntk && rc == 0;) {
+        int to = from;
+        while (to < ntk && tk[to].gap < 0)
+            to++;
+        strbuf sb = STRBUF_INIT;
+        sb_putc(&sb, ' ');
+        rc = put_sequence(&sb, &prog, &nb, tk, from, to, mask, err, errlen);
+        sb_putc(&sb, ' ');
+        if (rc == 0 && sb_failed(&sb)) {
+            snprintf(err, errlen, "out of memory");
+            rc = -1;
+        }
+        if (rc < 0) {
+            sb_free(&sb);
+            break;
+        }
+        out->gap_before[out->n] = from > 0 ? (unsigned)tk[from - 1].gap : 0;
+        out->words[out->n] = (unsigned)(to - from);
+        out->regex[out->n++] = sb_take(&sb);
+        from = to + 1;  /* past the gap */
+    }
+    norm_buf_free(&nb);
+    sb_free(&prog);
+    if (rc < 0)
+        rule_runs_free(out);
+    return rc;
+}
+
+void rule_runs_free(rule_runs *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->regex[i]);
+    r->n = 0;
 }

@@ -137,6 +137,14 @@ static int add_clause(loader *ld, char *expr)
         rp->pattern_prog[rp->n_patterns] = prog;
         rp->pattern_masked[rp->n_patterns] = (uint8_t)mask;
         rp->n_patterns++;
+        /* With word gaps: scanned as runs of words (chain.h). */
+        rule_runs runs;
+        if (rule_regex_runs(alt, mask, &runs, msg, sizeof msg) < 0)
+            return fail(ld, "%s", msg);
+        int added = runs.n == 0 ? 0 : chain_set_add(&rp->chains, (uint32_t)rp->n_patterns - 1, &runs);
+        rule_runs_free(&runs);
+        if (added < 0)
+            return fail(ld, "%s", "out of memory");
         alts++;
     }
     if (alts == 0)
@@ -433,6 +441,10 @@ rulepack *rulepack_load(const char *dir, const char *cache_dir, char *err, size_
         snprintf(err, errlen, "%s: the pack defines no rules", dir);
         rc = -1;
     }
+    if (rc == 0 && chain_set_finish(&rp->chains) < 0) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
     if (rc == 0)
         rc = hsc_build(rp, cache_dir, err, errlen);
     if (rc < 0) {
@@ -461,6 +473,7 @@ void rulepack_free(rulepack *rp)
     free(rp->pattern_clause);
     free(rp->pattern_line);
     free(rp->patterns);
+    chain_set_free(&rp->chains);
     if (rp->db_mem_len)
         munmap(rp->db, rp->db_mem_len);
     else

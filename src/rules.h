@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "chain.h"
 #include "labels.h"
 
 enum { LANG_RU = 1, LANG_UK = 2, LANG_PL = 4, LANG_EN = 8 };
@@ -42,13 +43,17 @@ typedef struct rulepack {
     size_t    n_rules;
     uint32_t *clause_rule;     /* [n_clauses] owning rule index */
     size_t    n_clauses;
-    uint32_t *pattern_clause;  /* [n_patterns] Hyperscan id -> clause */
+    uint32_t *pattern_clause;  /* [n_patterns] pattern -> clause */
     char    **patterns;        /* [n_patterns] owned regex sources */
     int      *pattern_line;    /* [n_patterns] line of the clause, for messages */
     char    **pattern_prog;    /* [n_patterns] owned word programs (span.h) */
     uint8_t  *pattern_masked;  /* [n_patterns] matches masked spellings */
     size_t    n_patterns;
     float     threshold[LABEL_COUNT];
+    /* The patterns with word gaps, scanned as runs of words (chain.h). The
+     * database holds the other patterns under their own index as id, and
+     * segment s under id n_patterns + s. */
+    chain_set chains;
     hs_database_t *db;
     size_t    db_mem_len;      /* > 0: db is our own mapping of this size (from the
                                   cache), unmapped rather than hs_free_database'd */

@@ -1,0 +1,289 @@
+/* chain — gap alternatives scanned as runs of words; see chain.h. */
+#include "chain.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "grow.h"
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* Rebuild the lookup table with room for twice the segments. */
+static int rehash(chain_set *cs)
+{
+    size_t n = cs->n_slots ? cs->n_slots * 2 : 1024;
+    uint32_t *slots = calloc(n, sizeof *slots);
+    if (!slots)
+        return -1;
+    for (size_t s = 0; s < cs->n_segments; s++) {
+        size_t i = hash_str(cs->segments[s]) & (n - 1);
+        while (slots[i])
+            i = (i + 1) & (n - 1);
+        slots[i] = (uint32_t)s + 1;
+    }
+    free(cs->slots);
+    cs->slots = slots;
+    cs->n_slots = n;
+    return 0;
+}
+
+/* The segment of regex re, added if new (taking re); -1 if out of memory.
+ * *taken says whether re now belongs to the set. */
+static long segment_of(chain_set *cs, char *re, uint32_t pattern, int *taken)
+{
+    *taken = 0;
+    if ((cs->n_segments + 1) * 2 > cs->n_slots && rehash(cs) < 0)
+        return -1;
+    size_t i = hash_str(re) & (cs->n_slots - 1);
+    for (; cs->slots[i]; i = (i + 1) & (cs->n_slots - 1))
+        if (strcmp(cs->segments[cs->slots[i] - 1], re) == 0)
+            return (long)cs->slots[i] - 1;
+    size_t cap = cs->cap_segments;
+    char **segs = grow_array(cs->segments, &cap, cs->n_segments + 1, sizeof *segs, 256);
+    if (!segs)
+        return -1;
+    cs->segments = segs;
+    uint32_t *pats = realloc(cs->segment_pattern, cap * sizeof *pats);
+    if (!pats)
+        return -1;  /* cap_segments unchanged: the next add retries both */
+    cs->segment_pattern = pats;
+    cs->cap_segments = cap;
+    cs->segments[cs->n_segments] = re;
+    cs->segment_pattern[cs->n_segments] = pattern;
+    cs->slots[i] = (uint32_t)++cs->n_segments;
+    *taken = 1;
+    return (long)cs->n_segments - 1;
+}
+
+int chain_set_add(chain_set *cs, uint32_t pattern, const rule_runs *runs)
+{
+    chain_link *links = grow_array(cs->links, &cs->cap_links, cs->n_links + runs->n,
+                                   sizeof *links, 1024);
+    chain *chains = grow_array(cs->chains, &cs->cap_chains, cs->n_chains + 1, sizeof *chains, 256);
+    if (links)
+        cs->links = links;
+    if (chains)
+        cs->chains = chains;
+    if (!links || !chains)
+        return -1;
+    chain *c = &cs->chains[cs->n_chains];
+    *c = (chain){pattern, (uint32_t)cs->n_links, (uint32_t)runs->n};
+    for (size_t i = 0; i < runs->n; i++) {
+        char *re = strdup(runs->regex[i]);
+        int taken;
+        long seg = re ? segment_of(cs, re, pattern, &taken) : -1;
+        if (re && !taken)
+            free(re);
+        if (seg < 0)
+            return -1;
+        cs->links[cs->n_links + i] =
+            (chain_link){(uint32_t)seg, (uint16_t)runs->words[i], (uint16_t)runs->gap_before[i]};
+    }
+    cs->n_links += runs->n;
+    cs->n_chains++;
+    return 0;
+}
+
+int chain_set_finish(chain_set *cs)
+{
+    free(cs->slots);
+    cs->slots = NULL;
+    cs->n_slots = 0;
+    cs->last_from = calloc(cs->n_segments + 1, sizeof *cs->last_from);
+    cs->last_chain = malloc((cs->n_chains ? cs->n_chains : 1) * sizeof *cs->last_chain);
+    if (!cs->last_from || !cs->last_chain)
+        return -1;
+    /* Counting sort of the chains by last segment. */
+    for (size_t c = 0; c < cs->n_chains; c++) {
+        const chain *ch = &cs->chains[c];
+        cs->last_from[cs->links[ch->first_link + ch->n_links - 1].segment + 1]++;
+    }
+    for (size_t s = 0; s < cs->n_segments; s++)
+        cs->last_from[s + 1] += cs->last_from[s];
+    uint32_t *fill = malloc((cs->n_segments ? cs->n_segments : 1) * sizeof *fill);
+    if (!fill)
+        return -1;
+    memcpy(fill, cs->last_from, cs->n_segments * sizeof *fill);
+    for (size_t c = 0; c < cs->n_chains; c++) {
+        const chain *ch = &cs->chains[c];
+        cs->last_chain[fill[cs->links[ch->first_link + ch->n_links - 1].segment]++] = (uint32_t)c;
+    }
+    free(fill);
+    return 0;
+}
+
+void chain_set_free(chain_set *cs)
+{
+    for (size_t s = 0; s < cs->n_segments; s++)
+        free(cs->segments[s]);
+    free(cs->segments);
+    free(cs->segment_pattern);
+    free(cs->chains);
+    free(cs->links);
+    free(cs->last_from);
+    free(cs->last_chain);
+    free(cs->slots);
+    memset(cs, 0, sizeof *cs);
+}
+
+int chain_scan_init(chain_scan *sc, const chain_set *cs)
+{
+    memset(sc, 0, sizeof *sc);
+    size_t n = cs->n_segments ? cs->n_segments : 1;
+    sc->seg_last = malloc(n * sizeof *sc->seg_last);
+    sc->seen = malloc(n * sizeof *sc->seen);
+    if (!sc->seg_last || !sc->seen) {
+        chain_scan_free(sc);
+        return -1;
+    }
+    for (size_t s = 0; s < n; s++)
+        sc->seg_last[s] = -1;
+    return 0;
+}
+
+void chain_scan_free(chain_scan *sc)
+{
+    free(sc->hit_end);
+    free(sc->hit_next);
+    free(sc->seg_last);
+    free(sc->seen);
+    free(sc->spaces);
+    free(sc->frontier[0]);
+    free(sc->frontier[1]);
+    memset(sc, 0, sizeof *sc);
+}
+
+/* Room for one more hit in every per-hit array. */
+static int grow_hits(chain_scan *sc)
+{
+    size_t cap = sc->cap_hits ? sc->cap_hits * 2 : 256;
+    uint32_t *end = realloc(sc->hit_end, cap * sizeof *end);
+    if (end)
+        sc->hit_end = end;
+    int32_t *next = realloc(sc->hit_next, cap * sizeof *next);
+    if (next)
+        sc->hit_next = next;
+    uint32_t *f0 = realloc(sc->frontier[0], cap * sizeof *f0);
+    if (f0)
+        sc->frontier[0] = f0;
+    uint32_t *f1 = realloc(sc->frontier[1], cap * sizeof *f1);
+    if (f1)
+        sc->frontier[1] = f1;
+    if (!end || !next || !f0 || !f1)
+        return -1;
+    sc->cap_hits = cap;
+    return 0;
+}
+
+int chain_scan_hit(chain_scan *sc, uint32_t segment, uint32_t end)
+{
+    if (sc->n_hits == sc->cap_hits && grow_hits(sc) < 0) {
+        sc->failed = 1;
+        return -1;
+    }
+    int32_t h = (int32_t)sc->n_hits++;
+    sc->hit_end[h] = end;
+    sc->hit_next[h] = sc->seg_last[segment];
+    if (sc->seg_last[segment] < 0)
+        sc->seen[sc->n_seen++] = segment;
+    sc->seg_last[segment] = h;
+    return 0;
+}
+
+/* Whether some a in from[0..n) has lo <= x - a <= lo + gap, i.e. a match
+ * of the previous link ending `a` spaces in leaves 0..gap words before this
+ * link's start. */
+static int reachable(const uint32_t *from, size_t n, long start_space, unsigned gap)
+{
+    for (size_t i = 0; i < n; i++) {
+        long between = start_space - (long)from[i];
+        if (between >= 0 && between <= (long)gap)
+            return 1;
+    }
+    return 0;
+}
+
+/* Join one chain; its first end, or 0 if it does not match (no match ends
+ * at byte 0: canonical text starts with a space). */
+static uint32_t join_chain(chain_scan *sc, const chain_set *cs, const chain *ch)
+{
+    const chain_link *l = &cs->links[ch->first_link];
+    for (uint32_t i = 0; i < ch->n_links; i++)
+        if (sc->seg_last[l[i].segment] < 0)
+            return 0;
+    /* frontier: sp(end) of each feasible match of the link before. */
+    uint32_t *from = sc->frontier[0], *to = sc->frontier[1];
+    size_t n_from = 0;
+    for (int32_t h = sc->seg_last[l[0].segment]; h >= 0; h = sc->hit_next[h])
+        from[n_from++] = sc->spaces[sc->hit_end[h]];
+    uint32_t first = 0;
+    for (uint32_t i = 1; i < ch->n_links && n_from > 0; i++) {
+        int last = (i + 1 == ch->n_links);
+        size_t n_to = 0;
+        for (int32_t h = sc->seg_last[l[i].segment]; h >= 0; h = sc->hit_next[h]) {
+            uint32_t e = sc->hit_end[h], sp = sc->spaces[e];
+            /* spaces before this run's first word, minus the one it starts on */
+            long start_space = (long)sp - l[i].words;
+            if (!reachable(from, n_from, start_space, l[i].gap_before))
+                continue;
+            if (!last)
+                to[n_to++] = sp;
+            else if (first == 0 || e < first)
+                first = e;
+        }
+        uint32_t *t = from;
+        from = to;
+        to = t;
+        n_from = n_to;
+    }
+    return first;
+}
+
+int chain_scan_join(chain_scan *sc, const chain_set *cs, const char *text, size_t len,
+                    void (*found)(uint32_t pattern, uint32_t end, void *ctx), void *ctx)
+{
+    if (sc->failed)
+        return -1;
+    if (sc->n_seen == 0)
+        return 0;
+    if (len + 1 > sc->cap_spaces) {
+        uint32_t *sp = realloc(sc->spaces, (len + 1) * sizeof *sp);
+        if (!sp)
+            return -1;
+        sc->spaces = sp;
+        sc->cap_spaces = len + 1;
+    }
+    uint32_t count = 0;
+    for (size_t x = 0; x < len; x++) {
+        sc->spaces[x] = count;
+        count += (text[x] == ' ');
+    }
+    sc->spaces[len] = count;
+    for (size_t i = 0; i < sc->n_seen; i++) {
+        uint32_t s = sc->seen[i];
+        for (uint32_t k = cs->last_from[s]; k < cs->last_from[s + 1]; k++) {
+            const chain *ch = &cs->chains[cs->last_chain[k]];
+            uint32_t end = join_chain(sc, cs, ch);
+            if (end)
+                found(ch->pattern, end, ctx);
+        }
+    }
+    return 0;
+}
+
+void chain_scan_reset(chain_scan *sc)
+{
+    for (size_t i = 0; i < sc->n_seen; i++)
+        sc->seg_last[sc->seen[i]] = -1;
+    sc->n_seen = 0;
+    sc->n_hits = 0;
+    sc->failed = 0;
+}
