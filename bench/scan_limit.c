@@ -16,8 +16,9 @@
  *   scan_mt / classify_mt  the same on T threads (default: every core);
  * and with --literal, a pack of the same size made of plain literals (each
  * pattern's longest literal run, as " word" bytes), compiled with the same
- * flags; with --nosom, the default pack compiled without
- * HS_FLAG_SOM_LEFTMOST (what the start-of-match spans cost); with --extra,
+ * flags; with --nosom, the pack's patterns compiled whole, one regex per
+ * alternative without SOM (the database before gap phrases were cut into
+ * runs of words, chain.h; the name is from when it measured SOM); with --extra,
  * the patterns of FILE ("id<TAB>regex" lines, as `complaintctl rules export`
  * writes; a slice of them finds which patterns cost the most), with and
  * without SOM.
