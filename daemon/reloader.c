@@ -51,6 +51,8 @@ static void reload_once(reloader *r, strbuf *reply)
     char err[1024];
     config fresh;
     config_defaults(&fresh);
+    log_info("reloading rules from %s, policy from %s", r->cfg->rules,
+             r->config_path ? r->config_path : "(defaults)");
     if (r->config_path && config_load_file(&fresh, r->config_path, err, sizeof err) < 0) {
         refuse(reply, err);
         return;

@@ -92,6 +92,25 @@ int chain_set_add(chain_set *cs, uint32_t pattern, const rule_runs *runs)
     return 0;
 }
 
+/* The segment whose match makes a chain worth joining: every link must have
+ * matched, so any would do; the longest regex is the likeliest to be rare
+ * (" you " matches most texts, " manager* " few), and a rare trigger means
+ * fewer chains looked at per text. */
+static uint32_t trigger(const chain_set *cs, const chain *ch)
+{
+    uint32_t best = cs->links[ch->first_link].segment;
+    size_t best_len = strlen(cs->segments[best]);
+    for (uint32_t i = 1; i < ch->n_links; i++) {
+        uint32_t s = cs->links[ch->first_link + i].segment;
+        size_t len = strlen(cs->segments[s]);
+        if (len > best_len) {
+            best = s;
+            best_len = len;
+        }
+    }
+    return best;
+}
+
 int chain_set_finish(chain_set *cs)
 {
     free(cs->slots);
@@ -101,21 +120,17 @@ int chain_set_finish(chain_set *cs)
     cs->last_chain = malloc((cs->n_chains ? cs->n_chains : 1) * sizeof *cs->last_chain);
     if (!cs->last_from || !cs->last_chain)
         return -1;
-    /* Counting sort of the chains by last segment. */
-    for (size_t c = 0; c < cs->n_chains; c++) {
-        const chain *ch = &cs->chains[c];
-        cs->last_from[cs->links[ch->first_link + ch->n_links - 1].segment + 1]++;
-    }
+    /* Counting sort of the chains by trigger segment. */
+    for (size_t c = 0; c < cs->n_chains; c++)
+        cs->last_from[trigger(cs, &cs->chains[c]) + 1]++;
     for (size_t s = 0; s < cs->n_segments; s++)
         cs->last_from[s + 1] += cs->last_from[s];
     uint32_t *fill = malloc((cs->n_segments ? cs->n_segments : 1) * sizeof *fill);
     if (!fill)
         return -1;
     memcpy(fill, cs->last_from, cs->n_segments * sizeof *fill);
-    for (size_t c = 0; c < cs->n_chains; c++) {
-        const chain *ch = &cs->chains[c];
-        cs->last_chain[fill[cs->links[ch->first_link + ch->n_links - 1].segment]++] = (uint32_t)c;
-    }
+    for (size_t c = 0; c < cs->n_chains; c++)
+        cs->last_chain[fill[trigger(cs, &cs->chains[c])]++] = (uint32_t)c;
     free(fill);
     return 0;
 }
@@ -155,7 +170,7 @@ void chain_scan_free(chain_scan *sc)
     free(sc->hit_next);
     free(sc->seg_last);
     free(sc->seen);
-    free(sc->spaces);
+    free(sc->hit_sp);
     free(sc->frontier[0]);
     free(sc->frontier[1]);
     memset(sc, 0, sizeof *sc);
@@ -171,16 +186,35 @@ static int grow_hits(chain_scan *sc)
     int32_t *next = realloc(sc->hit_next, cap * sizeof *next);
     if (next)
         sc->hit_next = next;
+    uint32_t *sp = realloc(sc->hit_sp, cap * sizeof *sp);
+    if (sp)
+        sc->hit_sp = sp;
     uint32_t *f0 = realloc(sc->frontier[0], cap * sizeof *f0);
     if (f0)
         sc->frontier[0] = f0;
     uint32_t *f1 = realloc(sc->frontier[1], cap * sizeof *f1);
     if (f1)
         sc->frontier[1] = f1;
-    if (!end || !next || !f0 || !f1)
+    if (!end || !next || !sp || !f0 || !f1)
         return -1;
     sc->cap_hits = cap;
     return 0;
+}
+
+void chain_scan_begin(chain_scan *sc, const char *text)
+{
+    sc->text = text;
+    sc->cursor = 0;
+    sc->cursor_spaces = 0;
+}
+
+/* Spaces in text[from, to): a plain loop the compiler vectorises. */
+static uint32_t count_spaces(const char *text, uint32_t from, uint32_t to)
+{
+    uint32_t n = 0;
+    for (uint32_t x = from; x < to; x++)
+        n += (text[x] == ' ');
+    return n;
 }
 
 int chain_scan_hit(chain_scan *sc, uint32_t segment, uint32_t end)
@@ -189,8 +223,18 @@ int chain_scan_hit(chain_scan *sc, uint32_t segment, uint32_t end)
         sc->failed = 1;
         return -1;
     }
+    /* sp(end), counted on from the previous hit: Hyperscan reports in
+     * order of end offset, so the whole text is counted at most once; an
+     * end before the cursor (not expected) counts again from the start. */
+    if (end < sc->cursor) {
+        sc->cursor = 0;
+        sc->cursor_spaces = 0;
+    }
+    sc->cursor_spaces += count_spaces(sc->text, sc->cursor, end);
+    sc->cursor = end;
     int32_t h = (int32_t)sc->n_hits++;
     sc->hit_end[h] = end;
+    sc->hit_sp[h] = sc->cursor_spaces;
     sc->hit_next[h] = sc->seg_last[segment];
     if (sc->seg_last[segment] < 0)
         sc->seen[sc->n_seen++] = segment;
@@ -223,13 +267,13 @@ static uint32_t join_chain(chain_scan *sc, const chain_set *cs, const chain *ch)
     uint32_t *from = sc->frontier[0], *to = sc->frontier[1];
     size_t n_from = 0;
     for (int32_t h = sc->seg_last[l[0].segment]; h >= 0; h = sc->hit_next[h])
-        from[n_from++] = sc->spaces[sc->hit_end[h]];
+        from[n_from++] = sc->hit_sp[h];
     uint32_t first = 0;
     for (uint32_t i = 1; i < ch->n_links && n_from > 0; i++) {
         int last = (i + 1 == ch->n_links);
         size_t n_to = 0;
         for (int32_t h = sc->seg_last[l[i].segment]; h >= 0; h = sc->hit_next[h]) {
-            uint32_t e = sc->hit_end[h], sp = sc->spaces[e];
+            uint32_t e = sc->hit_end[h], sp = sc->hit_sp[h];
             /* spaces before this run's first word, minus the one it starts on */
             long start_space = (long)sp - l[i].words;
             if (!reachable(from, n_from, start_space, l[i].gap_before))
@@ -247,26 +291,11 @@ static uint32_t join_chain(chain_scan *sc, const chain_set *cs, const chain *ch)
     return first;
 }
 
-int chain_scan_join(chain_scan *sc, const chain_set *cs, const char *text, size_t len,
+int chain_scan_join(chain_scan *sc, const chain_set *cs,
                     void (*found)(uint32_t pattern, uint32_t end, void *ctx), void *ctx)
 {
     if (sc->failed)
         return -1;
-    if (sc->n_seen == 0)
-        return 0;
-    if (len + 1 > sc->cap_spaces) {
-        uint32_t *sp = realloc(sc->spaces, (len + 1) * sizeof *sp);
-        if (!sp)
-            return -1;
-        sc->spaces = sp;
-        sc->cap_spaces = len + 1;
-    }
-    uint32_t count = 0;
-    for (size_t x = 0; x < len; x++) {
-        sc->spaces[x] = count;
-        count += (text[x] == ' ');
-    }
-    sc->spaces[len] = count;
     for (size_t i = 0; i < sc->n_seen; i++) {
         uint32_t s = sc->seen[i];
         for (uint32_t k = cs->last_from[s]; k < cs->last_from[s + 1]; k++) {

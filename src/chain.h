@@ -8,7 +8,7 @@
  *
  * HOW: an alternative "A ~n B" is a chain of links A, B. Each distinct run
  * regex is one segment, one Hyperscan id. The scan records every end of
- * every segment; afterwards each chain whose last segment was seen is
+ * every segment; afterwards each chain whose trigger segment was seen is
  * joined: link i's match must start within gap_before[i] words after link
  * i-1's match ends. Canonical text is " w1 w2 ... wn " with one space
  * between words (normalise.h), so "words between" is a count of spaces:
@@ -46,7 +46,8 @@ typedef struct chain_set {
     size_t      n_chains;
     chain_link *links;
     size_t      n_links;
-    /* After chain_set_finish: the chains whose last link is segment s are
+    /* After chain_set_finish: the chains whose trigger is segment s (the
+     * link likeliest to be rare, chain.c) are
      * last_chain[last_from[s] .. last_from[s + 1]). */
     uint32_t   *last_from;        /* [n_segments + 1] */
     uint32_t   *last_chain;       /* [n_chains] */
@@ -68,20 +69,23 @@ int chain_set_finish(chain_set *cs);
 void chain_set_free(chain_set *cs);
 
 /*
- * One scan's segment matches, owned by one classifier. chain_scan_hit is
- * called from the Hyperscan callback; chain_scan_join after the scan reports
+ * One scan's segment matches, owned by one classifier. chain_scan_begin
+ * names the canonical text about to be scanned; chain_scan_hit is called
+ * from the Hyperscan callback; chain_scan_join after the scan reports
  * each chain that matched, with the first end of its whole match; then
  * chain_scan_reset readies it for the next text.
  */
 typedef struct chain_scan {
     uint32_t *hit_end;     /* byte ends, in arrival order */
+    uint32_t *hit_sp;      /* sp(end) of each */
     int32_t  *hit_next;    /* the segment's previous hit, or -1 */
     size_t    n_hits, cap_hits;
     int32_t  *seg_last;    /* [n_segments] the segment's newest hit, or -1 */
     uint32_t *seen;        /* segments hit in this text */
     size_t    n_seen;
-    uint32_t *spaces;      /* [len + 1] sp(x), filled by the join */
-    size_t    cap_spaces;
+    const char *text;      /* the text being scanned (chain_scan_begin) */
+    uint32_t  cursor;      /* spaces are counted up to here ... */
+    uint32_t  cursor_spaces; /* ... and there are this many */
     uint32_t *frontier[2]; /* the join's working sets, [cap_hits] each */
     int       failed;      /* out of memory during this scan */
 } chain_scan;
@@ -89,14 +93,16 @@ typedef struct chain_scan {
 int  chain_scan_init(chain_scan *sc, const chain_set *cs);  /* 0 or -1 */
 void chain_scan_free(chain_scan *sc);
 
-/* Record that segment ended at byte end. 0, or -1 if out of memory (the
- * scan should stop: the result would be incomplete). */
+void chain_scan_begin(chain_scan *sc, const char *text);
+
+/* Record that segment ended at byte end of the text. 0, or -1 if out of
+ * memory (the scan should stop: the result would be incomplete). */
 int chain_scan_hit(chain_scan *sc, uint32_t segment, uint32_t end);
 
-/* Join the chains over the canonical text that was scanned; calls
- * found(pattern, first_end, ctx) for each chain that matched. Returns 0, or
- * -1 if out of memory. */
-int chain_scan_join(chain_scan *sc, const chain_set *cs, const char *text, size_t len,
+/* Join the chains whose trigger segment matched; calls found(pattern,
+ * first_end, ctx) for each chain that matched. Returns 0, or -1 if a hit
+ * could not be recorded (out of memory). */
+int chain_scan_join(chain_scan *sc, const chain_set *cs,
                     void (*found)(uint32_t pattern, uint32_t end, void *ctx), void *ctx);
 
 void chain_scan_reset(chain_scan *sc);

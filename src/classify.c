@@ -166,9 +166,10 @@ int classify_text(classifier *c, const char *text, size_t len, int channel, cons
         return CLASSIFY_ENOMEM;
 
     c->n_touched = 0;
+    chain_scan_begin(&c->chains, c->nb.text);
     hs_error_t hrc = hs_scan(c->rp->db, c->nb.text, (unsigned)c->nb.len, 0, c->scratch, on_match, c);
     int jrc = hrc == HS_SUCCESS || hrc == HS_SCAN_TERMINATED
-                  ? chain_scan_join(&c->chains, &c->rp->chains, c->nb.text, c->nb.len, on_chain, c)
+                  ? chain_scan_join(&c->chains, &c->rp->chains, on_chain, c)
                   : 0;
     chain_scan_reset(&c->chains);
     if (jrc < 0) {

@@ -221,6 +221,17 @@ class Daemon:
             return "---- complaintd log (%s) ----\n%s\n---- end of log ----" % (
                 " ".join(self.argv) if self.proc else "", "\n".join(self.lines))
 
+    def wait_log(self, pred, timeout=5.0):
+        """Wait until pred(log text) holds; stderr is read by a thread, so a
+        line the daemon wrote before answering may still be on its way.
+        The log either way."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.log()
+            if pred(text) or time.monotonic() > deadline:
+                return text
+            time.sleep(0.02)
+
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 

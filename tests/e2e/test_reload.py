@@ -96,23 +96,27 @@ class TestHotReload(E2ETestCase):
         first = subprocess.Popen(reload_cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True)
         self.addCleanup(first.kill)
-        # The daemon logs "reload:" only once a reload has swapped its pack.
-        # Before this change the control thread compiled, so no ping could be
-        # answered while that line was missing.
-        answered_during = 0
-        second = None
+        # The daemon logs "reloading" when a reload starts and "reload:" once
+        # it has swapped the pack in. In between, ping and stats must be
+        # answered promptly. (Before the reloader thread, the first ping
+        # after "reloading" waited for the whole compile.)
+        d.wait_log(lambda text: "reloading" in text, timeout=10)
+        answered_during, second = 0, None
         deadline = time.monotonic() + 120
         while "reload:" not in d.log() and time.monotonic() < deadline:
+            t0 = time.monotonic()
             self.assertEqual(d.ping(), b"pong")
             self.assertIn("last_seq", d.stats())
-            if "reload:" not in d.log():
-                answered_during += 1
-                if second is None:  # asked during the first reload
-                    second = subprocess.Popen(reload_cmd, stdout=subprocess.PIPE,
-                                              stderr=subprocess.PIPE, text=True)
-                    self.addCleanup(second.kill)
+            if "reload:" in d.log():
+                break
+            self.assertLess(time.monotonic() - t0, 1.0, "ping and stats waited for the reload")
+            answered_during += 1
+            if second is None:  # asked during the first reload
+                second = subprocess.Popen(reload_cmd, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True)
+                self.addCleanup(second.kill)
             time.sleep(0.05)
-        self.assertGreater(answered_during, 0, "no ping answered while the reload compiled")
+        self.assertGreaterEqual(answered_during, 3, "too few pings answered while the reload compiled")
         out, err = first.communicate(timeout=120)
         out2, err2 = second.communicate(timeout=120)
         for r, o, e in ((first, out, err), (second, out2, err2)):
@@ -121,7 +125,8 @@ class TestHotReload(E2ETestCase):
         self.assertFalse(json.loads(out)["from_cache"], out)
         # The second was asked after the first had read the files: it got a
         # reload of its own (from the cache the first one wrote).
-        self.assertEqual(d.log().count("reload:"), 2, d.log())
+        log = d.wait_log(lambda text: text.count("reload:") >= 2)
+        self.assertEqual(log.count("reload:"), 2, log)
         self.assertTrue(json.loads(out2)["from_cache"], out2)
         self.assert_marker_rule_fires(d, marker)
         d.stop(signal.SIGTERM)
