@@ -138,6 +138,17 @@ def label_name(value):
 
 # ---- the daemon ------------------------------------------------------------
 
+def poll_until(get, pred, timeout, interval=0.05):
+    """Call get() until pred(value) holds or timeout seconds pass; the last
+    value either way."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = get()
+        if pred(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
 class DaemonError(AssertionError):
     pass
 
@@ -225,12 +236,7 @@ class Daemon:
         """Wait until pred(log text) holds; stderr is read by a thread, so a
         line the daemon wrote before answering may still be on its way.
         The log either way."""
-        deadline = time.monotonic() + timeout
-        while True:
-            text = self.log()
-            if pred(text) or time.monotonic() > deadline:
-                return text
-            time.sleep(0.02)
+        return poll_until(self.log, pred, timeout)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -308,12 +314,7 @@ class Daemon:
 
     def wait_stats(self, pred, timeout=5.0):
         """Poll stats until pred(stats) holds; the last stats either way."""
-        deadline = time.monotonic() + timeout
-        while True:
-            st = self.stats()
-            if pred(st) or time.monotonic() > deadline:
-                return st
-            time.sleep(0.05)
+        return poll_until(self.stats, pred, timeout)
 
 
 # ---- clients ---------------------------------------------------------------
