@@ -174,8 +174,14 @@ int cmd_rules(int argc, char **argv)
         size_t per_label[LABEL_COUNT] = {0};
         for (size_t i = 0; i < rp->n_rules; i++)
             per_label[rp->rules[i].label]++;
-        printf("%s: ok: %zu rules, %zu patterns, compiled in %.0f ms\n", dir, rp->n_rules,
-               rp->n_patterns, rp->compile_ms);
+        char how[64];
+        if (rp->from_cache)
+            snprintf(how, sizeof how, "database from the cache");
+        else
+            snprintf(how, sizeof how, "compiled in %.0f ms", rp->compile_ms);
+        printf("%s: ok: %zu rules, %zu patterns (%zu with word gaps, scanned as %zu runs of "
+               "words), %s\n",
+               dir, rp->n_rules, rp->n_patterns, rp->chains.n_chains, rp->chains.n_segments, how);
         for (int l = 1; l < LABEL_COUNT; l++)
             printf("  %-22s %zu rules\n", label_name(l), per_label[l]);
     }
