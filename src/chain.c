@@ -229,6 +229,7 @@ int chain_scan_hit(chain_scan *sc, uint32_t segment, uint32_t end)
     if (end < sc->cursor) {
         sc->cursor = 0;
         sc->cursor_spaces = 0;
+        sc->unordered = 1;
     }
     sc->cursor_spaces += count_spaces(sc->text, sc->cursor, end);
     sc->cursor = end;
@@ -242,17 +243,28 @@ int chain_scan_hit(chain_scan *sc, uint32_t segment, uint32_t end)
     return 0;
 }
 
-/* Whether some a in from[0..n) has lo <= x - a <= lo + gap, i.e. a match
- * of the previous link ending `a` spaces in leaves 0..gap words before this
- * link's start. */
-static int reachable(const uint32_t *from, size_t n, long start_space, unsigned gap)
+/* Whether a match of the previous link ends 0..gap words before a run that
+ * starts at space number start_space: some a in from[0..n) with
+ * start_space - gap <= a <= start_space. The join walks hits newest first,
+ * so from is non-increasing and successive calls for one link come with
+ * non-increasing start_space: *j only moves forward, and a link is joined
+ * in time linear in the hits (a hostile text repeating a chain's words
+ * thousands of times would otherwise cost their product). If the hits came
+ * out of order (ordered == 0; not expected of Hyperscan), every a is tried. */
+static int reachable(const uint32_t *from, size_t n, size_t *j, long start_space, unsigned gap,
+                     int ordered)
 {
-    for (size_t i = 0; i < n; i++) {
-        long between = start_space - (long)from[i];
-        if (between >= 0 && between <= (long)gap)
-            return 1;
+    if (!ordered) {
+        for (size_t i = 0; i < n; i++) {
+            long between = start_space - (long)from[i];
+            if (between >= 0 && between <= (long)gap)
+                return 1;
+        }
+        return 0;
     }
-    return 0;
+    while (*j < n && (long)from[*j] > start_space)
+        (*j)++;
+    return *j < n && (long)from[*j] >= start_space - (long)gap;
 }
 
 /* Join one chain; its first end, or 0 if it does not match (no match ends
@@ -271,12 +283,12 @@ static uint32_t join_chain(chain_scan *sc, const chain_set *cs, const chain *ch)
     uint32_t first = 0;
     for (uint32_t i = 1; i < ch->n_links && n_from > 0; i++) {
         int last = (i + 1 == ch->n_links);
-        size_t n_to = 0;
+        size_t n_to = 0, j = 0;
         for (int32_t h = sc->seg_last[l[i].segment]; h >= 0; h = sc->hit_next[h]) {
             uint32_t e = sc->hit_end[h], sp = sc->hit_sp[h];
             /* spaces before this run's first word, minus the one it starts on */
             long start_space = (long)sp - l[i].words;
-            if (!reachable(from, n_from, start_space, l[i].gap_before))
+            if (!reachable(from, n_from, &j, start_space, l[i].gap_before, !sc->unordered))
                 continue;
             if (!last)
                 to[n_to++] = sp;
@@ -315,4 +327,5 @@ void chain_scan_reset(chain_scan *sc)
     sc->n_seen = 0;
     sc->n_hits = 0;
     sc->failed = 0;
+    sc->unordered = 0;
 }

@@ -87,6 +87,7 @@ typedef struct chain_scan {
     uint32_t  cursor;      /* spaces are counted up to here ... */
     uint32_t  cursor_spaces; /* ... and there are this many */
     uint32_t *frontier[2]; /* the join's working sets, [cap_hits] each */
+    int       unordered;   /* a hit ended before the one reported before it */
     int       failed;      /* out of memory during this scan */
 } chain_scan;
 
