@@ -116,21 +116,21 @@ int chain_set_finish(chain_set *cs)
     free(cs->slots);
     cs->slots = NULL;
     cs->n_slots = 0;
-    cs->last_from = calloc(cs->n_segments + 1, sizeof *cs->last_from);
-    cs->last_chain = malloc((cs->n_chains ? cs->n_chains : 1) * sizeof *cs->last_chain);
-    if (!cs->last_from || !cs->last_chain)
+    cs->trigger_from = calloc(cs->n_segments + 1, sizeof *cs->trigger_from);
+    cs->trigger_chain = malloc((cs->n_chains ? cs->n_chains : 1) * sizeof *cs->trigger_chain);
+    if (!cs->trigger_from || !cs->trigger_chain)
         return -1;
     /* Counting sort of the chains by trigger segment. */
     for (size_t c = 0; c < cs->n_chains; c++)
-        cs->last_from[trigger(cs, &cs->chains[c]) + 1]++;
+        cs->trigger_from[trigger(cs, &cs->chains[c]) + 1]++;
     for (size_t s = 0; s < cs->n_segments; s++)
-        cs->last_from[s + 1] += cs->last_from[s];
+        cs->trigger_from[s + 1] += cs->trigger_from[s];
     uint32_t *fill = malloc((cs->n_segments ? cs->n_segments : 1) * sizeof *fill);
     if (!fill)
         return -1;
-    memcpy(fill, cs->last_from, cs->n_segments * sizeof *fill);
+    memcpy(fill, cs->trigger_from, cs->n_segments * sizeof *fill);
     for (size_t c = 0; c < cs->n_chains; c++)
-        cs->last_chain[fill[trigger(cs, &cs->chains[c])]++] = (uint32_t)c;
+        cs->trigger_chain[fill[trigger(cs, &cs->chains[c])]++] = (uint32_t)c;
     free(fill);
     return 0;
 }
@@ -143,8 +143,8 @@ void chain_set_free(chain_set *cs)
     free(cs->segment_pattern);
     free(cs->chains);
     free(cs->links);
-    free(cs->last_from);
-    free(cs->last_chain);
+    free(cs->trigger_from);
+    free(cs->trigger_chain);
     free(cs->slots);
     memset(cs, 0, sizeof *cs);
 }
@@ -310,8 +310,8 @@ int chain_scan_join(chain_scan *sc, const chain_set *cs,
         return -1;
     for (size_t i = 0; i < sc->n_seen; i++) {
         uint32_t s = sc->seen[i];
-        for (uint32_t k = cs->last_from[s]; k < cs->last_from[s + 1]; k++) {
-            const chain *ch = &cs->chains[cs->last_chain[k]];
+        for (uint32_t k = cs->trigger_from[s]; k < cs->trigger_from[s + 1]; k++) {
+            const chain *ch = &cs->chains[cs->trigger_chain[k]];
             uint32_t end = join_chain(sc, cs, ch);
             if (end)
                 found(ch->pattern, end, ctx);

@@ -48,22 +48,21 @@ typedef struct chain_set {
     size_t      n_links;
     /* After chain_set_finish: the chains whose trigger is segment s (the
      * link likeliest to be rare, chain.c) are
-     * last_chain[last_from[s] .. last_from[s + 1]). */
-    uint32_t   *last_from;        /* [n_segments + 1] */
-    uint32_t   *last_chain;       /* [n_chains] */
+     * trigger_chain[trigger_from[s] .. trigger_from[s + 1]). */
+    uint32_t   *trigger_from;     /* [n_segments + 1] */
+    uint32_t   *trigger_chain;    /* [n_chains] */
     /* While adding: segment regex -> index, open addressing. */
     uint32_t   *slots;
     size_t      n_slots;
     size_t      cap_segments, cap_chains, cap_links;
 } chain_set;
 
-#define CHAIN_SET_INIT {0}
 
 /* Add pattern's runs as a chain (runs->n >= 2). Returns 0 or -1 (out of
  * memory). */
 int chain_set_add(chain_set *cs, uint32_t pattern, const rule_runs *runs);
 
-/* Index the chains by last segment; drop the lookup table. 0 or -1. */
+/* Index the chains by trigger segment; drop the lookup table. 0 or -1. */
 int chain_set_finish(chain_set *cs);
 
 void chain_set_free(chain_set *cs);
