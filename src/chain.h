@@ -57,7 +57,6 @@ typedef struct chain_set {
     size_t      cap_segments, cap_chains, cap_links;
 } chain_set;
 
-
 /* Add pattern's runs as a chain (runs->n >= 2). Returns 0 or -1 (out of
  * memory). */
 int chain_set_add(chain_set *cs, uint32_t pattern, const rule_runs *runs);
