@@ -17,10 +17,11 @@ void stats_json(const daemon_stats *s, int64_t now_ms, strbuf *sb)
     sb_printf(sb,
               "{\"uptime_ms\":%lld,\"received\":%llu,\"decided\":%llu,\"rejected\":%llu,"
               "\"duplicates\":%llu,\"published\":%llu,\"commits\":%llu,\"commit_failures\":%llu,"
-              "\"commit_us_total\":%llu,\"sync_us_total\":%llu,\"last_seq\":%llu",
+              "\"commit_us_total\":%llu,\"sync_us_total\":%llu,\"last_seq\":%llu,"
+              "\"reloads\":%llu,\"reload_failures\":%llu",
               (long long)(now_ms - s->started_ms), U(received), U(decided), U(rejected),
               U(duplicates), U(published), U(commits), U(commit_failures), U(commit_us),
-              U(sync_us), U(last_seq));
+              U(sync_us), U(last_seq), U(reloads), U(reload_failures));
     sb_puts(sb, ",\"actions\":{");
     for (int a = 1; a < ACTION_COUNT; a++)
         sb_printf(sb, "%s\"%s\":%llu", a > 1 ? "," : "", action_name(a), U(per_action[a]));

@@ -150,6 +150,13 @@ void metrics_render(daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
         "LMDB commits or flushes to disk that failed (retried; intake or publishing pauses "
         "meanwhile).", U(commit_failures));
 
+    head(sb, "complaintd_reloads_total", "counter",
+         "Rule and policy reloads (command or SIGHUP) by outcome: ok (swapped in) or refused "
+         "(the running pack and policy kept; the log says why).");
+    sb_printf(sb, "complaintd_reloads_total{outcome=\"ok\"} %llu\n", (unsigned long long)U(reloads));
+    sb_printf(sb, "complaintd_reloads_total{outcome=\"refused\"} %llu\n",
+              (unsigned long long)U(reload_failures));
+
     one(sb, "complaintd_events_in_flight", "gauge",
         "Events received and not yet decided or rejected (queued or held for a commit).",
         stats_in_flight(s));

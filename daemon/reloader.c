@@ -36,8 +36,9 @@ struct reloader {
     int             done_pipe[2];  /* one byte per ended reload, read end polled */
 };
 
-static void refuse(strbuf *reply, const char *err)
+static void refuse(reloader *r, strbuf *reply, const char *err)
 {
+    STAT_ADD(r->stats->reload_failures, 1);
     log_error("reload refused, keeping the running rules and policy: %s", err);
     sb_puts(reply, "{\"ok\":false,\"error\":");
     sb_json_str(reply, err, strlen(err));
@@ -54,12 +55,12 @@ static void reload_once(reloader *r, strbuf *reply)
     log_info("reloading rules from %s, policy from %s", r->cfg->rules,
              r->config_path ? r->config_path : "(defaults)");
     if (r->config_path && config_load_file(&fresh, r->config_path, err, sizeof err) < 0) {
-        refuse(reply, err);
+        refuse(r, reply, err);
         return;
     }
     rulepack *rp = rulepack_load(r->cfg->rules, r->cache_dir, err, sizeof err);
     if (!rp) {
-        refuse(reply, err);
+        refuse(r, reply, err);
         return;
     }
     pthread_mutex_lock(&r->lock);
@@ -77,6 +78,7 @@ static void reload_once(reloader *r, strbuf *reply)
     rp->hit_counters = stats_rules_register(&r->stats->rules, rp);
     pipeline_swap_rules(r->p, rp);  /* the pipeline owns rp now */
     pipeline_swap_policy(r->p, r->config_path ? &fresh.pol : &r->cfg->pol);
+    STAT_ADD(r->stats->reloads, 1);
 }
 
 static void *reload_thread(void *arg)

@@ -89,7 +89,8 @@ class TestMetrics(E2ETestCase):
         before, types = parse(body)
         for name in ("complaintd_events_received_total", "complaintd_events_decided_total",
                      "complaintd_events_rejected_total", "complaintd_decisions_total",
-                     "complaintd_labels_total", "complaintd_commits_total"):
+                     "complaintd_labels_total", "complaintd_commits_total",
+                     "complaintd_reloads_total"):
             self.assertEqual(types.get(name), "counter", name)
         for name in HISTOGRAMS:
             self.assertEqual(types.get(name), "histogram", name)
@@ -185,6 +186,14 @@ class TestMetrics(E2ETestCase):
         self.assertEqual(cm.exception.code, 404)
         st = d.stats()
         self.assertEqual(st["decided"], after["complaintd_events_decided_total"])
+
+        # A reload (the same pack: from the cache) counts as ok.
+        r = h.complaintctl(["reload", "--control", d.control])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        reloaded, _ = parse(scrape(url)[2])
+        self.assertEqual(reloaded['complaintd_reloads_total{outcome="ok"}']
+                         - after['complaintd_reloads_total{outcome="ok"}'], 1)
+        self.assertEqual(reloaded['complaintd_reloads_total{outcome="refused"}'], 0)
         d.stop()
 
 

@@ -54,6 +54,8 @@ class TestHotReload(E2ETestCase):
         self.assertEqual(r.returncode, 1, r.stdout)
         self.assertIn("broken.en.rules:2", r.stdout)
         self.assertIn("unknown label", r.stdout)
+        st = d.stats()
+        self.assertEqual((st["reloads"], st["reload_failures"]), (0, 1))
         os.remove(os.path.join(rules, "broken.en.rules"))
 
         # A good change, by command and by SIGHUP.
@@ -64,6 +66,9 @@ class TestHotReload(E2ETestCase):
         self.assertTrue(json.loads(r.stdout)["ok"])
         d.send_signal(signal.SIGHUP)
 
+        # The command's reload and SIGHUP's, both swapped in.
+        st = d.wait_stats(lambda s: s["reloads"] == 2, timeout=120)
+        self.assertEqual((st["reloads"], st["reload_failures"]), (2, 1))
         out, err = producer.communicate(timeout=100)
         self.assertEqual(producer.returncode, 0, err)
         self.assertIn("%d decided, 0 duplicates, 0 rejected" % N, err)
