@@ -54,21 +54,19 @@ static void reply(void *sock, const envelope *e, const char *s, size_t n)
     zmq_send(sock, s, n, 0);
 }
 
-static void skip_rest(void *sock)
-{
-    int more = 0;
-    size_t sz = sizeof more;
-    while (zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
-        char skip[16];
-        zmq_recv(sock, skip, sizeof skip, 0);  /* extra frames are ignored */
-    }
-}
-
 static int has_more(void *sock)
 {
     int more = 0;
     size_t sz = sizeof more;
     return zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == 0 && more;
+}
+
+static void skip_rest(void *sock)
+{
+    while (has_more(sock)) {
+        char skip[16];
+        zmq_recv(sock, skip, sizeof skip, 0);  /* extra frames are ignored */
+    }
 }
 
 /* One request: its envelope and its first body frame, NUL-terminated (cut

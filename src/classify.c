@@ -123,10 +123,7 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     size_t np = c->rp->n_patterns;
     if (id >= np)  /* a chain segment; a failure stops the scan */
         return chain_scan_hit(&c->chains, (uint32_t)(id - np), (uint32_t)to) < 0;
-    uint32_t clause = c->rp->pattern_clause[id];
-    if (!c->clause_hit[clause] ||
-        ((uint32_t)to == c->clause_end[clause] && id < c->clause_pattern[clause]))
-        mark_clause(c, id, (uint32_t)to);
+    mark_clause(c, id, (uint32_t)to);
     return 0;
 }
 
