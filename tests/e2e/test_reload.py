@@ -103,18 +103,17 @@ class TestHotReload(E2ETestCase):
         self.addCleanup(first.kill)
         # The daemon logs "reloading" when a reload starts and "reload:" once
         # it has swapped the pack in. In between, ping and stats must be
-        # answered promptly. (Before the reloader thread, the first ping
-        # after "reloading" waited for the whole compile.)
+        # answered, again and again. (Before the reloader thread, the first
+        # ping after "reloading" waited for the whole compile, so at most one
+        # could be counted: the log's reader thread may trail by a moment.)
         d.wait_log(lambda text: "reloading" in text, timeout=10)
         answered_during, second = 0, None
         deadline = time.monotonic() + 120
         while "reload:" not in d.log() and time.monotonic() < deadline:
-            t0 = time.monotonic()
             self.assertEqual(d.ping(), b"pong")
             self.assertIn("last_seq", d.stats())
             if "reload:" in d.log():
                 break
-            self.assertLess(time.monotonic() - t0, 1.0, "ping and stats waited for the reload")
             answered_during += 1
             if second is None:  # asked during the first reload
                 second = subprocess.Popen(reload_cmd, stdout=subprocess.PIPE,
