@@ -157,6 +157,8 @@ pipeline *pipeline_start(void *zctx, const config *cfg, rulepack *rp, hist_env *
     pthread_setname_np(p->publisher_thread, "cd-publish");
     pthread_create(&p->writer_thread, NULL, writer_main, p);
     pthread_setname_np(p->writer_thread, "cd-writer");
+    pthread_create(&p->committer_thread, NULL, committer_main, p);
+    pthread_setname_np(p->committer_thread, "cd-commit");
     p->workers = calloc((size_t)p->n_workers, sizeof(worker));
     for (int i = 0; i < p->n_workers; i++) {
         p->workers[i].p = p;
@@ -181,6 +183,7 @@ int pipeline_stop(pipeline *p)
     for (int i = 0; i < p->n_workers; i++)
         pthread_join(p->workers[i].thread, NULL);
     pthread_join(p->writer_thread, NULL);
+    pthread_join(p->committer_thread, NULL);
     pthread_join(p->publisher_thread, NULL);
     int failed = p->writer_failed;
     close_sockets(p);

@@ -1,21 +1,25 @@
 /*
- * writer — the one thread that writes LMDB.
+ * writer — the thread that decides events against their customers' history.
  *
- * It groups the workers' batches into one transaction (what queued up while
- * the previous commit ran, at most batch_size events, or, with
- * commit_interval_ms set, everything of that long after the first one),
- * decides every event against its customer's history (triage.h), commits
- * once, and hands the group to the publisher (publisher.c), which makes it
- * durable before anyone hears of it.
+ * It groups the workers' batches (what queued up while the previous group
+ * was decided, at most batch_size events, or, with commit_interval_ms set,
+ * everything of that long after the first one), decides every event of the
+ * group in memory (triage.h) and hands the group to the committer
+ * (committer.c), which writes it to the store and passes it on to the
+ * publisher (publisher.c), which makes it durable before anyone hears of it.
+ *
+ * Deciding and committing overlap: while the committer writes group N, this
+ * thread decides group N+1, reading through N's generation. It takes the
+ * committer's answer about N before it hands over N+1. If N could not be
+ * committed (full disk, full map, or another process wrote the store),
+ * both are decided again, in order, and N is retried every second until the
+ * store takes it; the workers then block on the writer, ingest blocks on
+ * them and the producers' sockets fill: intake stops, nothing acknowledged
+ * is lost.
  *
  * Workers finish their batches in any order; the writer takes them in the
  * order ingest numbered its runs (holding any that come early), so events
  * are decided, and their seqs given, in the order they arrived.
- *
- * If the store refuses a commit (full disk, full map) the writer keeps the
- * group and retries every second; the workers then block on it, ingest
- * blocks on them and the producers' sockets fill: intake stops, nothing
- * acknowledged is lost.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +35,9 @@
 typedef struct writer {
     pipeline      *p;
     void          *in;       /* batches from the workers */
-    void          *publish;  /* committed groups to the publisher */
+    void          *commit;   /* PAIR with the committer */
     decided_group *g;        /* the group being gathered (never NULL) */
+    decided_group *inflight; /* handed to the committer, its answer not yet taken */
     job_batch    **early;    /* batches that came before their turn */
     size_t         n_early, early_cap;
     size_t         early_events; /* events in the early batches */
@@ -43,12 +48,13 @@ typedef struct writer {
     unsigned       pol_gen;
 } writer;
 
-/* Decide every job of the held batches in one transaction; HIST_OK on commit. */
-static int decide_group(writer *w)
+/* Decide every job of g into the session's current generation. HIST_OK, or
+ * a code (the caller then drops the generation with triage_abort). */
+static int decide_group(writer *w, decided_group *g)
 {
     pipeline *p = w->p;
-    decided_group *g = w->g;
     group_clear_decisions(g);
+    g->duplicates = 0;
     unsigned gen = atomic_load(&p->policy_gen);
     if (gen != w->pol_gen) {  /* a reload: the next group decides with the new policy */
         pipeline_current_policy(p, &w->pol);
@@ -57,7 +63,6 @@ static int decide_group(writer *w)
     int rc = triage_begin(&w->ts, p->env, &w->pol, (uint64_t)p->cfg->decision_log_max,
                           p->cfg->decision_log_max_age_ms);
     int64_t now = clock_wall_ms();
-    uint64_t dup = 0;
     for (size_t b = 0; b < g->n_batches && rc == HIST_OK; b++) {
         for (size_t i = 0; i < g->batches[b]->n && rc == HIST_OK; i++) {
             job *j = &g->batches[b]->jobs[i];
@@ -77,26 +82,13 @@ static int decide_group(writer *w)
                 rc = t == TRIAGE_EFULL ? HIST_EFULL : HIST_ERR;
                 break;
             }
-            dup += (t == TRIAGE_DUPLICATE);
+            g->duplicates += (t == TRIAGE_DUPLICATE);
             if (group_add_decision(g, bytes, len, j->reject ? 0 : action, w->ts.last_seq,
                                    status) < 0)
                 rc = HIST_ERR;
         }
     }
-    int64_t t0 = clock_mono_us();
-    if (rc == HIST_OK)
-        rc = triage_commit(&w->ts);
-    else
-        triage_abort(&w->ts);
-    if (rc != HIST_OK)
-        return rc;
-    uint64_t commit_us = (uint64_t)(clock_mono_us() - t0);
-    STAT_ADD(p->stats->commits, 1);
-    STAT_ADD(p->stats->commit_us, commit_us);
-    stats_observe(&p->stats->h_commit_us, commit_us);
-    stats_observe(&p->stats->h_batch_events, g->n_events);
-    STAT_ADD(p->stats->duplicates, dup);
-    return HIST_OK;
+    return rc;
 }
 
 static decided_group *fresh_group(void)
@@ -109,29 +101,110 @@ static decided_group *fresh_group(void)
     return g;
 }
 
-/* Commit what is held, retrying while the store refuses, and hand the group
- * to the publisher. -1 if the final group could not be committed. */
+/* Seal the decided generation and hand it, with g, to the committer. */
+static void hand_over(writer *w, decided_group *g)
+{
+    commit_msg m = {g, triage_seal(&w->ts), 0};
+    g->last_seq = w->ts.next_seq - 1;
+    HANDOFF_RELEASE(g);
+    HANDOFF_RELEASE(m.gen);
+    zmq_send(w->commit, &m, sizeof m, 0);
+    w->inflight = g;
+}
+
+/* Wait for the committer's answer about the group in flight. HIST_OK: it
+ * is in the store and with the publisher. Else the group is back, in *back,
+ * and its generation still sealed (triage_abort drops it). */
+static int take_answer(writer *w, decided_group **back)
+{
+    commit_msg m;
+    while (zmq_recv(w->commit, &m, sizeof m, 0) < 0 && zmq_errno() == EINTR)
+        ;
+    HANDOFF_ACQUIRE(m.gen);
+    w->inflight = NULL;
+    *back = m.g;
+    if (m.rc == HIST_OK) {
+        triage_applied(&w->ts);
+        return HIST_OK;
+    }
+    HANDOFF_ACQUIRE(m.g);
+    return m.rc;
+}
+
+/* Decide g and wait until it is in the store, retrying while the store
+ * refuses; nothing may be in flight. -1 if it is the final group and the
+ * store refused it five times (g is then freed: its events are not
+ * decided). */
+static int commit_sync(writer *w, decided_group *g, int final)
+{
+    pipeline *p = w->p;
+    int attempts = 0;
+    for (;; attempts++) {
+        int rc = decide_group(w, g);
+        if (rc == HIST_OK) {
+            decided_group *back;
+            hand_over(w, g);
+            if ((rc = take_answer(w, &back)) == HIST_OK)
+                break;
+        }
+        triage_abort(&w->ts);
+        STAT_ADD(p->stats->commit_failures, 1);
+        if (rc == HIST_ECONFLICT) {  /* complaintctl forget, say: decide on what it left */
+            log_info("the store changed under %zu decided event(s); deciding them again",
+                     g->n_events);
+            continue;
+        }
+        if (attempts == 0 || attempts % 60 == 0)
+            log_error("cannot commit %zu event(s) to %s: %s; intake paused, retrying",
+                      g->n_events, p->cfg->data_dir, hist_last_error(p->env));
+        if (final && attempts >= 4) {
+            group_free(g);
+            return -1;
+        }
+        sleep(1);
+    }
+    if (attempts)
+        log_info("commit succeeded after %d retries; intake resumes", attempts);
+    return 0;
+}
+
+/* Take the committer's answer about the group in flight, if any. If it
+ * failed, the group is committed again now, and the generation being
+ * decided (built on it) is dropped. 0: nothing had to be redone; 1: it was;
+ * -1: it is the final group and could not be committed. */
+static int settle(writer *w, int final)
+{
+    decided_group *back;
+    if (!w->inflight || take_answer(w, &back) == HIST_OK)
+        return 0;
+    triage_abort(&w->ts);
+    return commit_sync(w, back, final) < 0 ? -1 : 1;
+}
+
+/* Decide the group gathered and hand it over, once the one in flight is in
+ * the store. -1 if the final groups could not be committed. */
 static int flush_group(writer *w, int final)
 {
     pipeline *p = w->p;
     if (w->g->n_batches == 0)
         return 0;
-    int attempts = 0;
-    while (decide_group(w) != HIST_OK) {
-        STAT_ADD(p->stats->commit_failures, 1);
-        if (attempts++ == 0 || attempts % 60 == 0)
-            log_error("cannot commit %zu event(s) to %s: %s; intake paused, retrying",
-                      w->g->n_events, p->cfg->data_dir, hist_last_error(p->env));
-        if (final && attempts >= 5)
-            return -1;
-        sleep(1);
-    }
-    if (attempts)
-        log_info("commit succeeded after %d retries; intake resumes", attempts);
-    w->g->last_seq = w->ts.next_seq - 1;
-    HANDOFF_RELEASE(w->g);
-    zmq_send(w->publish, &w->g, sizeof w->g, 0);  /* the publisher owns it now */
+    decided_group *g = w->g;
     w->g = fresh_group();
+    int rc = decide_group(w, g);  /* meanwhile the committer writes the one in flight */
+    int redone = settle(w, final);
+    if (redone < 0) {
+        group_free(g);
+        return -1;
+    }
+    if (redone)
+        rc = HIST_ECONFLICT;  /* g was decided on top of it: again */
+    if (rc == HIST_OK) {
+        hand_over(w, g);
+    } else {
+        triage_abort(&w->ts);
+        if (commit_sync(w, g, final) < 0)
+            return -1;
+    }
     atomic_store_explicit(&p->stats->writer_held, w->early_events, memory_order_relaxed);
     return 0;
 }
@@ -184,9 +257,8 @@ void *writer_main(void *arg)
     w.in = zmq_socket(p->zctx, ZMQ_PULL);
     set_sockopt_int(w.in, ZMQ_RCVHWM, 64);
     zmq_bind(w.in, DECIDE_ENDPOINT);  /* bound before the workers start (pipeline_start) */
-    w.publish = zmq_socket(p->zctx, ZMQ_PUSH);
-    set_sockopt_int(w.publish, ZMQ_SNDHWM, 8);  /* a slow disk holds the writer back */
-    zmq_connect(w.publish, PUBLISH_ENDPOINT);
+    w.commit = zmq_socket(p->zctx, ZMQ_PAIR);
+    zmq_bind(w.commit, COMMIT_ENDPOINT);
     int ends = 0;
     const int64_t interval_us = (int64_t)p->cfg->commit_interval_ms * 1000;
     const size_t batch_size = (size_t)p->cfg->batch_size;
@@ -196,8 +268,13 @@ void *writer_main(void *arg)
             int64_t left = w.first_us + interval_us - clock_mono_us();
             timeout = left > 0 ? (int)(left / 1000) : 0;
         }
-        zmq_pollitem_t item = {w.in, 0, ZMQ_POLLIN, 0};
-        int ready = zmq_poll(&item, 1, timeout);
+        /* The committer's answer is taken as soon as it comes, not only
+         * with the next group: a failed commit is retried while the stream
+         * is quiet too, and the snapshot follows the store. */
+        zmq_pollitem_t items[2] = {{w.in, 0, ZMQ_POLLIN, 0}, {w.commit, 0, ZMQ_POLLIN, 0}};
+        int ready = zmq_poll(items, w.inflight ? 2 : 1, timeout);
+        if (ready > 0 && w.inflight && (items[1].revents & ZMQ_POLLIN))
+            settle(&w, 0);
         while (ready > 0 && w.g->n_events < batch_size) {
             zmq_msg_t m;
             zmq_msg_init(&m);
@@ -228,15 +305,17 @@ void *writer_main(void *arg)
     if (w.n_early)  /* cannot happen: every run ingest numbered came through a worker */
         log_error("writer: %zu batch(es) never got their turn; their events are not decided",
                   w.n_early);
-    if (flush_group(&w, 1) < 0)
+    if (flush_group(&w, 1) < 0 || settle(&w, 1) < 0) {
+        log_error("writer: the last events could not be committed; they are not decided");
         p->writer_failed = 1;
-    group_free(w.g);  /* empty, or the group that could not be committed */
+    }
+    group_free(w.g);  /* empty */
     for (size_t i = 0; i < w.n_early; i++)
         batch_free(w.early[i]);
     free(w.early);
-    zmq_send(w.publish, "", 0, 0);  /* tells the publisher no more groups will come */
+    zmq_send(w.commit, "", 0, 0);  /* tells the committer no more groups will come */
     triage_session_free(&w.ts);
     zmq_close(w.in);
-    zmq_close(w.publish);
+    zmq_close(w.commit);
     return NULL;
 }
