@@ -38,6 +38,8 @@ typedef struct writer {
     void          *commit;   /* PAIR with the committer */
     decided_group *g;        /* the group being gathered (never NULL) */
     decided_group *inflight; /* handed to the committer, its answer not yet taken */
+    size_t         decided;  /* g's batches decided so far (catch_up) */
+    int            decide_rc; /* the first failure deciding them, or HIST_OK */
     job_batch    **early;    /* batches that came before their turn */
     size_t         n_early, early_cap;
     size_t         early_events; /* events in the early batches */
@@ -48,9 +50,8 @@ typedef struct writer {
     unsigned       pol_gen;
 } writer;
 
-/* Decide every job of g into the session's current generation. HIST_OK, or
- * a code (the caller then drops the generation with triage_abort). */
-static int decide_group(writer *w, decided_group *g)
+/* Start deciding g: a fresh generation, with the current policy. */
+static int begin_group(writer *w, decided_group *g)
 {
     pipeline *p = w->p;
     group_clear_decisions(g);
@@ -60,35 +61,59 @@ static int decide_group(writer *w, decided_group *g)
         pipeline_current_policy(p, &w->pol);
         w->pol_gen = gen;
     }
-    int rc = triage_begin(&w->ts, p->env, &w->pol, (uint64_t)p->cfg->decision_log_max,
-                          p->cfg->decision_log_max_age_ms);
+    return triage_begin(&w->ts, p->env, &w->pol, (uint64_t)p->cfg->decision_log_max,
+                        p->cfg->decision_log_max_age_ms);
+}
+
+/* Decide the jobs of b, one of g's batches, into the current generation.
+ * HIST_OK, or a code (the caller then drops the generation with
+ * triage_abort). */
+static int decide_batch(writer *w, decided_group *g, const job_batch *b)
+{
     int64_t now = clock_wall_ms();
-    for (size_t b = 0; b < g->n_batches && rc == HIST_OK; b++) {
-        for (size_t i = 0; i < g->batches[b]->n && rc == HIST_OK; i++) {
-            job *j = &g->batches[b]->jobs[i];
-            const uint8_t *bytes;
-            size_t len;
-            int action = 0, t, status;
-            if (j->reject) {
-                t = triage_reject(&w->ts, j->ev, j->reject, now, &bytes, &len);
-                status = COMPLAINT__V1__ACK__STATUS__REJECTED;
-            } else {
-                t = triage_event(&w->ts, j->ev, &j->cr, g->batches[b]->pack->rp, now, &action, &bytes,
-                                 &len);
-                status = t == TRIAGE_DUPLICATE ? COMPLAINT__V1__ACK__STATUS__DUPLICATE
-                                               : COMPLAINT__V1__ACK__STATUS__DECIDED;
-            }
-            if (t < 0) {
-                rc = t == TRIAGE_EFULL ? HIST_EFULL : HIST_ERR;
-                break;
-            }
-            g->duplicates += (t == TRIAGE_DUPLICATE);
-            if (group_add_decision(g, bytes, len, j->reject ? 0 : action, w->ts.last_seq,
-                                   status) < 0)
-                rc = HIST_ERR;
+    for (size_t i = 0; i < b->n; i++) {
+        const job *j = &b->jobs[i];
+        const uint8_t *bytes;
+        size_t len;
+        int action = 0, t, status;
+        if (j->reject) {
+            t = triage_reject(&w->ts, j->ev, j->reject, now, &bytes, &len);
+            status = COMPLAINT__V1__ACK__STATUS__REJECTED;
+        } else {
+            t = triage_event(&w->ts, j->ev, &j->cr, b->pack->rp, now, &action, &bytes, &len);
+            status = t == TRIAGE_DUPLICATE ? COMPLAINT__V1__ACK__STATUS__DUPLICATE
+                                           : COMPLAINT__V1__ACK__STATUS__DECIDED;
         }
+        if (t < 0)
+            return t == TRIAGE_EFULL ? HIST_EFULL : HIST_ERR;
+        g->duplicates += (t == TRIAGE_DUPLICATE);
+        if (group_add_decision(g, bytes, len, j->reject ? 0 : action, w->ts.last_seq, status) < 0)
+            return HIST_ERR;
     }
+    return HIST_OK;
+}
+
+/* Decide every batch of g at once (a retry). */
+static int decide_group(writer *w, decided_group *g)
+{
+    int rc = begin_group(w, g);
+    for (size_t b = 0; b < g->n_batches && rc == HIST_OK; b++)
+        rc = decide_batch(w, g, g->batches[b]);
     return rc;
+}
+
+/* Decide the batches of the group being gathered that are not decided yet:
+ * the work done while the committer writes the group before. A failure is
+ * kept in decide_rc and dealt with when the group is flushed. */
+static void catch_up(writer *w)
+{
+    decided_group *g = w->g;
+    if (w->decide_rc != HIST_OK || w->decided == g->n_batches)
+        return;
+    if (w->decided == 0)
+        w->decide_rc = begin_group(w, g);
+    while (w->decide_rc == HIST_OK && w->decided < g->n_batches)
+        w->decide_rc = decide_batch(w, g, g->batches[w->decided++]);
 }
 
 static decided_group *fresh_group(void)
@@ -169,35 +194,40 @@ static int commit_sync(writer *w, decided_group *g, int final)
 }
 
 /* Take the committer's answer about the group in flight, if any. If it
- * failed, the group is committed again now, and the generation being
- * decided (built on it) is dropped. 0: nothing had to be redone; 1: it was;
- * -1: it is the final group and could not be committed. */
+ * failed, the group is committed again now, and the group being gathered
+ * (decided on top of it) will be decided again. 0: nothing had to be
+ * redone; 1: it was; -1: it is the final group and could not be committed. */
 static int settle(writer *w, int final)
 {
     decided_group *back;
     if (!w->inflight || take_answer(w, &back) == HIST_OK)
         return 0;
     triage_abort(&w->ts);
+    w->decided = 0;
+    w->decide_rc = HIST_OK;
     return commit_sync(w, back, final) < 0 ? -1 : 1;
 }
 
-/* Decide the group gathered and hand it over, once the one in flight is in
- * the store. -1 if the final groups could not be committed. */
+/* Finish deciding the group gathered and hand it over, once the one in
+ * flight is in the store. -1 if the final groups could not be committed. */
 static int flush_group(writer *w, int final)
 {
     pipeline *p = w->p;
     if (w->g->n_batches == 0)
         return 0;
-    decided_group *g = w->g;
-    w->g = fresh_group();
-    int rc = decide_group(w, g);  /* meanwhile the committer writes the one in flight */
-    int redone = settle(w, final);
-    if (redone < 0) {
-        group_free(g);
+    if (settle(w, final) < 0) {
+        group_free(w->g);
+        w->g = fresh_group();
+        w->decided = 0;
+        w->decide_rc = HIST_OK;
         return -1;
     }
-    if (redone)
-        rc = HIST_ECONFLICT;  /* g was decided on top of it: again */
+    catch_up(w);
+    decided_group *g = w->g;
+    int rc = w->decide_rc;
+    w->g = fresh_group();
+    w->decided = 0;
+    w->decide_rc = HIST_OK;
     if (rc == HIST_OK) {
         hand_over(w, g);
     } else {
@@ -263,19 +293,28 @@ void *writer_main(void *arg)
     const int64_t interval_us = (int64_t)p->cfg->commit_interval_ms * 1000;
     const size_t batch_size = (size_t)p->cfg->batch_size;
     while (ends < p->n_workers) {
+        /* While a group is in flight, the next one gathers what comes and
+         * is decided as it comes; it is handed over when the answer
+         * arrives. Else a group is flushed as below. */
         int timeout = -1;
-        if (w.g->n_batches) {
+        if (w.g->n_batches && !w.inflight) {
             int64_t left = w.first_us + interval_us - clock_mono_us();
             timeout = left > 0 ? (int)(left / 1000) : 0;
         }
-        /* The committer's answer is taken as soon as it comes, not only
-         * with the next group: a failed commit is retried while the stream
-         * is quiet too, and the snapshot follows the store. */
-        zmq_pollitem_t items[2] = {{w.in, 0, ZMQ_POLLIN, 0}, {w.commit, 0, ZMQ_POLLIN, 0}};
-        int ready = zmq_poll(items, w.inflight ? 2 : 1, timeout);
-        if (ready > 0 && w.inflight && (items[1].revents & ZMQ_POLLIN))
+        zmq_pollitem_t items[2];
+        int n_items = 0, in_at = -1, commit_at = -1;
+        if (w.g->n_events < batch_size) {
+            items[n_items] = (zmq_pollitem_t){w.in, 0, ZMQ_POLLIN, 0};
+            in_at = n_items++;
+        }
+        if (w.inflight) {
+            items[n_items] = (zmq_pollitem_t){w.commit, 0, ZMQ_POLLIN, 0};
+            commit_at = n_items++;
+        }
+        int ready = n_items ? zmq_poll(items, n_items, timeout) : 0;
+        if (ready > 0 && commit_at >= 0 && (items[commit_at].revents & ZMQ_POLLIN))
             settle(&w, 0);
-        while (ready > 0 && w.g->n_events < batch_size) {
+        while (ready > 0 && in_at >= 0 && w.g->n_events < batch_size) {
             zmq_msg_t m;
             zmq_msg_init(&m);
             if (zmq_msg_recv(&m, w.in, ZMQ_DONTWAIT) < 0) {
@@ -294,12 +333,14 @@ void *writer_main(void *arg)
             }
             zmq_msg_close(&m);
         }
+        catch_up(&w);
         /* With commit_interval_ms = 0 (the default) a group is whatever
          * queued up while the previous commit ran: it commits as soon as
          * nothing more is waiting, so light load costs no added delay and
          * heavy load makes bigger groups by itself. */
-        if (w.g->n_batches && (interval_us == 0 || w.g->n_events >= batch_size ||
-                               clock_mono_us() - w.first_us >= interval_us))
+        if (w.g->n_batches && !w.inflight &&
+            (interval_us == 0 || w.g->n_events >= batch_size ||
+             clock_mono_us() - w.first_us >= interval_us))
             flush_group(&w, 0);
     }
     if (w.n_early)  /* cannot happen: every run ingest numbered came through a worker */
