@@ -1,12 +1,13 @@
 /*
  * pipeline — start and stop complaintd's threads (see pipeline.h for the
  * picture, pipeline_internal.h for what they share, and ingest.c, worker.c,
- * writer.c, publisher.c for each thread).
+ * writer.c, committer.c, publisher.c for each thread).
  *
  * Shutdown is a relay of end markers: ingest drains what its sockets
  * already hold, hands on its last run and sends each worker an end marker;
  * a worker passes its last batch on and tells the writer; the writer
- * commits the rest once every worker is done and tells the publisher, which
+ * decides the rest once every worker is done, waits until the committer has
+ * written it and tells the committer, which tells the publisher, which
  * publishes and acks it, then tells ingest, which delivers the last acks.
  *
  * Workers label runs side by side, but the writer decides the runs in the
