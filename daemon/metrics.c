@@ -178,7 +178,7 @@ void metrics_render(daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
 
     histogram(sb, "complaintd_event_scan_seconds",
               "Worker time per event: decode, validate, normalise and scan.", &s->h_scan_us, 1e-6);
-    histogram(sb, "complaintd_commit_seconds", "Time writing one group of events to LMDB: its puts and the commit.",
+    histogram(sb, "complaintd_commit_seconds", "Time in the LMDB commit of one group of events.",
               &s->h_commit_us, 1e-6);
     histogram(sb, "complaintd_sync_seconds",
               "Time the publisher spends making committed groups durable before it sends them.",

@@ -1,13 +1,12 @@
 /*
  * pipeline — start and stop complaintd's threads (see pipeline.h for the
  * picture, pipeline_internal.h for what they share, and ingest.c, worker.c,
- * writer.c, committer.c, publisher.c for each thread).
+ * writer.c, publisher.c for each thread).
  *
  * Shutdown is a relay of end markers: ingest drains what its sockets
  * already hold, hands on its last run and sends each worker an end marker;
  * a worker passes its last batch on and tells the writer; the writer
- * decides the rest once every worker is done, waits until the committer has
- * written it and tells the committer, which tells the publisher, which
+ * commits the rest once every worker is done and tells the publisher, which
  * publishes and acks it, then tells ingest, which delivers the last acks.
  *
  * Workers label runs side by side, but the writer decides the runs in the
@@ -158,8 +157,6 @@ pipeline *pipeline_start(void *zctx, const config *cfg, rulepack *rp, hist_env *
     pthread_setname_np(p->publisher_thread, "cd-publish");
     pthread_create(&p->writer_thread, NULL, writer_main, p);
     pthread_setname_np(p->writer_thread, "cd-writer");
-    pthread_create(&p->committer_thread, NULL, committer_main, p);
-    pthread_setname_np(p->committer_thread, "cd-commit");
     p->workers = calloc((size_t)p->n_workers, sizeof(worker));
     for (int i = 0; i < p->n_workers; i++) {
         p->workers[i].p = p;
@@ -184,7 +181,6 @@ int pipeline_stop(pipeline *p)
     for (int i = 0; i < p->n_workers; i++)
         pthread_join(p->workers[i].thread, NULL);
     pthread_join(p->writer_thread, NULL);
-    pthread_join(p->committer_thread, NULL);
     pthread_join(p->publisher_thread, NULL);
     int failed = p->writer_failed;
     close_sockets(p);

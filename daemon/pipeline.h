@@ -3,9 +3,8 @@
  *
  *   producers --PUSH--> [ingest: PULL] --round robin, inproc--> [worker 1..N]
  *     workers: decode, validate, normalise, scan; ship batches of jobs
- *     --inproc (pointers)--> [writer: decide a group in memory]
- *     --> [committer: LMDB txn per group, decision log]
- *     --> [publisher: flush, then PUB] --> subscribers
+ *     --inproc (pointers)--> [writer: LMDB txn per group, decision log,
+ *     PUB after commit] --> subscribers
  *
  * Each ZeroMQ socket belongs to exactly one thread. Threads meet only
  * through inproc sockets with high-water marks, so a slow writer slows the

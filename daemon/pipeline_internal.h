@@ -34,7 +34,6 @@ enum { WORKER_QUEUE = 8 };     /* batches queued to one worker before ingest blo
 #define ACKS_ENDPOINT "inproc://acks"
 #define DECIDE_ENDPOINT "inproc://decide"
 #define PUBLISH_ENDPOINT "inproc://publish"
-#define COMMIT_ENDPOINT "inproc://commit"
 
 /* One event. Ingest sets body, received_us and the routing fields; the
  * worker decodes body into ev (which the job then owns), labels it and
@@ -105,7 +104,6 @@ typedef struct decided_group {
     decision_ref *d;
     size_t        n, cap;
     uint64_t      last_seq;  /* the highest seq the group's commit logged */
-    uint64_t      duplicates; /* events found decided before (counted once committed) */
 } decided_group;
 
 decided_group *group_new(void);  /* NULL when out of memory */
@@ -137,7 +135,7 @@ struct pipeline {
     void          *pub;          /* publisher thread's */
     void          *stop_send;    /* main -> ingest: "stop" (PAIR) */
     void          *stop_recv;
-    pthread_t      ingest_thread, writer_thread, committer_thread, publisher_thread;
+    pthread_t      ingest_thread, writer_thread, publisher_thread;
     worker        *workers;
     batch_pool     batches;
     int            writer_failed;
@@ -146,14 +144,6 @@ struct pipeline {
 void *ingest_main(void *arg);
 void *worker_main(void *arg);
 void *writer_main(void *arg);
-void *committer_main(void *arg);
-
-/* What the writer and the committer pass each other (committer.c). */
-typedef struct commit_msg {
-    decided_group     *g;
-    struct triage_gen *gen;
-    int                rc;  /* the answer: HIST_OK, or the commit's failure */
-} commit_msg;
 void *publisher_main(void *arg);
 
 /* An empty batch (from the pool, or new); NULL when out of memory. */

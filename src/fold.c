@@ -124,14 +124,6 @@ void *fold_get(fold_table *t, const char *id, size_t idlen, int *added)
     return v;
 }
 
-const void *fold_find(const fold_table *t, const char *id, size_t idlen)
-{
-    if (!t->n_slots)
-        return NULL;
-    uint32_t k = t->slots[probe(t, id, idlen, hash_id(id, idlen))];
-    return k ? t->vals + (size_t)(k - 1) * t->val_size : NULL;
-}
-
 /* LMDB's default order: memcmp over the shorter length, then the shorter first. */
 static int by_key(const void *a, const void *b)
 {

@@ -57,11 +57,6 @@ void fold_free(fold_table *t);
  * this table. NULL when out of memory. */
 void *fold_get(fold_table *t, const char *id, size_t idlen, int *added /* OUT */);
 
-/* The value kept under id, or NULL. It changes nothing in the table, so one
- * thread may look up a table that another is walking with fold_each_sorted
- * (which only writes its scratch order), as long as nobody adds to it. */
-const void *fold_find(const fold_table *t, const char *id, size_t idlen);
-
 /* Call fn for every entry in LMDB's default key order (bytes compared as
  * unsigned, a prefix first); stop at the first non-zero return of fn and
  * return it; 0 when fn returned 0 for all. */

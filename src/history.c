@@ -175,14 +175,6 @@ void hist_abort(hist_txn *t)
     free(t);
 }
 
-int hist_renew(hist_txn *t)
-{
-    mdb_txn_reset(t->txn);
-    return map_err(t->env, "mdb_txn_renew", mdb_txn_renew(t->txn));
-}
-
-uint64_t hist_txn_id(const hist_txn *t) { return (uint64_t)mdb_txn_id(t->txn); }
-
 static int get(hist_txn *t, MDB_dbi dbi, const void *k, size_t klen, MDB_val *v)
 {
     MDB_val key = {klen, (void *)k};

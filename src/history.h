@@ -29,8 +29,7 @@ enum {
     HIST_NOTFOUND = 1,
     HIST_ERR = -1,     /* LMDB or I/O failure; message in the env's last error */
     HIST_EFULL = -2,   /* map or disk full */
-    HIST_ECORRUPT = -3, /* a stored record does not decode */
-    HIST_ECONFLICT = -4 /* another process wrote the store since the reads a change was based on */
+    HIST_ECORRUPT = -3 /* a stored record does not decode */
 };
 
 enum { HIST_RECENT = 4, HIST_CONFLICTS = 4, HIST_ID_MAX = 64 };
@@ -114,11 +113,6 @@ int hist_map_use(hist_env *env, uint64_t *used /* OUT */, uint64_t *size /* OUT 
 int  hist_begin(hist_env *env, int write, hist_txn **txn /* OUT */);
 int  hist_commit(hist_txn *txn);
 void hist_abort(hist_txn *txn);
-/* Move a read transaction to the newest committed state. */
-int  hist_renew(hist_txn *txn);
-/* LMDB's id of the transaction: for a read, the commit it sees; for a
- * write, the one it will be (the last commit's + 1). */
-uint64_t hist_txn_id(const hist_txn *txn);
 
 /* Customer record; a missing customer gives HIST_NOTFOUND and a zeroed *out. */
 int hist_get_customer(hist_txn *txn, const char *id, size_t idlen, hist_customer *out);

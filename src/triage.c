@@ -1,13 +1,11 @@
 /*
- * triage — history-aware decisions, made in memory a group at a time and
- * written to the store in one transaction per group; see triage.h.
+ * triage — history-aware decisions inside one write transaction; see
+ * triage.h.
  */
 #include "triage.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#include "grow.h"
 
 static int pack(triage_session *s, decision_msg *m, const uint8_t **bytes, size_t *len)
 {
@@ -27,143 +25,37 @@ static int pack(triage_session *s, decision_msg *m, const uint8_t **bytes, size_
 
 static int hist_status(int rc) { return rc == HIST_EFULL ? TRIAGE_EFULL : TRIAGE_ERR; }
 
-/* ---- generations ------------------------------------------------------- */
-
-static void gen_init(triage_gen *g)
-{
-    memset(g, 0, sizeof *g);
-    fold_init(&g->customers, sizeof(hist_customer));
-    fold_init(&g->employees, sizeof(hist_employee));
-    fold_init(&g->events, sizeof(uint64_t));
-}
-
-/* Empty g for a group starting at first_seq; the memory is kept. */
-static void gen_reset(triage_gen *g, uint64_t first_seq, uint64_t base_txn)
-{
-    fold_reset(&g->customers);
-    fold_reset(&g->employees);
-    fold_reset(&g->events);
-    if (sb_failed(&g->log))  /* out of memory last time: start over */
-        sb_free(&g->log);
-    sb_reset(&g->log);
-    g->n_logged = 0;
-    g->first_seq = g->next_seq = first_seq;
-    g->decided_ms = 0;
-    g->base_txn = base_txn;
-}
-
-static void gen_free(triage_gen *g)
-{
-    fold_free(&g->customers);
-    fold_free(&g->employees);
-    fold_free(&g->events);
-    sb_free(&g->log);
-    free(g->logged);
-    memset(g, 0, sizeof *g);
-}
-
 int triage_begin(triage_session *s, hist_env *env, const policy *pol, uint64_t log_max,
                  int64_t log_max_age_ms)
 {
-    if (!s->gens[0].customers.val_size) {  /* the first group of this session */
-        gen_init(&s->gens[0]);
-        gen_init(&s->gens[1]);
-    }
-    if (s->cur)  /* a group begun and never sealed: dropped */
-        s->next_seq = s->cur->first_seq;
+    /* What outlives a batch: the sequence and the buffers' memory. */
+    triage_session keep = *s;
+    memset(s, 0, sizeof *s);
     s->env = env;
     s->pol = pol;
     s->log_max = log_max;
     s->log_max_age_ms = log_max_age_ms;
-    if (env && !s->snap) {
-        int rc = hist_begin(env, 0, &s->snap);
-        if (rc != HIST_OK) {
-            s->snap = NULL;
-            return rc;
-        }
-        s->next_seq = 0;  /* (re)read below */
+    s->packed = keep.packed;
+    s->packed_cap = keep.packed_cap;
+    s->next_seq = keep.next_seq ? keep.next_seq : 1;
+    s->customers = keep.customers;
+    s->employees = keep.employees;
+    if (!s->customers.val_size) {  /* the first batch of this session */
+        fold_init(&s->customers, sizeof(hist_customer));
+        fold_init(&s->employees, sizeof(hist_employee));
     }
-    if (env && !s->next_seq && !s->sealed) {
-        int rc = hist_get_next_seq(s->snap, &s->next_seq);
-        if (rc != HIST_OK) {
-            s->next_seq = 0;
-            return rc;
-        }
-    }
-    if (!s->next_seq)
-        s->next_seq = 1;
-    s->cur = s->sealed == &s->gens[0] ? &s->gens[1] : &s->gens[0];
-    /* Reads see the snapshot and, on top of it, the sealed generation: the
-     * commit it will be. */
-    gen_reset(s->cur, s->next_seq, s->snap ? hist_txn_id(s->snap) + (s->sealed != NULL) : 0);
-    return HIST_OK;
-}
-
-/* ---- reads: the group, the sealed group, then the store ------------------ */
-
-/* The seq event_id was decided under; HIST_NOTFOUND if never. */
-static int find_event(const triage_session *s, const char *id, size_t n, uint64_t *seq)
-{
-    const uint64_t *v = fold_find(&s->cur->events, id, n);
-    if (!v && s->sealed)
-        v = fold_find(&s->sealed->events, id, n);
-    if (v) {
-        *seq = *v;
+    fold_reset(&s->customers);
+    fold_reset(&s->employees);
+    if (!env)
         return HIST_OK;
+    int rc = hist_begin(env, 1, &s->txn);
+    if (rc == HIST_OK)
+        rc = hist_get_next_seq(s->txn, &s->next_seq);
+    if (rc != HIST_OK && s->txn) {
+        hist_abort(s->txn);
+        s->txn = NULL;
     }
-    return hist_get_event(s->snap, id, n, seq);
-}
-
-/* The logged decision seq. A generation logs every seq from first_seq on,
- * in order (duplicates take none), so its index is seq - first_seq. */
-static int find_logged(const triage_session *s, uint64_t seq, const void **bytes, size_t *len)
-{
-    const triage_gen *gs[2] = {s->cur, s->sealed};
-    for (int i = 0; i < 2; i++) {
-        const triage_gen *g = gs[i];
-        if (g && seq >= g->first_seq && seq - g->first_seq < g->n_logged) {
-            const triage_logged *l = &g->logged[seq - g->first_seq];
-            *bytes = g->log.buf + l->off;
-            *len = l->len;
-            return HIST_OK;
-        }
-    }
-    return hist_log_get(s->snap, seq, bytes, len);
-}
-
-enum { REC_CUSTOMER, REC_EMPLOYEE };
-
-static fold_table *records(triage_gen *g, int kind)
-{
-    return kind == REC_CUSTOMER ? &g->customers : &g->employees;
-}
-
-/* The group's copy of a customer's or employee's record (a hist_customer
- * or hist_employee), filled on first use from the sealed group or the
- * store. NULL with *rc set on failure. */
-static void *record_of(triage_session *s, int kind, const char *id, size_t n, int *rc)
-{
-    int added;
-    fold_table *t = records(s->cur, kind);
-    void *v = fold_get(t, id, n, &added);
-    if (!v) {
-        *rc = HIST_ERR;
-        return NULL;
-    }
-    if (!added)
-        return v;
-    const void *sealed = s->sealed ? fold_find(records(s->sealed, kind), id, n) : NULL;
-    if (sealed) {
-        memcpy(v, sealed, t->val_size);
-        return v;
-    }
-    int r = kind == REC_CUSTOMER ? hist_get_customer(s->snap, id, n, v)
-                                 : hist_get_employee(s->snap, id, n, v);
-    if (r != HIST_OK && r != HIST_NOTFOUND) {
-        *rc = r;
-        return NULL;
-    }
-    return v;
+    return rc;
 }
 
 /* Re-publish the logged decision of an event seen before. */
@@ -173,7 +65,7 @@ static int duplicate(triage_session *s, const event_msg *ev, uint64_t seq, int *
     const void *logged;
     size_t n;
     decision_msg *m = NULL;
-    if (find_logged(s, seq, &logged, &n) == HIST_OK)
+    if (hist_log_get(s->txn, seq, &logged, &n) == HIST_OK)
         m = complaint__v1__triage_decision__unpack(NULL, n, logged);
     int rc;
     if (m) {
@@ -197,13 +89,19 @@ static int duplicate(triage_session *s, const event_msg *ev, uint64_t seq, int *
 }
 
 /* The employee named in the event: abuse received, blaming notes written.
- * Updates the group's copy; triage_apply writes it. */
+ * Updates the batch's copy; triage_commit writes it. */
 static int record_employee(triage_session *s, const policy_event *pe, const decision *d)
 {
-    int rc = HIST_OK;
-    hist_employee *e = record_of(s, REC_EMPLOYEE, pe->employee_id, strlen(pe->employee_id), &rc);
+    size_t n = strlen(pe->employee_id);
+    int added;
+    hist_employee *e = fold_get(&s->employees, pe->employee_id, n, &added);
     if (!e)
-        return rc;
+        return HIST_ERR;
+    if (added) {
+        int rc = hist_get_employee(s->txn, pe->employee_id, n, e);
+        if (rc != HIST_OK && rc != HIST_NOTFOUND)
+            return rc;
+    }
     e->events++;
     if (pe->now_ms > e->last_ms)
         e->last_ms = pe->now_ms;
@@ -216,27 +114,17 @@ static int record_employee(triage_session *s, const policy_event *pe, const deci
     return HIST_OK;
 }
 
-/* Keep the packed decision under seq in the group, and advance. */
-static int log_decision(triage_session *s, uint64_t seq, int64_t now_ms)
+/* Append the packed decision under seq, and advance. */
+static int log_decision(triage_session *s, uint64_t seq)
 {
-    s->next_seq = seq + 1;
-    s->last_seq = seq;
-    if (!s->env)
+    if (!s->txn)
         return 0;
-    triage_gen *g = s->cur;
-    triage_logged *l =
-        grow_array(g->logged, &g->logged_cap, g->n_logged + 1, sizeof *l, 256);
-    if (!l)
-        return TRIAGE_ERR;
-    g->logged = l;
-    size_t off = g->log.len;
-    sb_append(&g->log, (const char *)s->packed, s->packed_len);
-    if (sb_failed(&g->log))
-        return TRIAGE_ERR;
-    g->logged[g->n_logged++] = (triage_logged){seq, off, s->packed_len};
-    g->next_seq = seq + 1;
-    g->decided_ms = now_ms;
-    return 0;
+    int rc = hist_log_put(s->txn, seq, s->packed, s->packed_len);
+    /* Trim now and then, not per event: a trim walks the front of the log. */
+    if (rc == HIST_OK && seq % 1024 == 0)
+        rc = hist_log_trim(s->txn, seq > s->log_max ? seq - s->log_max : 0,
+                           s->log_max_age_ms ? s->decided_ms - s->log_max_age_ms : 0, NULL);
+    return rc == HIST_OK ? 0 : hist_status(rc);
 }
 
 int triage_event(triage_session *s, const event_msg *ev, const class_result *cr,
@@ -249,17 +137,23 @@ int triage_event(triage_session *s, const event_msg *ev, const class_result *cr,
     hist_customer none;  /* stateless: every customer is new */
     hist_customer *h = &none;
     memset(&none, 0, sizeof none);
-    int rc = HIST_OK;
-    if (s->env) {
+    int rc;
+    if (s->txn) {
         uint64_t seen;
-        rc = find_event(s, ev->event_id, evlen, &seen);
+        rc = hist_get_event(s->txn, ev->event_id, evlen, &seen);
         if (rc == HIST_OK)
             return duplicate(s, ev, seen, action, bytes, len);
         if (rc != HIST_NOTFOUND)
             return hist_status(rc);
-        h = record_of(s, REC_CUSTOMER, ev->customer_id, idlen, &rc);
+        int added;
+        h = fold_get(&s->customers, ev->customer_id, idlen, &added);
         if (!h)
-            return hist_status(rc);
+            return TRIAGE_ERR;
+        if (added) {  /* first time in this batch: from the store */
+            rc = hist_get_customer(s->txn, ev->customer_id, idlen, h);
+            if (rc != HIST_OK && rc != HIST_NOTFOUND)
+                return hist_status(rc);
+        }
     }
 
     uint64_t seq = s->next_seq;
@@ -277,22 +171,25 @@ int triage_event(triage_session *s, const event_msg *ev, const class_result *cr,
     triage t;
     triage_build(&t, ev, cr, rp, &d, seq);
     t.msg.decided_ms = now_ms;
+    s->decided_ms = now_ms;
     if (pack(s, &t.msg, bytes, len) < 0)
         return TRIAGE_ERR;
     *action = d.action;
 
-    if (s->env) {
-        policy_record(s->pol, h, &pe, &d);  /* the group's copy; written by triage_apply */
-        if (ev->employee_id && *ev->employee_id && (rc = record_employee(s, &pe, &d)) != HIST_OK)
+    if (s->txn) {
+        policy_record(s->pol, h, &pe, &d);  /* the batch's copy; written at the commit */
+        rc = HIST_OK;
+        if (ev->employee_id && *ev->employee_id)
+            rc = record_employee(s, &pe, &d);
+        if (rc == HIST_OK)
+            rc = hist_put_event(s->txn, ev->event_id, evlen, seq);
+        if (rc != HIST_OK)
             return hist_status(rc);
-        int added;
-        uint64_t *at = fold_get(&s->cur->events, ev->event_id, evlen, &added);
-        if (!at)
-            return TRIAGE_ERR;
-        *at = seq;
+        if ((rc = log_decision(s, seq)) < 0)
+            return rc;
     }
-    if ((rc = log_decision(s, seq, now_ms)) < 0)
-        return rc;
+    s->next_seq = seq + 1;
+    s->last_seq = seq;
     return TRIAGE_NEW;
 }
 
@@ -303,25 +200,16 @@ int triage_reject(triage_session *s, const event_msg *ev, const char *reason, in
     triage t;
     triage_build_reject(&t, ev, reason, seq);
     t.msg.decided_ms = now_ms;
+    s->decided_ms = now_ms;
     if (pack(s, &t.msg, bytes, len) < 0)
         return TRIAGE_ERR;
-    int rc = log_decision(s, seq, now_ms);
-    return rc < 0 ? rc : TRIAGE_NEW;
+    int rc = log_decision(s, seq);
+    if (rc < 0)
+        return rc;
+    s->next_seq = seq + 1;
+    s->last_seq = seq;
+    return TRIAGE_NEW;
 }
-
-triage_gen *triage_seal(triage_session *s)
-{
-    triage_gen *g = s->cur;
-    if (!g || s->sealed)
-        return NULL;
-    s->cur = NULL;
-    if (!s->env)
-        return NULL;
-    s->sealed = g;
-    return g;
-}
-
-/* ---- writing a generation ---------------------------------------------- */
 
 static int put_customer(const char *id, size_t idlen, void *val, void *txn)
 {
@@ -333,97 +221,39 @@ static int put_employee(const char *id, size_t idlen, void *val, void *txn)
     return hist_put_employee(txn, id, idlen, val);
 }
 
-static int put_event(const char *id, size_t idlen, void *val, void *txn)
+int triage_commit(triage_session *s)
 {
-    return hist_put_event(txn, id, idlen, *(const uint64_t *)val);
-}
-
-int triage_apply(hist_env *env, triage_gen *g, uint64_t log_max, int64_t log_max_age_ms)
-{
-    hist_txn *txn;
-    int rc = hist_begin(env, 1, &txn);
-    if (rc != HIST_OK)
-        return rc;
-    if (hist_txn_id(txn) != g->base_txn + 1) {
-        hist_abort(txn);
-        return HIST_ECONFLICT;
-    }
-    /* Records and event ids once each and in key order, decisions appended;
-     * then the next seq, also once per transaction. */
-    rc = fold_each_sorted(&g->customers, put_customer, txn);
+    if (!s->txn)
+        return HIST_OK;
+    /* The batch's records, once each and in key order; then the next seq,
+     * also once per transaction: it is only read at the start of the next. */
+    int rc = fold_each_sorted(&s->customers, put_customer, s->txn);
     if (rc == HIST_OK)
-        rc = fold_each_sorted(&g->employees, put_employee, txn);
+        rc = fold_each_sorted(&s->employees, put_employee, s->txn);
     if (rc == HIST_OK)
-        rc = fold_each_sorted(&g->events, put_event, txn);
-    for (size_t i = 0; rc == HIST_OK && i < g->n_logged; i++) {
-        const triage_logged *l = &g->logged[i];
-        rc = hist_log_put(txn, l->seq, g->log.buf + l->off, l->len);
-    }
-    /* Trim when the group passes a multiple of 1024, not per group: a trim
-     * walks the front of the log. */
-    uint64_t last = g->next_seq - 1;
-    if (rc == HIST_OK && g->n_logged && last / 1024 > (g->first_seq - 1) / 1024)
-        rc = hist_log_trim(txn, last > log_max ? last - log_max : 0,
-                           log_max_age_ms ? g->decided_ms - log_max_age_ms : 0, NULL);
-    /* Always, even for a group of duplicates only: a transaction that
-     * writes nothing commits without a new id, and the conflict check
-     * above counts on each apply taking one. */
-    if (rc == HIST_OK)
-        rc = hist_put_next_seq(txn, g->next_seq);
+        rc = hist_put_next_seq(s->txn, s->next_seq);
     if (rc != HIST_OK) {
-        hist_abort(txn);
+        triage_abort(s);
         return rc;
     }
-    return hist_commit(txn);
-}
-
-void triage_applied(triage_session *s)
-{
-    s->sealed = NULL;
-    /* If the snapshot cannot move, the next triage_begin opens another. */
-    if (s->snap && hist_renew(s->snap) != HIST_OK) {
-        hist_abort(s->snap);
-        s->snap = NULL;
-    }
+    rc = hist_commit(s->txn);
+    s->txn = NULL;
+    return rc;
 }
 
 void triage_abort(triage_session *s)
 {
-    triage_gen *first = s->sealed ? s->sealed : s->cur;
-    if (first)
-        s->next_seq = first->first_seq;
-    s->sealed = s->cur = NULL;
-    if (s->snap && hist_renew(s->snap) != HIST_OK) {
-        hist_abort(s->snap);
-        s->snap = NULL;
+    if (s->txn) {
+        hist_abort(s->txn);
+        s->txn = NULL;
     }
-}
-
-int triage_commit(triage_session *s)
-{
-    if (!s->env) {
-        s->cur = NULL;
-        return HIST_OK;
-    }
-    triage_gen *g = triage_seal(s);
-    if (!g)
-        return HIST_ERR;  /* no group begun, or one still sealed: a caller's mistake */
-    int rc = triage_apply(s->env, g, s->log_max, s->log_max_age_ms);
-    if (rc == HIST_OK)
-        triage_applied(s);
-    else
-        triage_abort(s);
-    return rc;
 }
 
 void triage_session_free(triage_session *s)
 {
-    if (s->snap)
-        hist_abort(s->snap);
-    s->snap = NULL;
-    gen_free(&s->gens[0]);
-    gen_free(&s->gens[1]);
-    s->cur = s->sealed = NULL;
+    triage_abort(s);
+    fold_free(&s->customers);
+    fold_free(&s->employees);
     free(s->packed);
     s->packed = NULL;
     s->packed_cap = 0;

@@ -47,11 +47,8 @@ typedef struct run_result {
     hist_employee employees[EMPLOYEES];
 } run_result;
 
-/* Decide the stream in batches of `batch` events into a fresh store.
- * Pipelined, as complaintd's writer and committer do it: each batch is
- * decided while the one before is sealed and not yet in the store, and
- * that one is applied only afterwards. */
-static void run(const stream_event *s, size_t batch, int pipelined, run_result *out)
+/* Decide the stream in batches of `batch` events into a fresh store. */
+static void run(const stream_event *s, size_t batch, run_result *out)
 {
     char *dir = tu_tempdir();
     char err[512];
@@ -85,19 +82,7 @@ static void run(const stream_event *s, size_t batch, int pipelined, run_result *
             sb_append(&out->bytes, (const char *)&n, sizeof n);
             sb_append(&out->bytes, (const char *)bytes, len);
         }
-        if (!pipelined) {
-            assert_int_equal(triage_commit(&ts), HIST_OK);
-            continue;
-        }
-        if (ts.sealed) {
-            assert_int_equal(triage_apply(env, ts.sealed, 100000, 0), HIST_OK);
-            triage_applied(&ts);
-        }
-        assert_non_null(triage_seal(&ts));
-    }
-    if (pipelined) {
-        assert_int_equal(triage_apply(env, ts.sealed, 100000, 0), HIST_OK);
-        triage_applied(&ts);
+        assert_int_equal(triage_commit(&ts), HIST_OK);
     }
     triage_session_free(&ts);
     hist_txn *t;
@@ -129,13 +114,11 @@ static void test_batch_size_does_not_change_decisions(void **state)
 {
     (void)state;
     static stream_event s[EVENTS];
-    static run_result one_by_one, sevens, whole, piped_ones, piped_sevens;
+    static run_result one_by_one, sevens, whole;
     make_stream(s);
-    run(s, 1, 0, &one_by_one);
-    run(s, 7, 0, &sevens);
-    run(s, EVENTS, 0, &whole);
-    run(s, 1, 1, &piped_ones);
-    run(s, 7, 1, &piped_sevens);
+    run(s, 1, &one_by_one);
+    run(s, 7, &sevens);
+    run(s, EVENTS, &whole);
 
     /* The stream is not trivial: customers came back, some events were
      * duplicates, and histories and employees' records hold what happened. */
@@ -154,12 +137,6 @@ static void test_batch_size_does_not_change_decisions(void **state)
 
     assert_same(&one_by_one, &sevens);
     assert_same(&one_by_one, &whole);
-    /* A batch decided on top of a sealed one sees what its commit will
-     * write: same decisions, same histories. */
-    assert_same(&one_by_one, &piped_ones);
-    assert_same(&one_by_one, &piped_sevens);
-    sb_free(&piped_ones.bytes);
-    sb_free(&piped_sevens.bytes);
     sb_free(&one_by_one.bytes);
     sb_free(&sevens.bytes);
     sb_free(&whole.bytes);
@@ -218,69 +195,11 @@ static void test_aborted_batch_is_forgotten(void **state)
     tu_rmdir(dir);
 }
 
-/* A group decided on reads that another writer then changed (complaintctl
- * forget in another process) is refused, and decided again on what that
- * writer left: the erased history does not come back. */
-static void test_store_written_elsewhere_is_a_conflict(void **state)
-{
-    (void)state;
-    char *dir = tu_tempdir();
-    char err[512];
-    hist_env *env = hist_open(dir, 16, HIST_NO_SYNC, 0, err, sizeof err);
-    assert_non_null(env);
-    policy pol;
-    policy_defaults(&pol);
-    triage_session ts;
-    memset(&ts, 0, sizeof ts);
-    Complaint__V1__ComplaintEvent ev = COMPLAINT__V1__COMPLAINT_EVENT__INIT;
-    ev.customer_id = "c";
-    ev.text = "text";
-    class_result cr;
-    memset(&cr, 0, sizeof cr);
-    const uint8_t *bytes;
-    size_t len;
-    int action;
-
-    assert_int_equal(triage_begin(&ts, env, &pol, 1000, 0), HIST_OK);
-    ev.event_id = "first";
-    assert_int_equal(triage_event(&ts, &ev, &cr, NULL, 1000, &action, &bytes, &len), TRIAGE_NEW);
-    assert_int_equal(triage_commit(&ts), HIST_OK);
-
-    assert_int_equal(triage_begin(&ts, env, &pol, 1000, 0), HIST_OK);
-    ev.event_id = "second";
-    assert_int_equal(triage_event(&ts, &ev, &cr, NULL, 2000, &action, &bytes, &len), TRIAGE_NEW);
-    triage_gen *g = triage_seal(&ts);
-    assert_non_null(g);
-
-    hist_txn *t;  /* the other writer: the customer's history erased */
-    assert_int_equal(hist_begin(env, 1, &t), HIST_OK);
-    assert_int_equal(hist_del_customer(t, "c", 1), HIST_OK);
-    assert_int_equal(hist_commit(t), HIST_OK);
-
-    assert_int_equal(triage_apply(env, g, 1000, 0), HIST_ECONFLICT);
-    triage_abort(&ts);
-    assert_int_equal(triage_begin(&ts, env, &pol, 1000, 0), HIST_OK);
-    assert_int_equal(triage_event(&ts, &ev, &cr, NULL, 2000, &action, &bytes, &len), TRIAGE_NEW);
-    assert_int_equal(ts.last_seq, 2);  /* the refused group's seq is given again */
-    assert_int_equal(triage_commit(&ts), HIST_OK);
-    triage_session_free(&ts);
-
-    hist_customer c;
-    assert_int_equal(hist_begin(env, 0, &t), HIST_OK);
-    assert_int_equal(hist_get_customer(t, "c", 1, &c), HIST_OK);
-    assert_int_equal(c.events, 1);  /* "second" only: "first" stayed erased */
-    assert_int_equal(c.recent[0].seq, 2);
-    hist_abort(t);
-    hist_close(env);
-    tu_rmdir(dir);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_size_does_not_change_decisions),
         cmocka_unit_test(test_aborted_batch_is_forgotten),
-        cmocka_unit_test(test_store_written_elsewhere_is_a_conflict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
