@@ -106,21 +106,32 @@ static void label_value(strbuf *sb, const char *s)
 
 /* scale: the unit of the observations in the exposition's unit (1e-6 for
  * microseconds shown as seconds, 1 for counts). */
-static void histogram(strbuf *sb, const char *name, const char *help, const stats_hist *h, double scale)
+/* One histogram's series; label is a "name=\"value\"" pair for one member
+ * of a family, or NULL. */
+static void histogram_series(strbuf *sb, const char *name, const char *label, const stats_hist *h,
+                             double scale)
 {
     uint64_t cum[STATS_HIST_BUCKETS], sum;
     stats_hist_read(h, cum, &sum);
-    head(sb, name, "histogram", help);
+    const char *sep = label ? "," : "";
+    label = label ? label : "";
     for (int i = 0; i < STATS_HIST_BUCKETS - 1; i++)
-        sb_printf(sb, "%s_bucket{le=\"%.9g\"} %llu\n", name, (double)stats_hist_le(i) * scale,
-                  (unsigned long long)cum[i]);
+        sb_printf(sb, "%s_bucket{%s%sle=\"%.9g\"} %llu\n", name, label, sep,
+                  (double)stats_hist_le(i) * scale, (unsigned long long)cum[i]);
     uint64_t count = cum[STATS_HIST_BUCKETS - 1];
-    sb_printf(sb, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)count);
+    sb_printf(sb, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, label, sep, (unsigned long long)count);
+    const char *open = *label ? "{" : "", *close = *label ? "}" : "";
     if (scale == 1.0)
-        sb_printf(sb, "%s_sum %llu\n", name, (unsigned long long)sum);
+        sb_printf(sb, "%s_sum%s%s%s %llu\n", name, open, label, close, (unsigned long long)sum);
     else
-        sb_printf(sb, "%s_sum %.9g\n", name, (double)sum * scale);
-    sb_printf(sb, "%s_count %llu\n", name, (unsigned long long)count);
+        sb_printf(sb, "%s_sum%s%s%s %.9g\n", name, open, label, close, (double)sum * scale);
+    sb_printf(sb, "%s_count%s%s%s %llu\n", name, open, label, close, (unsigned long long)count);
+}
+
+static void histogram(strbuf *sb, const char *name, const char *help, const stats_hist *h, double scale)
+{
+    head(sb, name, "histogram", help);
+    histogram_series(sb, name, NULL, h, scale);
 }
 
 void metrics_render(daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
@@ -188,6 +199,14 @@ void metrics_render(daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
               1e-6);
     histogram(sb, "complaintd_commit_batch_events", "Events in one group commit.", &s->h_batch_events,
               1.0);
+    static const char *const stages[STATS_STAGES] = {"stage=\"labelled\"", "stage=\"committed\"",
+                                                     "stage=\"published\""};
+    head(sb, "complaintd_event_stage_seconds", "histogram",
+         "An event's latency cut at the hand-offs: receipt to labelled by its worker, to its "
+         "group's commit, to its publication. The three add up to "
+         "complaintd_event_latency_seconds.");
+    for (int i = 0; i < STATS_STAGES; i++)
+        histogram_series(sb, "complaintd_event_stage_seconds", stages[i], &s->h_stage_us[i], 1e-6);
 
     const char **ids;
     uint64_t *hits;

@@ -64,6 +64,7 @@ typedef struct job_batch {
     size_t    n;
     uint64_t  run;    /* ingest numbers its runs 0, 1, 2...: the writer decides in that order */
     pack_ref *pack;   /* the pack that labelled these jobs (a reference); set by the worker */
+    int64_t   labelled_us; /* when the worker finished them (monotonic) */
     struct batch_pool *pool;  /* where batch_free returns it */
     /* The jobs' unpacked events: the worker decodes into it and batch_free
      * takes them all back at once. With malloc, the publisher's frees of
@@ -104,6 +105,7 @@ typedef struct decided_group {
     decision_ref *d;
     size_t        n, cap;
     uint64_t      last_seq;  /* the highest seq the group's commit logged */
+    int64_t       committed_us; /* when its commit returned (monotonic) */
 } decided_group;
 
 decided_group *group_new(void);  /* NULL when out of memory */

@@ -41,11 +41,19 @@ static void send_ack(void *acks, const job *j, const decision_ref *d)
     zmq_send(acks, buf, n, 0);
 }
 
+/* b - a in microseconds, 0 if the clock said otherwise. */
+static uint64_t span_us(int64_t a, int64_t b) { return b > a ? (uint64_t)(b - a) : 0; }
+
 static void publish_group(pipeline *p, void *acks, const decided_group *g)
 {
     size_t k = 0;
     int64_t now_us = clock_mono_us();
+    stats_hist *stage = p->stats->h_stage_us;
+    stats_observe_n(&stage[STAGE_PUBLISHED], span_us(g->committed_us, now_us), g->n_events);
     for (size_t b = 0; b < g->n_batches; b++) {
+        const job_batch *batch = g->batches[b];
+        stats_observe_n(&stage[STAGE_COMMITTED], span_us(batch->labelled_us, g->committed_us),
+                        batch->n);
         for (size_t i = 0; i < g->batches[b]->n; i++, k++) {
             const job *j = &g->batches[b]->jobs[i];
             const decision_ref *d = &g->d[k];
@@ -54,6 +62,7 @@ static void publish_group(pipeline *p, void *acks, const decided_group *g)
              * counted when they ask for stats. */
             STAT_ADD(p->stats->published, 1);
             stats_observe(&p->stats->h_latency_us, (uint64_t)(now_us - j->received_us));
+            stats_observe(&stage[STAGE_LABELLED], span_us(j->received_us, batch->labelled_us));
             if (j->reject) {
                 STAT_ADD(p->stats->rejected, 1);
                 log_warn("rejected event '%s': %s", j->ev ? j->ev->event_id : "(undecodable)",

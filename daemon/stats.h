@@ -20,6 +20,9 @@
 #include "labels.h"
 #include "strbuf.h"
 
+/* The stages an event's latency is cut into (daemon_stats.h_stage_us). */
+enum { STAGE_LABELLED, STAGE_COMMITTED, STAGE_PUBLISHED, STATS_STAGES };
+
 /* Upper bounds 1, 2, 4, .. 2^26 (67 s in microseconds), then +Inf. */
 enum { STATS_HIST_BUCKETS = 28 };
 
@@ -130,6 +133,9 @@ typedef struct daemon_stats {
     stats_hist h_sync_us;      /* per flush: the publisher's hist_sync before it publishes */
     stats_hist h_latency_us;   /* per event: receipt in ingest -> published */
     stats_hist h_batch_events; /* per group: events in one commit */
+    /* per event, h_latency_us cut at the hand-offs (they add up to it):
+     * receipt -> its batch labelled, -> its group committed, -> published */
+    stats_hist h_stage_us[STATS_STAGES];
 
     /* Gauges the pipeline may set (atomic_store); 0 if it does not. */
     atomic_uint_fast64_t writer_held;  /* events held by the writer, waiting for their commit */

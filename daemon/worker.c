@@ -130,6 +130,7 @@ static void label_batch(pipeline *p, classifier *cl, job_batch *b)
         stats_observe(&p->stats->h_scan_us, (uint64_t)(clock_mono_us() - t0));
         zmq_msg_close(&j->body);
     }
+    b->labelled_us = clock_mono_us();
 }
 
 void *worker_main(void *arg)

@@ -90,7 +90,8 @@ static int decide_group(writer *w)
         triage_abort(&w->ts);
     if (rc != HIST_OK)
         return rc;
-    uint64_t commit_us = (uint64_t)(clock_mono_us() - t0);
+    g->committed_us = clock_mono_us();
+    uint64_t commit_us = (uint64_t)(g->committed_us - t0);
     STAT_ADD(p->stats->commits, 1);
     STAT_ADD(p->stats->commit_us, commit_us);
     stats_observe(&p->stats->h_commit_us, commit_us);

@@ -158,6 +158,16 @@ class TestMetrics(E2ETestCase):
         self.assertGreaterEqual(delta("complaintd_sync_seconds_count"), 1)
         self.assertLessEqual(delta("complaintd_sync_seconds_count"), commits)
         self.assertGreater(delta("complaintd_event_latency_seconds_sum"), 0)
+        # The latency cut at the hand-offs: every event in each stage once,
+        # and the stages add up to the whole, event by event.
+        stage_sum = 0.0
+        for stage in ("labelled", "committed", "published"):
+            key = 'complaintd_event_stage_seconds_%%s{stage="%s"}' % stage
+            self.assertEqual(delta(key % "count"), n, stage)
+            stage_sum += delta(key % "sum")
+        self.assertGreater(delta('complaintd_event_stage_seconds_sum{stage="committed"}'), 0)
+        self.assertAlmostEqual(stage_sum, delta("complaintd_event_latency_seconds_sum"), delta=1e-5)
+        self.assertEqual(types.get("complaintd_event_stage_seconds"), "histogram")
         for name in HISTOGRAMS:
             buckets = sorted(((float(re.search(r'le="([^"]+)"', k).group(1)), v)
                               for k, v in after.items() if k.startswith(name + "_bucket{")))
@@ -165,6 +175,12 @@ class TestMetrics(E2ETestCase):
             self.assertEqual(buckets[-1][1], after[name + "_count"], name)
             counts = [v for _, v in buckets]
             self.assertEqual(counts, sorted(counts), "%s buckets are not cumulative" % name)
+        for stage in ("labelled", "committed", "published"):
+            prefix = 'complaintd_event_stage_seconds_bucket{stage="%s",le=' % stage
+            buckets = sorted((float(re.search(r'le="([^"]+)"', k).group(1)), v)
+                             for k, v in after.items() if k.startswith(prefix))
+            self.assertEqual(len(buckets), 28, stage)
+            self.assertEqual(buckets[-1][1], after['complaintd_event_stage_seconds_count{stage="%s"}' % stage])
 
         # Every rule that a decision names fired at least that many times.
         named = collections.Counter(m.rule_id for dec in got for m in dec.msg.matches)
