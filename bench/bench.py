@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -78,6 +79,7 @@ class Daemon:
         self.ingest = f'tcp://127.0.0.1:{port}'
         self.publish = f'tcp://127.0.0.1:{port + 1}'
         self.control = f'tcp://127.0.0.1:{port + 2}'
+        self.metrics_url = f'http://127.0.0.1:{port + 4}/metrics'
         self.log_path = os.path.join(workdir, f'complaintd-{tag}.log')
         env = dict(os.environ, COMPLAINTD_CACHE=cache)
         # every endpoint on our own ports, so that two runs (or a demo) on one machine do not collide
@@ -171,6 +173,47 @@ def store_stat(data):
         c = res.get('customers')
         if c and c['entries']:
             res['customer_bytes_per_customer'] = c['bytes'] / c['entries']
+    return res
+
+
+STAGES = ('labelled', 'committed', 'published')
+
+
+def scrape_stages(d):
+    """{stage: [(le seconds, cumulative count)]} of complaintd_event_stage_seconds, from /metrics."""
+    try:
+        with urllib.request.urlopen(d.metrics_url, timeout=5) as r:
+            body = r.read().decode()
+    except OSError:
+        return {}
+    out = {}
+    for m in re.finditer(r'complaintd_event_stage_seconds_bucket\{stage="([^"]+)",le="([^"]+)"\} (\S+)', body):
+        out.setdefault(m.group(1), []).append((float(m.group(2)), float(m.group(3))))
+    return out
+
+
+def stage_quantiles(before, after):
+    """Per stage, the upper bound (us) of the bucket holding the p50 and the p99 of what was
+    observed between two scrapes: powers of two, so 'at most'."""
+    res = {}
+    for stage, buckets in after.items():
+        prev = dict(before.get(stage, []))
+        delta = [(le, c - prev.get(le, 0)) for le, c in buckets]
+        n = delta[-1][1] if delta else 0
+        if n <= 0:
+            continue
+        res[stage] = {}
+        for q, key in ((0.5, 'p50_us'), (0.99, 'p99_us')):
+            le = next(le for le, c in delta if c >= q * n)
+            res[stage][key] = None if le == float('inf') else le * 1e6
+    return res
+
+
+def loadgen_staged(tools, d, corpus, events, run_id, rate=None, skip=0):
+    """loadgen, with where the run's events waited (the daemon's stage histograms) under 'stages'."""
+    before = scrape_stages(d)
+    res = loadgen(tools, d, corpus, events, run_id, rate=rate, skip=skip)
+    res['stages'] = stage_quantiles(before, scrape_stages(d))
     return res
 
 
@@ -381,8 +424,8 @@ def main():
         runs['e2e_full'].append(full)
         rate = full['events_per_s'] * 0.5
         log(f"repeat {r + 1}: full {full['events_per_s']:.0f} ev/s; half load {rate:.0f} ev/s for {cfg['half_secs']} s")
-        half = loadgen(tools, d, corpus, max(int(rate * cfg['half_secs']), 1000), run_id=20 + r, rate=rate,
-                       skip=int(rate * 0.5))
+        half = loadgen_staged(tools, d, corpus, max(int(rate * cfg['half_secs']), 1000), run_id=20 + r,
+                              rate=rate, skip=int(rate * 0.5))
         runs['e2e_half'].append(half)
         st = d.stats(tools)
         d.stop()
@@ -398,8 +441,8 @@ def main():
         d = Daemon(a, tools, work, a.port, cache, f'nd{r}', extra=['--no-durable'])
         # the long run's point is the durable daemon; 1M events are enough to compare without fsync
         runs['nodurable_full'].append(loadgen(tools, d, corpus, min(cfg['full_events'], 1000000), run_id=30 + r))
-        runs['nodurable_half'].append(loadgen(tools, d, corpus, max(int(rate * cfg['half_secs']), 1000),
-                                              run_id=50 + r, rate=rate, skip=int(rate * 0.5)))
+        runs['nodurable_half'].append(loadgen_staged(tools, d, corpus, max(int(rate * cfg['half_secs']), 1000),
+                                                     run_id=50 + r, rate=rate, skip=int(rate * 0.5)))
         d.stop()
         shutil.rmtree(d.data, ignore_errors=True)
         # Every store gets the same events in every repeat; they are reused from repeat to repeat
@@ -529,6 +572,12 @@ def summarise(res, cfg):
         s[f'e2e_full_{k}_us'] = med([x['latency_us'][k] for x in r['e2e_full']])
         s[f'e2e_half_{k}_us'] = med([x['latency_us'][k] for x in r['e2e_half']])
     s['e2e_half'] = med([x['events_per_s'] for x in r['e2e_half']])
+    for run in ('e2e_half', 'nodurable_half'):
+        for stage in STAGES:
+            for k in ('p50_us', 'p99_us'):
+                xs = [x['stages'][stage][k] for x in r[run]
+                      if x.get('stages', {}).get(stage, {}).get(k) is not None]
+                s[f'{run}_{stage}_{k}'] = med(xs) if xs else None
     s['startup_ms'] = med(r['startup'])
     s['nodurable_full'] = med([x['events_per_s'] for x in r['nodurable_full']])
     for k in ('p50', 'p99', 'p999'):
@@ -604,6 +653,12 @@ def fmt(x, unit=''):
     return f'{x:,.0f}{unit}'
 
 
+def stages_ms(s, run, k):
+    """'labelled / committed / published' of a run's per-stage quantile k, in ms (bucket bounds)."""
+    return ' / '.join(fmt(None if s.get(f'{run}_{st}_{k}') is None else s[f'{run}_{st}_{k}'] / 1000)
+                      for st in STAGES)
+
+
 def pct_ms(s, run):
     """'p50 / p99 / p99.9' of a loadgen run's latencies in ms."""
     return ' / '.join(fmt(s[f'{run}_{p}_us'] / 1000) for p in ('p50', 'p99', 'p999'))
@@ -637,6 +692,8 @@ def render(s, res):
         ('daemon at half load', fmt(s['e2e_half']), 'events/s', ''),
         ('  latency at half load p50 / p99 / p99.9',
          pct_ms(s, 'e2e_half'), 'ms', 'target p99 < 2 ms'),
+        ('  p99 by stage: labelled / committed / published', stages_ms(s, 'e2e_half', 'p99_us'), 'ms',
+         'at most (buckets of 2^n us)'),
         ('  durable group commit, mean time / events per commit', f"{fmt(s['commit_ms'])} / "
          f"{fmt(s['events_per_commit'])}", 'ms / ev', 'daemon stats, whole run'),
         ('  bytes written by the daemon per event (/proc/PID/io)', fmt(s['write_bytes_per_event']), 'B',
@@ -647,6 +704,8 @@ def render(s, res):
          f"{s['nodurable_full'] / s['zmq_events_per_s']:.3f}x transport"),
         ('  latency at the same half load, p50 / p99 / p99.9',
          pct_ms(s, 'nodurable_half'), 'ms', 'no fsync'),
+        ('  p99 by stage: labelled / committed / published', stages_ms(s, 'nodurable_half', 'p99_us'), 'ms',
+         'at most (buckets of 2^n us)'),
     ]
     if 'ratio_store_large_over_small' in s:
         sm, lg = count_name(s['store_small']), count_name(s['store_large'])
