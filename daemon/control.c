@@ -28,7 +28,19 @@ void stats_json(const daemon_stats *s, int64_t now_ms, strbuf *sb)
     sb_puts(sb, "},\"labels\":{");
     for (int l = 1; l < LABEL_COUNT; l++)
         sb_printf(sb, "%s\"%s\":%llu", l > 1 ? "," : "", label_name(l), U(per_label[l]));
-    sb_puts(sb, "}}");
+    /* The latency histograms' counts, bucket i holding values <= 2^i us
+     * (the last one everything above), not cumulative: complaintctl stats
+     * --watch takes percentiles of what changed between two replies. */
+    const stats_hist *hists[1 + STATS_STAGES] = {&s->h_latency_us, &s->h_stage_us[STAGE_LABELLED],
+                                                 &s->h_stage_us[STAGE_COMMITTED],
+                                                 &s->h_stage_us[STAGE_PUBLISHED]};
+    for (int k = 0; k < 1 + STATS_STAGES; k++) {
+        sb_printf(sb, k ? "],\"%s\":[" : "},\"latency_us_buckets\":{\"%s\":[", stats_latency_names[k]);
+        for (int i = 0; i < STATS_HIST_BUCKETS; i++)
+            sb_printf(sb, "%s%llu", i ? "," : "",
+                      (unsigned long long)atomic_load_explicit(&hists[k]->bucket[i], memory_order_relaxed));
+    }
+    sb_puts(sb, "]}}");
 #undef U
 }
 

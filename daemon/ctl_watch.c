@@ -8,6 +8,11 @@
  * line of key=value pairs, for logs and pipes. A daemon that stops answering
  * is reported and asked again; a restarted one (counters going back) starts
  * the rates afresh. Ctrl-C ends it (exit 0).
+ *
+ * Latency percentiles come the same way, from the change of the latency
+ * histograms' bucket counts between two replies (the first reply: from the
+ * start), for the whole and for each stage, so a slow stage shows live.
+ * They are bucket bounds, powers of two in microseconds: "at most".
  */
 #include <errno.h>
 #include <jansson.h>
@@ -23,6 +28,7 @@
 #include "clock.h"
 #include "ctl.h"
 #include "labels.h"
+#include "stats.h"
 
 enum { F_RECEIVED, F_DECIDED, F_REJECTED, F_DUPLICATES, F_PUBLISHED, F_COMMITS, F_COMMIT_FAILURES,
        F_COMMIT_US, F_LAST_SEQ, F_COUNT };
@@ -38,6 +44,7 @@ typedef struct sample {
     uint64_t  f[F_COUNT];
     uint64_t  action[ACTION_COUNT];
     uint64_t  label[LABEL_COUNT];
+    uint64_t  lat[1 + STATS_STAGES][STATS_HIST_BUCKETS];  /* stats_latency_names order */
 } sample;
 
 static volatile sig_atomic_t interrupted;
@@ -72,6 +79,14 @@ static int parse_sample(const char *buf, size_t len, sample *s)
         s->action[a] = json_u64(actions, action_name(a));
     for (int l = 1; l < LABEL_COUNT; l++)
         s->label[l] = json_u64(labels, label_name(l));
+    json_t *lat = json_object_get(root, "latency_us_buckets");  /* absent from older daemons */
+    for (int k = 0; k < 1 + STATS_STAGES; k++) {
+        json_t *arr = json_object_get(lat, stats_latency_names[k]);
+        for (int i = 0; i < STATS_HIST_BUCKETS; i++) {
+            json_t *v = json_array_get(arr, (size_t)i);
+            s->lat[k][i] = json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
+        }
+    }
     s->valid = 1;
     json_decref(root);
     return 0;
@@ -156,6 +171,33 @@ static double mean_commit_ms(const sample *cur, const sample *prev)
            (double)(cur->f[F_COMMITS] - prev->f[F_COMMITS]) / 1000.0;
 }
 
+/* The q-quantile (0..1) of latency k over what was observed between prev
+ * and cur (from the start without prev), as its bucket's bound in ms; -1
+ * if nothing was observed or a counter went back (a restart). */
+static double latency_ms(const sample *cur, const sample *prev, int k, double q)
+{
+    uint64_t d[STATS_HIST_BUCKETS], n = 0;
+    for (int i = 0; i < STATS_HIST_BUCKETS; i++) {
+        uint64_t before = prev->valid ? prev->lat[k][i] : 0;
+        if (cur->lat[k][i] < before)
+            return -1;
+        n += d[i] = cur->lat[k][i] - before;
+    }
+    uint64_t run = 0;
+    for (int i = 0; i < STATS_HIST_BUCKETS && n; i++)
+        if ((run += d[i]) >= q * (double)n)
+            return i < STATS_HIST_BUCKETS - 1 ? (double)((uint64_t)1 << i) / 1000.0 : -1;
+    return -1;
+}
+
+static void fmt_ms(char *out, size_t n, double ms)
+{
+    if (ms < 0)
+        snprintf(out, n, "-");
+    else
+        snprintf(out, n, "%.3f", ms);
+}
+
 static void draw_screen_to(FILE *out, const watcher *w, const sample *cur, const sample *prev,
                            int interval_ms)
 {
@@ -179,6 +221,15 @@ static void draw_screen_to(FILE *out, const watcher *w, const sample *cur, const
         fprintf(out, "%-18s %14.3f\n", "commit ms (mean)", mc);
     else
         fprintf(out, "%-18s %14s\n", "commit ms (mean)", "-");
+
+    fprintf(out, "\n%-18s %14s %12s   (ms, at most; %s)\n", "latency", "p50", "p99",
+            prev->valid ? "since the last sample" : "since the start");
+    for (int k = 0; k < 1 + STATS_STAGES; k++) {
+        char p50[32], p99[32];
+        fmt_ms(p50, sizeof p50, latency_ms(cur, prev, k, 0.50));
+        fmt_ms(p99, sizeof p99, latency_ms(cur, prev, k, 0.99));
+        fprintf(out, "%s%-16s %14s %12s\n", k ? "  " : "", stats_latency_names[k], p50, p99);
+    }
 
     fprintf(out, "\n%-18s %14s %12s %7s\n", "action", "total", "per second", "share");
     uint64_t decided = 0;
@@ -239,6 +290,13 @@ static void print_line(const sample *cur, const sample *prev)
     double mc = mean_commit_ms(cur, prev);
     if (mc >= 0)
         printf(" commit_ms=%.3f", mc);
+    for (int k = 0; k < 1 + STATS_STAGES; k++) {
+        char p50[32], p99[32];
+        fmt_ms(p50, sizeof p50, latency_ms(cur, prev, k, 0.50));
+        fmt_ms(p99, sizeof p99, latency_ms(cur, prev, k, 0.99));
+        const char *name = k ? stats_latency_names[k] : "latency";
+        printf(" %s_p50_ms=%s %s_p99_ms=%s", name, p50, name, p99);
+    }
     for (int a = 1; a < ACTION_COUNT; a++) {
         fmt_rate(r, sizeof r, prev->valid ? rate(cur->action[a], prev->action[a], secs) : -1);
         printf(" %s=%llu %s/s=%s", action_name(a), (unsigned long long)cur->action[a], action_name(a), r);

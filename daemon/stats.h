@@ -23,6 +23,11 @@
 /* The stages an event's latency is cut into (daemon_stats.h_stage_us). */
 enum { STAGE_LABELLED, STAGE_COMMITTED, STAGE_PUBLISHED, STATS_STAGES };
 
+/* Names of the whole latency and of its stages, in the stats JSON's
+ * "latency_us_buckets" (all, then the stages in enum order). */
+static const char *const stats_latency_names[1 + STATS_STAGES] = {"all", "labelled", "committed",
+                                                                  "published"};
+
 /* Upper bounds 1, 2, 4, .. 2^26 (67 s in microseconds), then +Inf. */
 enum { STATS_HIST_BUCKETS = 28 };
 

@@ -16,6 +16,8 @@ Run: COMPLAINTD_BUILD=build /usr/bin/python3 -m unittest -v test_metrics
 (from tests/e2e), or through CTest (tests/e2e/CMakeLists.txt).
 """
 import collections
+import json
+import math
 import os
 import re
 import socket
@@ -268,6 +270,22 @@ class TestStatsWatch(E2ETestCase):
         self.assertIn("decided/s=- ", lines[0])       # no rate before a second sample
         self.assertRegex(lines[-1], r"decided/s=0\.0 ")  # nothing new since
         self.assertRegex(lines[-1], r"ACKNOWLEDGE=\d+ ACKNOWLEDGE/s=")
+        # Latency percentiles: the first sample's from the start (the events
+        # above), later ones' from what changed since (nothing): bucket
+        # bounds, powers of two in microseconds.
+        for name in ("latency", "labelled", "committed", "published"):
+            m = re.search(r" %s_p99_ms=(\S+) " % name, lines[0])
+            self.assertIsNotNone(m, lines[0])
+            us = float(m.group(1)) * 1000
+            self.assertEqual(us, 2 ** round(math.log2(us)), lines[0])
+            self.assertIn(" %s_p99_ms=- " % name, lines[-1])
+        # The stats reply carries the histograms' counts: every published
+        # event once in the whole and once in each stage.
+        st = json.loads(h.complaintctl(["stats", "--control", d.control]).stdout)
+        for name, counts in st["latency_us_buckets"].items():
+            self.assertEqual(len(counts), 28, name)
+            self.assertEqual(sum(counts), st["published"], name)
+        self.assertEqual(sorted(st["latency_us_buckets"]), ["all", "committed", "labelled", "published"])
         bad = h.complaintctl(["stats", "--watch", "--interval", "0", "--control", d.control])
         self.assertEqual(bad.returncode, 2)
         d.stop()
