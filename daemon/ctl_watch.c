@@ -55,11 +55,13 @@ static void on_sigint(int sig)
     interrupted = 1;
 }
 
-static uint64_t json_u64(json_t *obj, const char *key)
+/* A count from the reply: a positive integer, else 0. */
+static uint64_t json_count(const json_t *v)
 {
-    json_t *v = json_object_get(obj, key);
     return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
 }
+
+static uint64_t json_u64(json_t *obj, const char *key) { return json_count(json_object_get(obj, key)); }
 
 /* Parse a stats reply into s; -1 if it is not the stats object. */
 static int parse_sample(const char *buf, size_t len, sample *s)
@@ -82,10 +84,8 @@ static int parse_sample(const char *buf, size_t len, sample *s)
     json_t *lat = json_object_get(root, "latency_us_buckets");  /* absent from older daemons */
     for (int k = 0; k < 1 + STATS_STAGES; k++) {
         json_t *arr = json_object_get(lat, stats_latency_names[k]);
-        for (int i = 0; i < STATS_HIST_BUCKETS; i++) {
-            json_t *v = json_array_get(arr, (size_t)i);
-            s->lat[k][i] = json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
-        }
+        for (int i = 0; i < STATS_HIST_BUCKETS; i++)
+            s->lat[k][i] = json_count(json_array_get(arr, (size_t)i));
     }
     s->valid = 1;
     json_decref(root);
@@ -190,12 +190,17 @@ static double latency_ms(const sample *cur, const sample *prev, int k, double q)
     return -1;
 }
 
-static void fmt_ms(char *out, size_t n, double ms)
+/* Latency k's p50 and p99 over the interval, as text ("-" when unknown). */
+static void fmt_latency(const sample *cur, const sample *prev, int k, char p50[32], char p99[32])
 {
-    if (ms < 0)
-        snprintf(out, n, "-");
-    else
-        snprintf(out, n, "%.3f", ms);
+    double q[2] = {latency_ms(cur, prev, k, 0.50), latency_ms(cur, prev, k, 0.99)};
+    char *out[2] = {p50, p99};
+    for (int i = 0; i < 2; i++) {
+        if (q[i] < 0)
+            snprintf(out[i], 32, "-");
+        else
+            snprintf(out[i], 32, "%.3f", q[i]);
+    }
 }
 
 static void draw_screen_to(FILE *out, const watcher *w, const sample *cur, const sample *prev,
@@ -226,8 +231,7 @@ static void draw_screen_to(FILE *out, const watcher *w, const sample *cur, const
             prev->valid ? "since the last sample" : "since the start");
     for (int k = 0; k < 1 + STATS_STAGES; k++) {
         char p50[32], p99[32];
-        fmt_ms(p50, sizeof p50, latency_ms(cur, prev, k, 0.50));
-        fmt_ms(p99, sizeof p99, latency_ms(cur, prev, k, 0.99));
+        fmt_latency(cur, prev, k, p50, p99);
         fprintf(out, "%s%-16s %14s %12s\n", k ? "  " : "", stats_latency_names[k], p50, p99);
     }
 
@@ -292,8 +296,7 @@ static void print_line(const sample *cur, const sample *prev)
         printf(" commit_ms=%.3f", mc);
     for (int k = 0; k < 1 + STATS_STAGES; k++) {
         char p50[32], p99[32];
-        fmt_ms(p50, sizeof p50, latency_ms(cur, prev, k, 0.50));
-        fmt_ms(p99, sizeof p99, latency_ms(cur, prev, k, 0.99));
+        fmt_latency(cur, prev, k, p50, p99);
         const char *name = k ? stats_latency_names[k] : "latency";
         printf(" %s_p50_ms=%s %s_p99_ms=%s", name, p50, name, p99);
     }

@@ -104,10 +104,9 @@ static void label_value(strbuf *sb, const char *s)
     }
 }
 
-/* scale: the unit of the observations in the exposition's unit (1e-6 for
- * microseconds shown as seconds, 1 for counts). */
 /* One histogram's series; label is a "name=\"value\"" pair for one member
- * of a family, or NULL. */
+ * of a family, or NULL. scale: the unit of the observations in the
+ * exposition's unit (1e-6 for microseconds shown as seconds, 1 for counts). */
 static void histogram_series(strbuf *sb, const char *name, const char *label, const stats_hist *h,
                              double scale)
 {
@@ -199,14 +198,15 @@ void metrics_render(daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
               1e-6);
     histogram(sb, "complaintd_commit_batch_events", "Events in one group commit.", &s->h_batch_events,
               1.0);
-    static const char *const stages[STATS_STAGES] = {"stage=\"labelled\"", "stage=\"committed\"",
-                                                     "stage=\"published\""};
     head(sb, "complaintd_event_stage_seconds", "histogram",
          "An event's latency cut at the hand-offs: receipt to labelled by its worker, to its "
          "group's commit, to its publication. The three add up to "
          "complaintd_event_latency_seconds.");
-    for (int i = 0; i < STATS_STAGES; i++)
-        histogram_series(sb, "complaintd_event_stage_seconds", stages[i], &s->h_stage_us[i], 1e-6);
+    for (int i = 0; i < STATS_STAGES; i++) {
+        char label[64];
+        snprintf(label, sizeof label, "stage=\"%s\"", stats_latency_names[1 + i]);
+        histogram_series(sb, "complaintd_event_stage_seconds", label, &s->h_stage_us[i], 1e-6);
+    }
 
     const char **ids;
     uint64_t *hits;

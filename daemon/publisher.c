@@ -54,8 +54,8 @@ static void publish_group(pipeline *p, void *acks, const decided_group *g)
         const job_batch *batch = g->batches[b];
         stats_observe_n(&stage[STAGE_COMMITTED], span_us(batch->labelled_us, g->committed_us),
                         batch->n);
-        for (size_t i = 0; i < g->batches[b]->n; i++, k++) {
-            const job *j = &g->batches[b]->jobs[i];
+        for (size_t i = 0; i < batch->n; i++, k++) {
+            const job *j = &batch->jobs[i];
             const decision_ref *d = &g->d[k];
             const char *topic = action_name(d->action);
             /* Count before sending: whoever saw the decision must find it
