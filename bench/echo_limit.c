@@ -192,7 +192,8 @@ int main(int argc, char **argv)
         echoed += n;
         groups++;
     }
-    qsort(flush_us, n_flush, sizeof *flush_us, by_value);
+    if (n_flush)  /* qsort may not be given NULL, even for no elements */
+        qsort(flush_us, n_flush, sizeof *flush_us, by_value);
     printf("{\"echoed\":%llu,\"groups\":%llu,\"events_per_group\":%.1f,\"flush_ms_mean\":%.3f,"
            "\"flush_ms_p99\":%.3f,\"flush_ms_max\":%.3f}\n",
            (unsigned long long)echoed, (unsigned long long)groups,
