@@ -168,7 +168,7 @@ class Echo:
             raise RuntimeError('echo_limit did not start: ' + ' '.join(cmd))
 
     def stop(self):
-        """Its summary: echoed, groups, events_per_group, flush_ms_mean."""
+        """Its summary: echoed, groups, events_per_group, flush_ms_mean, flush_ms_p99, flush_ms_max."""
         self.p.send_signal(signal.SIGTERM)
         out, _ = self.p.communicate(timeout=30)
         return json.loads(out.strip().splitlines()[-1])
