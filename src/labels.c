@@ -36,11 +36,12 @@ int label_from_name(const char *s)
 
 label_family label_family_of(int label)
 {
-    if (label >= 1 && label <= 5)
+    label_set bit = (label > 0 && label < LABEL_COUNT) ? LABEL_BIT(label) : 0;
+    if (bit & FAMILY_TOXICITY_LABELS)
         return FAMILY_TOXICITY;
-    if (label >= 6 && label <= 10)
+    if (bit & FAMILY_EXTREMISM_LABELS)
         return FAMILY_EXTREMISM;
-    if (label >= 11 && label <= 14)
+    if (bit & FAMILY_CONSTRUCTIVE_LABELS)
         return FAMILY_CONSTRUCTIVE;
     return FAMILY_OTHER;
 }
@@ -73,4 +74,4 @@ int channel_from_name(const char *s)
     return -1;
 }
 
-int channel_is_public(int channel) { return channel == 4 || channel == 5; }
+int channel_is_public(int channel) { return channel == CHANNEL_REVIEW || channel == CHANNEL_SOCIAL; }

@@ -9,11 +9,39 @@
 
 #include <stdint.h>
 
-enum { LABEL_COUNT = 17 };  /* 1..16 are labels, 0 is "unspecified" */
-enum { ACTION_COUNT = 7 };
-enum { CHANNEL_COUNT = 7 };
+/* complaint.v1.Label; 0 is "unspecified". Grouped by family, in order. */
+typedef enum {
+    LABEL_INSULT = 1, LABEL_PROFANITY, LABEL_THREAT, LABEL_HARASSMENT, LABEL_HUMILIATION,
+    LABEL_BLACKMAIL, LABEL_PUBLIC_SHAMING_THREAT, LABEL_LEGAL_THREAT, LABEL_EXCESSIVE_DEMAND,
+    LABEL_PROMO_ABUSE,
+    LABEL_BROKEN_PROMISE, LABEL_PRODUCT_DEFECT, LABEL_SERVICE_FAILURE, LABEL_REFUND_REQUEST,
+    LABEL_GRATITUDE, LABEL_STAFF_BLAME,
+    LABEL_COUNT  /* 17: one past the last label */
+} label_id;
+
+/* complaint.v1.Action; 0 is a reject. */
+typedef enum {
+    ACTION_REJECT = 0, ACTION_END_RELATIONSHIP, ACTION_PROTECT_EMPLOYEE, ACTION_ESCALATE_CENTRAL,
+    ACTION_HOLD_LINE, ACTION_RESOLVE_LOCAL, ACTION_ACKNOWLEDGE,
+    ACTION_COUNT
+} action_id;
+
+/* complaint.v1.Channel; 0 is "unspecified" (an unknown channel). */
+typedef enum {
+    CHANNEL_UNSPECIFIED = 0, CHANNEL_CALL, CHANNEL_CHAT, CHANNEL_EMAIL, CHANNEL_REVIEW,
+    CHANNEL_SOCIAL, CHANNEL_STAFF_NOTE,
+    CHANNEL_COUNT
+} channel_id;
 
 typedef uint32_t label_set;  /* bit n set = label n present */
+#define LABEL_BIT(l) (1u << (l))
+
+/* Each family's labels as a set, derived from the enum's order. */
+#define LABELS_FROM_TO(a, b) (((1u << ((b) + 1)) - 1) & ~((1u << (a)) - 1))
+#define FAMILY_TOXICITY_LABELS LABELS_FROM_TO(LABEL_INSULT, LABEL_HUMILIATION)
+#define FAMILY_EXTREMISM_LABELS LABELS_FROM_TO(LABEL_BLACKMAIL, LABEL_PROMO_ABUSE)
+#define FAMILY_CONSTRUCTIVE_LABELS LABELS_FROM_TO(LABEL_BROKEN_PROMISE, LABEL_REFUND_REQUEST)
+#define FAMILY_OTHER_LABELS LABELS_FROM_TO(LABEL_GRATITUDE, LABEL_STAFF_BLAME)
 
 /* Not a label: set in a label_set when a rule marked "target staff" fired,
  * i.e. the words are aimed at the employee ("profanity aimed at staff"

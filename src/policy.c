@@ -18,13 +18,6 @@
 #define HAS(set, l) (((set) >> (l)) & 1u)
 #define DAY_MS (24LL * 3600 * 1000)
 
-enum {
-    L_INSULT = 1, L_PROFANITY, L_THREAT, L_HARASSMENT, L_HUMILIATION, L_BLACKMAIL,
-    L_PUBLIC_SHAMING, L_LEGAL, L_EXCESSIVE, L_PROMO, L_BROKEN_PROMISE, L_DEFECT,
-    L_SERVICE_FAILURE, L_REFUND, L_GRATITUDE, L_STAFF_BLAME
-};
-enum { A_END = 1, A_PROTECT, A_ESCALATE, A_HOLD, A_RESOLVE, A_ACK };
-enum { CH_STAFF_NOTE = 6 };
 
 void policy_defaults(policy *p)
 {
@@ -35,7 +28,7 @@ void policy_defaults(policy *p)
     p->tier_amount[3] = 5000;
     p->tier_amount[4] = 15000;
     static const int base[][2] = {
-        {L_SERVICE_FAILURE, 1}, {L_BROKEN_PROMISE, 2}, {L_DEFECT, 2}, {L_REFUND, 1}};
+        {LABEL_SERVICE_FAILURE, 1}, {LABEL_BROKEN_PROMISE, 2}, {LABEL_PRODUCT_DEFECT, 2}, {LABEL_REFUND_REQUEST, 1}};
     for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
         matrix_cell c = {.label = base[i][0], .tier = (uint32_t)base[i][1]};
         policy_add_cell(p, &c);
@@ -115,7 +108,7 @@ void policy_decay(const policy *p, hist_customer *h, int64_t now)
 /* Constructive labels seen before, within the window: the same problem again. */
 static int repeat_problem(const policy *p, label_set labels, const hist_customer *h, int64_t now)
 {
-    for (int l = L_BROKEN_PROMISE; l <= L_SERVICE_FAILURE; l++)
+    for (int l = LABEL_BROKEN_PROMISE; l <= LABEL_SERVICE_FAILURE; l++)
         if (HAS(labels, l) && h->label_count[l] > 0 && now - h->label_last_ms[l] <= p->repeat_window_ms)
             return l;
     return 0;
@@ -145,7 +138,7 @@ static void compensation(const policy *p, const policy_event *ev, const hist_cus
                          decision *d)
 {
     uint32_t tier = 0;
-    for (int l = L_BROKEN_PROMISE; l <= L_REFUND; l++) {
+    for (int l = LABEL_BROKEN_PROMISE; l <= LABEL_REFUND_REQUEST; l++) {
         if (!HAS(ev->labels, l))
             continue;
         uint32_t t = label_tier(p, l, ev, h->label_count[l]);
@@ -165,11 +158,11 @@ static int reached(float weight, uint32_t limit) { return weight + LIMIT_SLACK >
 static int end_relationship(const policy *p, label_set labels, int channel, const hist_customer *h,
                             decision *d)
 {
-    if (channel == CH_STAFF_NOTE)  /* the employee's account, not the customer's act */
+    if (channel == CHANNEL_STAFF_NOTE)  /* the employee's account, not the customer's act */
         return 0;
-    if ((HAS(labels, L_HARASSMENT) || HAS(labels, L_THREAT)) && (d->customer_flags & CFLAG_WARNED)) {
+    if ((HAS(labels, LABEL_HARASSMENT) || HAS(labels, LABEL_THREAT)) && (d->customer_flags & CFLAG_WARNED)) {
         reason(d, "%s after a warning (%u earlier toxic incident(s))",
-               HAS(labels, L_HARASSMENT) ? "harassment" : "threat", h->toxic_incidents);
+               HAS(labels, LABEL_HARASSMENT) ? "harassment" : "threat", h->toxic_incidents);
         return 1;
     }
     if ((labels & TOXIC_LABELS) && reached(h->toxic_decayed + 1, p->toxicity_limit)) {
@@ -189,13 +182,13 @@ static int protect_employee(label_set labels, int channel, decision *d)
 {
     /* In a staff note the toxic words are the employee's account of the case:
      * it is the customer's event that protects, not the note. */
-    if (channel == CH_STAFF_NOTE)
+    if (channel == CHANNEL_STAFF_NOTE)
         return 0;
     if (labels & TOXIC_LABELS) {
         reason(d, "toxicity aimed at staff");
         return 1;
     }
-    if (HAS(labels, L_PROFANITY) && (labels & LABEL_FLAG_AT_STAFF)) {
+    if (HAS(labels, LABEL_PROFANITY) && (labels & LABEL_FLAG_AT_STAFF)) {
         reason(d, "profanity aimed at staff");
         return 1;
     }
@@ -206,7 +199,7 @@ static int escalate(const policy *p, const policy_event *ev, int repeat, decisio
 {
     int why = 0;
     int64_t limit = policy_authority(p, ev->store_id);
-    if (HAS(ev->labels, L_LEGAL)) {
+    if (HAS(ev->labels, LABEL_LEGAL_THREAT)) {
         reason(d, "legal threat");
         why = 1;
     }
@@ -220,14 +213,14 @@ static int escalate(const policy *p, const policy_event *ev, int repeat, decisio
                (long long)(p->repeat_window_ms / DAY_MS));
         why = 1;
     }
-    if (ev->channel == CH_STAFF_NOTE && HAS(ev->labels, L_STAFF_BLAME)) {
+    if (ev->channel == CHANNEL_STAFF_NOTE && HAS(ev->labels, LABEL_STAFF_BLAME)) {
         reason(d, "staff note blames the customer");
         why = 1;
     }
     /* A negative case handled by staff who already clashed with this
      * customer: they want to win, not to solve it. */
-    if ((d->customer_flags & CFLAG_STAFF_INVOLVED) && ev->channel != CH_STAFF_NOTE &&
-        (ev->labels & ~(1u << L_GRATITUDE) & ~LABEL_FLAG_AT_STAFF)) {
+    if ((d->customer_flags & CFLAG_STAFF_INVOLVED) && ev->channel != CHANNEL_STAFF_NOTE &&
+        (ev->labels & ~LABEL_BIT(LABEL_GRATITUDE) & ~LABEL_FLAG_AT_STAFF)) {
         reason(d, "employee %s had a recent conflict with this customer", ev->employee_id);
         why = 1;
     }
@@ -277,30 +270,30 @@ void policy_decide(const policy *p, const policy_event *ev, const hist_customer 
     compensation(p, ev, &h, repeat, d);
 
     if (end_relationship(p, labels, ev->channel, &h, d))
-        d->action = A_END;
+        d->action = ACTION_END_RELATIONSHIP;
     else if (protect_employee(labels, ev->channel, d))
-        d->action = A_PROTECT;
+        d->action = ACTION_PROTECT_EMPLOYEE;
     else if (escalate(p, ev, repeat, d))
-        d->action = A_ESCALATE;
+        d->action = ACTION_ESCALATE_CENTRAL;
     else if (labels & EXTREMISM_LABELS) {
-        d->action = A_HOLD;
+        d->action = ACTION_HOLD_LINE;
         d->gesture = p->gesture;
         reason(d, "demand under pressure: decline politely, offer a gesture, keep the rules");
     } else if (labels & CONSTRUCTIVE_LABELS) {
-        d->action = A_RESOLVE;
+        d->action = ACTION_RESOLVE_LOCAL;
         reason(d, "constructive complaint: resolve now, compensation tier %u", d->tier);
     } else {
-        d->action = A_ACK;
+        d->action = ACTION_ACKNOWLEDGE;
     }
     /* Compensation is only granted where the company owns the problem. */
-    if (d->action != A_RESOLVE && d->action != A_ESCALATE) {
+    if (d->action != ACTION_RESOLVE_LOCAL && d->action != ACTION_ESCALATE_CENTRAL) {
         d->tier = 0;
         d->amount = 0;
     }
 
-    d->public_response = channel_is_public(ev->channel) || HAS(labels, L_PUBLIC_SHAMING);
-    d->manager_review = (labels & ~(1u << L_GRATITUDE) & ~LABEL_FLAG_AT_STAFF) != 0;
-    d->coach_employee = HAS(labels, L_STAFF_BLAME);
+    d->public_response = channel_is_public(ev->channel) || HAS(labels, LABEL_PUBLIC_SHAMING_THREAT);
+    d->manager_review = (labels & ~LABEL_BIT(LABEL_GRATITUDE) & ~LABEL_FLAG_AT_STAFF) != 0;
+    d->coach_employee = HAS(labels, LABEL_STAFF_BLAME);
 }
 
 static void remember_conflict(hist_customer *h, const char *employee_id, int64_t now)
@@ -353,7 +346,7 @@ void policy_record(const policy *p, hist_customer *h, const policy_event *ev, co
             h->label_last_ms[l] = now;
             h->label_decayed[l] += 1.0f;
         }
-    if (d->action == A_PROTECT || d->action == A_END) {
+    if (d->action == ACTION_PROTECT_EMPLOYEE || d->action == ACTION_END_RELATIONSHIP) {
         h->toxic_incidents++;
         h->toxic_decayed += 1.0f;
         remember_conflict(h, ev->employee_id, now);
@@ -362,7 +355,7 @@ void policy_record(const policy *p, hist_customer *h, const policy_event *ev, co
         h->extremism_incidents++;
         h->extremism_decayed += 1.0f;
     }
-    if (ev->channel == CH_STAFF_NOTE && HAS(ev->labels, L_STAFF_BLAME))
+    if (ev->channel == CHANNEL_STAFF_NOTE && HAS(ev->labels, LABEL_STAFF_BLAME))
         remember_conflict(h, ev->employee_id, now);
     if (d->amount > 0) {
         h->compensations++;
@@ -370,7 +363,7 @@ void policy_record(const policy *p, hist_customer *h, const policy_event *ev, co
     }
     if (ev->purchase_amount > 0)
         h->purchases_sum += ev->purchase_amount;
-    if (d->action == A_ESCALATE) {
+    if (d->action == ACTION_ESCALATE_CENTRAL) {
         h->escalations++;
         h->last_escalation_ms = now;
     }

@@ -114,9 +114,12 @@ void policy_record(const policy *p, hist_customer *h, const policy_event *ev, co
 const char *policy_flag_name(uint32_t flag);
 
 /* Toxicity labels (aimed at staff) and consumer-extremism labels as sets. */
-#define TOXIC_LABELS ((1u << 1) | (1u << 3) | (1u << 4) | (1u << 5))  /* insult threat harassment humiliation */
-#define PROFANITY_LABEL (1u << 2)
-#define EXTREMISM_LABELS ((1u << 6) | (1u << 9) | (1u << 10))         /* blackmail excessive promo */
-#define CONSTRUCTIVE_LABELS ((1u << 11) | (1u << 12) | (1u << 13) | (1u << 14))
+/* Toxicity that protects the employee on its own (profanity needs a target). */
+#define TOXIC_LABELS (FAMILY_TOXICITY_LABELS & ~LABEL_BIT(LABEL_PROFANITY))
+#define PROFANITY_LABEL LABEL_BIT(LABEL_PROFANITY)
+/* Extremism that holds the line (shaming and legal threats are decided apart). */
+#define EXTREMISM_LABELS (LABEL_BIT(LABEL_BLACKMAIL) | LABEL_BIT(LABEL_EXCESSIVE_DEMAND) | \
+                          LABEL_BIT(LABEL_PROMO_ABUSE))
+#define CONSTRUCTIVE_LABELS FAMILY_CONSTRUCTIVE_LABELS
 
 #endif

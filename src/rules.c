@@ -116,7 +116,7 @@ static int add_clause(loader *ld, char *expr)
         char msg[256];
         /* Masked spellings are how people hide swear words and insults;
          * generating them for every rule would only slow the database. */
-        int mask = ld->cur_mask && (ld->cur->label == 1 || ld->cur->label == 2);
+        int mask = ld->cur_mask && (ld->cur->label == LABEL_INSULT || ld->cur->label == LABEL_PROFANITY);
         char *prog = NULL;
         char *re = rule_regex(alt, mask, &prog, msg, sizeof msg);
         if (!re)

@@ -105,11 +105,11 @@ static int record_employee(triage_session *s, const policy_event *pe, const deci
     e->events++;
     if (pe->now_ms > e->last_ms)
         e->last_ms = pe->now_ms;
-    if (d->action == 1 || d->action == 2) {  /* END_RELATIONSHIP, PROTECT_EMPLOYEE */
+    if (d->action == ACTION_END_RELATIONSHIP || d->action == ACTION_PROTECT_EMPLOYEE) {
         e->toxic_received++;
         e->last_toxic_ms = pe->now_ms;
     }
-    if (pe->channel == 6 && (pe->labels & (1u << 16)))  /* staff_note with staff_blame */
+    if (pe->channel == CHANNEL_STAFF_NOTE && (pe->labels & LABEL_BIT(LABEL_STAFF_BLAME)))
         e->blame_notes++;
     return HIST_OK;
 }

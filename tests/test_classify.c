@@ -50,22 +50,21 @@ static label_set labels_of(const char *text, int channel, const char *lang)
     return r.labels;
 }
 
-#define BIT(l) (1u << (l))
 
 static void test_plain_and_unless_and_cancels(void **state)
 {
     (void)state;
-    assert_int_equal(labels_of("You are an IDIOT!", 2, "en"), BIT(1));
+    assert_int_equal(labels_of("You are an IDIOT!", 2, "en"), LABEL_BIT(LABEL_INSULT));
     /* Reporting staff rudeness: service_failure, and insult is cancelled. */
-    assert_int_equal(labels_of("the cashier called me an idiot", 2, "en"), BIT(13));
+    assert_int_equal(labels_of("the cashier called me an idiot", 2, "en"), LABEL_BIT(LABEL_SERVICE_FAILURE));
     assert_int_equal(labels_of("nothing to see", 2, "en"), 0);
 }
 
 static void test_all_of_and_either_order(void **state)
 {
     (void)state;
-    assert_int_equal(labels_of("a refund or I write a review", 2, "en"), BIT(6));
-    assert_int_equal(labels_of("a review or a quick refund", 2, "en"), BIT(6));
+    assert_int_equal(labels_of("a refund or I write a review", 2, "en"), LABEL_BIT(LABEL_BLACKMAIL));
+    assert_int_equal(labels_of("a review or a quick refund", 2, "en"), LABEL_BIT(LABEL_BLACKMAIL));
     /* both words but not the second match clause ("or"): no blackmail */
     assert_int_equal(labels_of("refund then review", 2, "en"), 0);
     /* too far apart */
@@ -75,19 +74,19 @@ static void test_all_of_and_either_order(void **state)
 static void test_channel_and_language(void **state)
 {
     (void)state;
-    assert_int_equal(labels_of("the client did not listen", 6, "en"), BIT(16));
+    assert_int_equal(labels_of("the client did not listen", 6, "en"), LABEL_BIT(LABEL_STAFF_BLAME));
     assert_int_equal(labels_of("the client did not listen", 2, "en"), 0);
     /* A Russian rule does not fire on an event marked Polish, does without a hint. */
     assert_int_equal(labels_of("ты дура", 2, "pl"), 0);
-    assert_int_equal(labels_of("ты дура", 2, ""), BIT(1));
-    assert_int_equal(labels_of("ты дура", 2, NULL), BIT(1));
+    assert_int_equal(labels_of("ты дура", 2, ""), LABEL_BIT(LABEL_INSULT));
+    assert_int_equal(labels_of("ты дура", 2, NULL), LABEL_BIT(LABEL_INSULT));
 }
 
 static void test_threshold_needs_two_rules(void **state)
 {
     (void)state;
     assert_int_equal(labels_of("you owe me", 2, "en"), 0);
-    assert_int_equal(labels_of("you owe me and i demand more", 2, "en"), BIT(9));
+    assert_int_equal(labels_of("you owe me and i demand more", 2, "en"), LABEL_BIT(LABEL_EXCESSIVE_DEMAND));
 }
 
 static void test_span_points_at_original_bytes(void **state)
@@ -96,7 +95,7 @@ static void test_span_points_at_original_bytes(void **state)
     const char *text = "Ну ты Д.У.Р.А, честно";
     class_result r;
     assert_int_equal(classify_text(cl, text, strlen(text), 2, "ru", &r), CLASSIFY_OK);
-    assert_int_equal(r.labels, BIT(1));
+    assert_int_equal(r.labels, LABEL_BIT(LABEL_INSULT));
     assert_int_equal(r.n_matches, 1);
     assert_string_equal(rp->rules[r.matches[0].rule].id, "insult.ru.dura");
     const char *want = "Д.У.Р.А";
