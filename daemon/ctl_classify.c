@@ -52,7 +52,7 @@ static int classify_one(event_msg *ev, const char *input, long lineno, void *arg
         free(ev->customer_id);
         ev->customer_id = strdup(r->env ? "" : "anonymous");
     }
-    const char *bad = event_invalid(ev, (size_t)r->cfg->max_message_bytes);
+    const char *bad = event_invalid(ev, (size_t)r->cfg->max_message_bytes, 0);
     class_result cr;
     if (!bad && classify_text(r->cl, ev->text, strlen(ev->text), (int)ev->channel, ev->lang, &cr) != 0)
         bad = "text could not be scanned";

@@ -19,13 +19,14 @@
 #include "clock.h"
 #include "log.h"
 #include "pipeline_internal.h"
+#include "utf8.h"
 
 enum { MAX_GROUPS_PER_FLUSH = 64 };
 
 static void send_ack(void *acks, const job *j, const decision_ref *d)
 {
     Complaint__V1__Ack ack = COMPLAINT__V1__ACK__INIT;
-    if (j->ev && j->ev->event_id && norm_utf8_valid(j->ev->event_id, strlen(j->ev->event_id)))
+    if (j->ev && j->ev->event_id && utf8_valid_str(j->ev->event_id))
         ack.event_id = j->ev->event_id;
     ack.seq = d->seq;
     ack.status = (Complaint__V1__Ack__Status)d->status;

@@ -98,7 +98,7 @@ static void work_one(pipeline *p, classifier *cl, arena *mem, zmq_msg_t *m, job 
         j->reject = "malformed protobuf: not a complaint.v1.ComplaintEvent";
         return;
     }
-    j->reject = event_invalid_but_text_utf8(j->ev, (size_t)p->cfg->max_message_bytes);
+    j->reject = event_invalid(j->ev, (size_t)p->cfg->max_message_bytes, EVENT_SKIP_TEXT_UTF8);
     if (j->reject)
         return;
     if (!cl) {

@@ -6,82 +6,7 @@
 #include <string.h>
 
 #include "labels.h"
-#include "normalise.h"
-
-void triage_build(triage *t, const event_msg *ev, const class_result *cr, const rulepack *rp,
-                  const decision *d, uint64_t seq)
-{
-    decision_msg *m = &t->msg;
-    complaint__v1__triage_decision__init(m);
-    m->event_id = ev->event_id;
-    m->customer_id = ev->customer_id;
-    m->seq = seq;
-    m->action = (Complaint__V1__Action)d->action;
-    m->channel = ev->channel;
-    m->store_id = ev->store_id;
-    m->employee_id = ev->employee_id;
-    m->ts_ms = ev->ts_ms;
-    m->public_response = d->public_response;
-    m->manager_review = d->manager_review;
-    m->coach_employee = d->coach_employee;
-    m->compensation_tier = d->tier;
-    m->compensation_amount = d->amount;
-    if (d->gesture)
-        m->gesture = (char *)d->gesture;
-
-    for (int l = 1; l < LABEL_COUNT; l++) {
-        if (!(cr->labels & (1u << l)))
-            continue;
-        Complaint__V1__LabelScore *ls = &t->ls[m->n_labels];
-        complaint__v1__label_score__init(ls);
-        ls->label = (Complaint__V1__Label)l;
-        ls->score = cr->score[l];
-        t->lsp[m->n_labels++] = ls;
-    }
-    m->labels = t->lsp;
-    for (size_t i = 0; i < cr->n_matches && i < TRIAGE_MAX_MATCHES; i++) {
-        const rule *r = &rp->rules[cr->matches[i].rule];
-        Complaint__V1__RuleMatch *rm = &t->rm[i];
-        complaint__v1__rule_match__init(rm);
-        rm->rule_id = r->id;
-        rm->label = (Complaint__V1__Label)r->label;
-        rm->start = cr->matches[i].start;
-        rm->end = cr->matches[i].end;
-        t->rmp[m->n_matches++] = rm;
-    }
-    m->matches = t->rmp;
-    for (int i = 0; i < d->n_reasons; i++)
-        t->reasonp[i] = (char *)d->reasons[i];
-    m->reasons = t->reasonp;
-    m->n_reasons = (size_t)d->n_reasons;
-    for (uint32_t f = 1; f <= CFLAG_REPEAT; f <<= 1)
-        if (d->customer_flags & f)
-            t->flagp[m->n_customer_flags++] = (char *)policy_flag_name(f);
-    m->customer_flags = t->flagp;
-}
-
-void triage_build_reject(triage *t, const event_msg *ev, const char *reason, uint64_t seq)
-{
-    decision_msg *m = &t->msg;
-    complaint__v1__triage_decision__init(m);
-    m->seq = seq;
-    m->reject_reason = (char *)reason;
-    if (!ev)
-        return;
-    /* Echo only what a proto3 runtime will accept: a reject may be one
-     * precisely because an id is not UTF-8. */
-#define ECHO(field)                                                            \
-    if (ev->field && norm_utf8_valid(ev->field, strlen(ev->field)))            \
-        m->field = ev->field;
-    ECHO(event_id)
-    ECHO(customer_id)
-    ECHO(store_id)
-    ECHO(employee_id)
-#undef ECHO
-    m->ts_ms = ev->ts_ms;
-    if ((int)ev->channel >= 0 && (int)ev->channel < CHANNEL_COUNT)
-        m->channel = ev->channel;
-}
+#include "utf8.h"
 
 static void json_key(strbuf *sb, const char *k)
 {
@@ -256,7 +181,7 @@ void event_json_free(event_msg *ev)
     complaint__v1__complaint_event__init(ev);
 }
 
-static const char *invalid(const event_msg *ev, size_t max_text, int check_text_utf8)
+const char *event_invalid(const event_msg *ev, size_t max_text, unsigned skip)
 {
     if (!ev->customer_id || !*ev->customer_id)
         return "missing customer_id";
@@ -267,28 +192,18 @@ static const char *invalid(const event_msg *ev, size_t max_text, int check_text_
     size_t n = strlen(ev->text);
     if (n > max_text)
         return "text over the size limit";
-    if (check_text_utf8 && !norm_utf8_valid(ev->text, n))
+    if (!(skip & EVENT_SKIP_TEXT_UTF8) && !utf8_valid(ev->text, n))
         return "text is not valid UTF-8";
     /* Every string we echo into a decision must be UTF-8, or proto3 runtimes
      * refuse to parse the decision. */
     const char *strings[] = {ev->customer_id, ev->event_id, ev->store_id, ev->employee_id,
                              ev->lang, ev->product_category};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
-        if (strings[i] && !norm_utf8_valid(strings[i], strlen(strings[i])))
+        if (!utf8_valid_str(strings[i]))
             return "an id or hint field is not valid UTF-8";
     if ((int)ev->channel < 0 || (int)ev->channel >= CHANNEL_COUNT)
         return "unknown channel";
     if (ev->ts_ms < 0 || ev->ts_ms > EVENT_TS_MAX_MS)
         return "ts_ms out of range (0 to 253402300799999, milliseconds since 1970)";
     return NULL;
-}
-
-const char *event_invalid(const event_msg *ev, size_t max_text)
-{
-    return invalid(ev, max_text, 1);
-}
-
-const char *event_invalid_but_text_utf8(const event_msg *ev, size_t max_text)
-{
-    return invalid(ev, max_text, 0);
 }

@@ -9,34 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "classify.h"
 #include "complaint.pb-c.h"
-#include "policy.h"
 #include "strbuf.h"
 
 typedef Complaint__V1__ComplaintEvent event_msg;
 typedef Complaint__V1__TriageDecision decision_msg;
-
-enum { TRIAGE_MAX_MATCHES = 64 };
-
-/* A TriageDecision with its storage, so building one allocates nothing.
- * Strings are borrowed from the event, the pack and the decision: pack it
- * before any of them changes. */
-typedef struct triage {
-    decision_msg msg;
-    Complaint__V1__LabelScore  ls[LABEL_COUNT];
-    Complaint__V1__LabelScore *lsp[LABEL_COUNT];
-    Complaint__V1__RuleMatch   rm[TRIAGE_MAX_MATCHES];
-    Complaint__V1__RuleMatch  *rmp[TRIAGE_MAX_MATCHES];
-    char *reasonp[POLICY_MAX_REASONS];
-    char *flagp[8];
-} triage;
-
-void triage_build(triage *t, const event_msg *ev, const class_result *cr, const rulepack *rp,
-                  const decision *d, uint64_t seq);
-
-/* A reject: the event (if it decoded at all) and the reason. ev may be NULL. */
-void triage_build_reject(triage *t, const event_msg *ev, const char *reason, uint64_t seq);
 
 /* Append the decision as one JSON object (no newline). */
 void decision_json(strbuf *sb, const decision_msg *m);
@@ -54,12 +31,17 @@ void event_json_free(event_msg *ev);
  * daemon uses the time of receipt. */
 #define EVENT_TS_MAX_MS 253402300799999LL
 
-/* Why an event cannot be decided, or NULL if it can. max_text: size limit. */
-const char *event_invalid(const event_msg *ev, size_t max_text);
+/* What event_invalid leaves to its caller (a bit set; 0 checks everything). */
+enum {
+    /* The text's UTF-8: for a caller that classifies the text next, since
+     * classify_text validates it in the pass that reads it anyway
+     * (CLASSIFY_EUTF8; both use utf8.h), and reading a text twice was 1.5%
+     * of the daemon's CPU. */
+    EVENT_SKIP_TEXT_UTF8 = 1,
+};
 
-/* event_invalid, but for the text's UTF-8, for a caller that classifies the
- * text next: classify_text validates it in the pass that reads it anyway
- * (CLASSIFY_EUTF8), and reading a text twice was 1.5% of the daemon's CPU. */
-const char *event_invalid_but_text_utf8(const event_msg *ev, size_t max_text);
+/* Why an event cannot be decided, or NULL if it can. max_text: size limit;
+ * skip: EVENT_SKIP_* bits, 0 for every check. */
+const char *event_invalid(const event_msg *ev, size_t max_text, unsigned skip);
 
 #endif

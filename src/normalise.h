@@ -64,7 +64,4 @@ int norm_text(norm_buf *nb, const char *src, size_t len);
 int norm_span(const norm_buf *nb, size_t cstart, size_t cend,
               uint32_t *orig_start /* OUT */, uint32_t *orig_end /* OUT */);
 
-/* Is s[0..len) valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF)? */
-int norm_utf8_valid(const char *s, size_t len);
-
 #endif

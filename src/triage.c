@@ -7,6 +7,88 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "labels.h"
+#include "utf8.h"
+
+/* ---- building decisions ------------------------------------------------ */
+
+void triage_build(triage *t, const event_msg *ev, const class_result *cr, const rulepack *rp,
+                  const decision *d, uint64_t seq)
+{
+    decision_msg *m = &t->msg;
+    complaint__v1__triage_decision__init(m);
+    m->event_id = ev->event_id;
+    m->customer_id = ev->customer_id;
+    m->seq = seq;
+    m->action = (Complaint__V1__Action)d->action;
+    m->channel = ev->channel;
+    m->store_id = ev->store_id;
+    m->employee_id = ev->employee_id;
+    m->ts_ms = ev->ts_ms;
+    m->public_response = d->public_response;
+    m->manager_review = d->manager_review;
+    m->coach_employee = d->coach_employee;
+    m->compensation_tier = d->tier;
+    m->compensation_amount = d->amount;
+    if (d->gesture)
+        m->gesture = (char *)d->gesture;
+
+    for (int l = 1; l < LABEL_COUNT; l++) {
+        if (!(cr->labels & (1u << l)))
+            continue;
+        Complaint__V1__LabelScore *ls = &t->ls[m->n_labels];
+        complaint__v1__label_score__init(ls);
+        ls->label = (Complaint__V1__Label)l;
+        ls->score = cr->score[l];
+        t->lsp[m->n_labels++] = ls;
+    }
+    m->labels = t->lsp;
+    for (size_t i = 0; i < cr->n_matches && i < TRIAGE_MAX_MATCHES; i++) {
+        const rule *r = &rp->rules[cr->matches[i].rule];
+        Complaint__V1__RuleMatch *rm = &t->rm[i];
+        complaint__v1__rule_match__init(rm);
+        rm->rule_id = r->id;
+        rm->label = (Complaint__V1__Label)r->label;
+        rm->start = cr->matches[i].start;
+        rm->end = cr->matches[i].end;
+        t->rmp[m->n_matches++] = rm;
+    }
+    m->matches = t->rmp;
+    for (int i = 0; i < d->n_reasons; i++)
+        t->reasonp[i] = (char *)d->reasons[i];
+    m->reasons = t->reasonp;
+    m->n_reasons = (size_t)d->n_reasons;
+    for (uint32_t f = 1; f <= CFLAG_REPEAT; f <<= 1)
+        if (d->customer_flags & f)
+            t->flagp[m->n_customer_flags++] = (char *)policy_flag_name(f);
+    m->customer_flags = t->flagp;
+}
+
+void triage_build_reject(triage *t, const event_msg *ev, const char *reason, uint64_t seq)
+{
+    decision_msg *m = &t->msg;
+    complaint__v1__triage_decision__init(m);
+    m->seq = seq;
+    m->reject_reason = (char *)reason;
+    if (!ev)
+        return;
+    /* Echo only what a proto3 runtime will accept: a reject may be one
+     * precisely because an id is not UTF-8. */
+#define ECHO(field)                                                            \
+    if (ev->field && utf8_valid_str(ev->field))                                \
+        m->field = ev->field;
+    ECHO(event_id)
+    ECHO(customer_id)
+    ECHO(store_id)
+    ECHO(employee_id)
+#undef ECHO
+    m->ts_ms = ev->ts_ms;
+    if ((int)ev->channel >= 0 && (int)ev->channel < CHANNEL_COUNT)
+        m->channel = ev->channel;
+}
+
+/* ---- the session -------------------------------------------------------- */
+
 static int pack(triage_session *s, decision_msg *m, const uint8_t **bytes, size_t *len)
 {
     size_t n = complaint__v1__triage_decision__get_packed_size(m);

@@ -22,6 +22,28 @@
 #include "history.h"
 #include "policy.h"
 
+enum { TRIAGE_MAX_MATCHES = 64 };
+
+/* A TriageDecision with its storage, so building one allocates nothing.
+ * Strings are borrowed from the event, the pack and the decision: pack it
+ * before any of them changes. */
+typedef struct triage {
+    decision_msg msg;
+    Complaint__V1__LabelScore  ls[LABEL_COUNT];
+    Complaint__V1__LabelScore *lsp[LABEL_COUNT];
+    Complaint__V1__RuleMatch   rm[TRIAGE_MAX_MATCHES];
+    Complaint__V1__RuleMatch  *rmp[TRIAGE_MAX_MATCHES];
+    char *reasonp[POLICY_MAX_REASONS];
+    char *flagp[8];
+} triage;
+
+/* Fill t with the decision d on ev (labelled cr by the pack rp), under seq. */
+void triage_build(triage *t, const event_msg *ev, const class_result *cr, const rulepack *rp,
+                  const decision *d, uint64_t seq);
+
+/* A reject: the event (if it decoded at all) and the reason. ev may be NULL. */
+void triage_build_reject(triage *t, const event_msg *ev, const char *reason, uint64_t seq);
+
 typedef struct triage_session {
     hist_env *env;          /* borrowed; NULL = stateless */
     hist_txn *txn;

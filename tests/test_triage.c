@@ -195,11 +195,55 @@ static void test_aborted_batch_is_forgotten(void **state)
     tu_rmdir(dir);
 }
 
+/* triage_build, packed, decoded and shown as JSON (codec). */
+static void test_decision_roundtrip(void **state)
+{
+    (void)state;
+    event_msg ev;
+    complaint__v1__complaint_event__init(&ev);
+    ev.event_id = "e-9";
+    ev.customer_id = "c-9";
+    ev.channel = COMPLAINT__V1__CHANNEL__REVIEW;
+    class_result cr;
+    memset(&cr, 0, sizeof cr);
+    cr.labels = (1u << 12) | (1u << 14);
+    cr.score[12] = 1.0f;
+    cr.score[14] = 2.0f;
+    decision d;
+    memset(&d, 0, sizeof d);
+    d.action = 5;
+    d.public_response = 1;
+    d.tier = 2;
+    d.amount = 1500;
+    snprintf(d.reasons[0], sizeof d.reasons[0], "constructive");
+    d.n_reasons = 1;
+    triage t;
+    triage_build(&t, &ev, &cr, NULL, &d, 42);
+    uint8_t buf[512];
+    size_t n = complaint__v1__triage_decision__pack(&t.msg, buf);
+    decision_msg *m = complaint__v1__triage_decision__unpack(NULL, n, buf);
+    assert_non_null(m);
+    assert_int_equal(m->seq, 42);
+    assert_int_equal(m->action, COMPLAINT__V1__ACTION__RESOLVE_LOCAL);
+    assert_int_equal(m->n_labels, 2);
+    assert_int_equal(m->labels[0]->label, COMPLAINT__V1__LABEL__PRODUCT_DEFECT);
+    strbuf sb = STRBUF_INIT;
+    decision_json(&sb, m);
+    assert_non_null(strstr(sb.buf, "\"action\":\"RESOLVE_LOCAL\""));
+    assert_non_null(strstr(sb.buf, "\"labels\":[\"product_defect\",\"refund_request\"]"));
+    assert_non_null(strstr(sb.buf, "\"public_response\":true"));
+    assert_non_null(strstr(sb.buf, "\"compensation_amount\":1500"));
+    assert_non_null(strstr(sb.buf, "\"channel\":\"review\""));
+    sb_free(&sb);
+    complaint__v1__triage_decision__free_unpacked(m, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_size_does_not_change_decisions),
         cmocka_unit_test(test_aborted_batch_is_forgotten),
+        cmocka_unit_test(test_decision_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

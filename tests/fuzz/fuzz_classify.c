@@ -4,6 +4,7 @@
  * the rest is the text. Invalid UTF-8 must be refused with CLASSIFY_EUTF8.
  */
 #include "fuzz_common.h"
+#include "utf8.h"
 
 static const char *const langs[] = {NULL, "", "ru", "uk", "pl", "en", "de", "xx"};
 
@@ -27,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     class_result r;
     int rc = classify_text(cl, text, len, channel, lang, &r);
-    if (!norm_utf8_valid(text, len)) {
+    if (!utf8_valid(text, len)) {
         FUZZ_CHECK(rc == CLASSIFY_EUTF8, "invalid UTF-8 gave %d", rc);
         return 0;
     }

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     FUZZ_CHECK(rc == 0, "rc %d", rc);
-    (void)event_invalid(&ev, 262144);
+    (void)event_invalid(&ev, 262144, 0);
 
     /* What complaintctl send does next: pack it. */
     size_t n = complaint__v1__complaint_event__get_packed_size(&ev);

@@ -37,8 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The worker leaves the text's encoding to classify_text; together they
      * must refuse exactly the events event_invalid refuses (the reason may
      * differ when an event has two faults: each names the first it checks). */
-    const char *why = event_invalid_but_text_utf8(ev, MAX_TEXT);
-    const char *full = event_invalid(ev, MAX_TEXT);
+    const char *why = event_invalid(ev, MAX_TEXT, EVENT_SKIP_TEXT_UTF8);
+    const char *full = event_invalid(ev, MAX_TEXT, 0);
     if (!why) {
         size_t len = strlen(ev->text);
         class_result r;

@@ -7,6 +7,7 @@
 
 #include "fuzz_common.h"
 #include "normalise.h"
+#include "utf8.h"
 
 static norm_buf nb;
 
@@ -34,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *src = (const char *)data;
     int rc = norm_text(&nb, src, size);
-    int valid = norm_utf8_valid(src, size);
+    int valid = utf8_valid(src, size);
     if (rc == NORM_EUTF8) {
         FUZZ_CHECK(!valid, "valid UTF-8 refused");
         FUZZ_CHECK(nb.len == 0, "len %zu after an error", nb.len);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "utf8.h"
 
 enum { MAX_INPUT = 4096 };
 
@@ -36,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == CLASSIFY_OK)
         fuzz_check_result(&r, rp, text, size);
     else
-        FUZZ_CHECK(rc == CLASSIFY_EUTF8 && !norm_utf8_valid(text, size), "classify_text gave %d",
+        FUZZ_CHECK(rc == CLASSIFY_EUTF8 && !utf8_valid(text, size), "classify_text gave %d",
                    rc);
     classifier_free(cl);
     rulepack_free(rp);
