@@ -75,3 +75,18 @@ int channel_from_name(const char *s)
 }
 
 int channel_is_public(int channel) { return channel == CHANNEL_REVIEW || channel == CHANNEL_SOCIAL; }
+
+uint32_t lang_bit(const char *lang)
+{
+    if (!lang)
+        return 0;
+    if (strcmp(lang, "ru") == 0)
+        return LANG_RU;
+    if (strcmp(lang, "uk") == 0)
+        return LANG_UK;
+    if (strcmp(lang, "pl") == 0)
+        return LANG_PL;
+    if (strcmp(lang, "en") == 0)
+        return LANG_EN;
+    return 0;
+}

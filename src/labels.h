@@ -63,4 +63,10 @@ const char *channel_name(int channel);      /* "staff_note"; "" for 0 */
 int         channel_from_name(const char *s);/* -1 if unknown, 0 for "" */
 int         channel_is_public(int channel);
 
+/* The languages of the pack, as bits of a rule's language mask. */
+enum { LANG_RU = 1, LANG_UK = 2, LANG_PL = 4, LANG_EN = 8 };
+
+/* LANG_* bit for a language hint ("ru", "uk", "pl", "en"); 0 if unknown/empty. */
+uint32_t lang_bit(const char *lang);
+
 #endif

@@ -22,6 +22,7 @@
 #include "grow.h"
 #include "hs_compile.h"
 #include "rule_regex.h"
+#include "strbuf.h"
 
 enum { MAX_LINE = 8192 };
 
@@ -38,21 +39,6 @@ typedef struct loader {
     char     *err;
     size_t    errlen;
 } loader;
-
-uint32_t lang_bit(const char *lang)
-{
-    if (!lang)
-        return 0;
-    if (strcmp(lang, "ru") == 0)
-        return LANG_RU;
-    if (strcmp(lang, "uk") == 0)
-        return LANG_UK;
-    if (strcmp(lang, "pl") == 0)
-        return LANG_PL;
-    if (strcmp(lang, "en") == 0)
-        return LANG_EN;
-    return 0;
-}
 
 static int fail(loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(loader *ld, const char *fmt, ...)
@@ -87,16 +73,6 @@ static int split_words(char *s, char **words, int max)
     return n;
 }
 
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
-        *--e = '\0';
-    return s;
-}
-
 /* One clause: each '|' alternative becomes one pattern. */
 static int add_clause(loader *ld, char *expr)
 {
@@ -110,7 +86,7 @@ static int add_clause(loader *ld, char *expr)
     char *save = NULL;
     int alts = 0;
     for (char *alt = strtok_r(expr, "|", &save); alt; alt = strtok_r(NULL, "|", &save)) {
-        alt = trim(alt);
+        alt = str_trim(alt);
         if (!*alt)
             return fail(ld, "%s", "empty alternative between '|'");
         char msg[256];
@@ -321,7 +297,7 @@ static int parse_line(loader *ld, char *raw, uint32_t flang)
     if (hash)
         *hash = '\0';
     int indented = (raw[0] == ' ' || raw[0] == '\t');
-    char *line = trim(raw);
+    char *line = str_trim(raw);
     if (!*line)
         return 0;
     char *rest = line;
@@ -329,7 +305,7 @@ static int parse_line(loader *ld, char *raw, uint32_t flang)
         rest++;
     if (*rest)
         *rest++ = '\0';
-    rest = trim(rest);
+    rest = str_trim(rest);
 
     if (!indented) {
         if (end_rule(ld) < 0)

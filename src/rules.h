@@ -21,8 +21,6 @@
 #include "chain.h"
 #include "labels.h"
 
-enum { LANG_RU = 1, LANG_UK = 2, LANG_PL = 4, LANG_EN = 8 };
-
 typedef struct rule {
     char    *id;           /* owned */
     int      label;
@@ -71,9 +69,6 @@ typedef struct rulepack {
  * The caller owns the result: rulepack_free. */
 rulepack *rulepack_load(const char *dir, const char *cache_dir, char *err, size_t errlen);
 void rulepack_free(rulepack *rp);
-
-/* LANG_* bit for a language hint ("ru", "uk", "pl", "en"); 0 if unknown/empty. */
-uint32_t lang_bit(const char *lang);
 
 /* Export the compiled patterns, one regex per line ("id<TAB>regex"), for
  * peers in the benchmark. Returns 0 or -1 on a write error. */
