@@ -179,58 +179,6 @@ int cmd_employee(int argc, char **argv)
 
 /* ---- forget ------------------------------------------------------------- */
 
-typedef struct forget_ctx {
-    const char *id;
-    uint64_t   *seqs;  /* decisions of this customer */
-    size_t      n, cap;
-    int         out_of_memory;  /* the list is incomplete: redact none */
-} forget_ctx;
-
-static int find_decisions(uint64_t seq, const void *bytes, size_t len, void *arg)
-{
-    forget_ctx *f = arg;
-    decision_msg *m = complaint__v1__triage_decision__unpack(NULL, len, bytes);
-    if (m && strcmp(m->customer_id, f->id) == 0) {
-        uint64_t *seqs = grow_array(f->seqs, &f->cap, f->n + 1, sizeof *seqs, 64);
-        if (!seqs) {
-            f->out_of_memory = 1;
-            complaint__v1__triage_decision__free_unpacked(m, NULL);
-            return 1;  /* stop */
-        }
-        f->seqs = seqs;
-        f->seqs[f->n++] = seq;
-    }
-    if (m)
-        complaint__v1__triage_decision__free_unpacked(m, NULL);
-    return 0;
-}
-
-/* Keep the decision (its seq must stay, or replay would show a gap) but
- * without anything that points at the person. */
-static int redact(hist_txn *txn, uint64_t seq)
-{
-    const void *bytes;
-    size_t len;
-    int rc = hist_log_get(txn, seq, &bytes, &len);
-    if (rc != HIST_OK)
-        return rc;
-    decision_msg *m = complaint__v1__triage_decision__unpack(NULL, len, bytes);
-    if (!m)
-        return HIST_ECORRUPT;
-    decision_msg r = *m;
-    r.customer_id = (char *)"";
-    r.n_matches = 0;
-    r.n_reasons = 0;
-    r.n_customer_flags = 0;
-    size_t n = complaint__v1__triage_decision__get_packed_size(&r);
-    uint8_t *buf = malloc(n ? n : 1);
-    complaint__v1__triage_decision__pack(&r, buf);
-    rc = hist_log_replace(txn, seq, buf, n);
-    free(buf);
-    complaint__v1__triage_decision__free_unpacked(m, NULL);
-    return rc;
-}
-
 int cmd_forget(int argc, char **argv)
 {
     const char *id;
@@ -238,35 +186,14 @@ int cmd_forget(int argc, char **argv)
     hist_env *env = open_store(argc, argv, 0, &id, "complaintctl forget CUSTOMER --data-dir DIR", &status);
     if (!env)
         return status;
-    forget_ctx f = {.id = id};
-    hist_txn *txn;
-    int rc = hist_begin(env, 1, &txn);
-    int found = 0;
-    if (rc == HIST_OK) {
-        rc = hist_del_customer(txn, id, strlen(id));
-        found = (rc == HIST_OK);
-        if (rc == HIST_NOTFOUND)
-            rc = HIST_OK;
-    }
-    if (rc == HIST_OK)
-        rc = hist_log_each(txn, 1, find_decisions, &f);
-    if (rc == HIST_OK && f.out_of_memory)
-        rc = HIST_ERR;
-    for (size_t i = 0; rc == HIST_OK && i < f.n; i++)
-        rc = redact(txn, f.seqs[i]);
-    if (rc == HIST_OK)
-        rc = hist_commit(txn);
-    else
-        hist_abort(txn);
-    if (rc == HIST_OK) {
+    hist_forgotten f;
+    if (hist_forget(env, id, strlen(id), &f) == HIST_OK) {
         printf("{\"customer_id\":\"%s\",\"history_erased\":%s,\"decisions_redacted\":%zu}\n", id,
-               found ? "true" : "false", f.n);
+               f.history_erased ? "true" : "false", f.decisions_redacted);
     } else {
-        fprintf(stderr, "complaintctl: forget %s: %s\n", id,
-                f.out_of_memory ? "out of memory (nothing was changed)" : hist_last_error(env));
+        fprintf(stderr, "complaintctl: forget %s: %s\n", id, hist_last_error(env));
         status = CTL_FAIL;
     }
-    free(f.seqs);
     hist_close(env);
     return status;
 }

@@ -1,6 +1,7 @@
 /*
- * history — LMDB storage of customer histories, event ids and the decision
- * log; see history.h for the layout and the one-writer design.
+ * history — LMDB storage of customer histories, employees, event ids and
+ * the sequence (the decision log is history_log.c); see history.h for the
+ * layout and the one-writer design.
  */
 #include "history.h"
 
@@ -12,23 +13,12 @@
 #include <sys/stat.h>
 
 #include "arena.h"
-#include "complaint.pb-c.h"
 #include "history.pb-c.h"
+#include "history_internal.h"
 #include "log.h"
 
-struct hist_env {
-    MDB_env *env;
-    MDB_dbi  customers, events, decisions, meta, employees;
-    char     last_error[256];
-};
-
-struct hist_txn {
-    hist_env *env;
-    MDB_txn  *txn;
-};
-
 /* One place maps LMDB's errors to ours, and remembers the message. */
-static int map_err(hist_env *env, const char *what, int rc)
+int hist_map_err(hist_env *env, const char *what, int rc)
 {
     if (rc == 0)
         return HIST_OK;
@@ -153,7 +143,7 @@ int hist_begin(hist_env *env, int write, hist_txn **out)
     }
     if (rc != 0) {
         free(t);
-        return map_err(env, "mdb_txn_begin", rc);
+        return hist_map_err(env, "mdb_txn_begin", rc);
     }
     *out = t;
     return HIST_OK;
@@ -164,7 +154,7 @@ int hist_commit(hist_txn *t)
     int rc = mdb_txn_commit(t->txn);
     hist_env *env = t->env;
     free(t);
-    return map_err(env, "mdb_txn_commit", rc);
+    return hist_map_err(env, "mdb_txn_commit", rc);
 }
 
 void hist_abort(hist_txn *t)
@@ -175,16 +165,17 @@ void hist_abort(hist_txn *t)
     free(t);
 }
 
-static int get(hist_txn *t, MDB_dbi dbi, const void *k, size_t klen, MDB_val *v)
+int hist_get_val(hist_txn *t, MDB_dbi dbi, const void *k, size_t klen, MDB_val *v)
 {
     MDB_val key = {klen, (void *)k};
-    return map_err(t->env, "mdb_get", mdb_get(t->txn, dbi, &key, v));
+    return hist_map_err(t->env, "mdb_get", mdb_get(t->txn, dbi, &key, v));
 }
 
-static int put(hist_txn *t, MDB_dbi dbi, const void *k, size_t klen, const void *v, size_t vlen)
+int hist_put_val(hist_txn *t, MDB_dbi dbi, const void *k, size_t klen, const void *v,
+                 size_t vlen)
 {
     MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
-    return map_err(t->env, "mdb_put", mdb_put(t->txn, dbi, &key, &val, 0));
+    return hist_map_err(t->env, "mdb_put", mdb_put(t->txn, dbi, &key, &val, 0));
 }
 
 /* ---- customers ---------------------------------------------------------- */
@@ -278,7 +269,7 @@ int hist_get_customer(hist_txn *t, const char *id, size_t idlen, hist_customer *
 {
     memset(out, 0, sizeof *out);
     MDB_val v;
-    int rc = get(t, t->env->customers, id, idlen, &v);
+    int rc = hist_get_val(t, t->env->customers, id, idlen, &v);
     if (rc != HIST_OK)
         return rc;
     if (read_customer(&v, out) < 0) {
@@ -348,13 +339,13 @@ int hist_put_customer(hist_txn *t, const char *id, size_t idlen, const hist_cust
     if (n > sizeof buf)
         return HIST_ERR;  /* cannot happen: every part is bounded (ids to 63 bytes) */
     complaint__store__v1__customer_record__pack(&r, buf);
-    return put(t, t->env->customers, id, idlen, buf, n);
+    return hist_put_val(t, t->env->customers, id, idlen, buf, n);
 }
 
 int hist_del_customer(hist_txn *t, const char *id, size_t idlen)
 {
     MDB_val key = {idlen, (void *)id};
-    return map_err(t->env, "mdb_del", mdb_del(t->txn, t->env->customers, &key, NULL));
+    return hist_map_err(t->env, "mdb_del", mdb_del(t->txn, t->env->customers, &key, NULL));
 }
 
 int hist_each_customer(hist_txn *t,
@@ -364,7 +355,7 @@ int hist_each_customer(hist_txn *t,
     MDB_cursor *cur;
     int rc = mdb_cursor_open(t->txn, t->env->customers, &cur);
     if (rc != 0)
-        return map_err(t->env, "mdb_cursor_open", rc);
+        return hist_map_err(t->env, "mdb_cursor_open", rc);
     MDB_val k, v;
     int stop = 0;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !stop;
@@ -374,7 +365,7 @@ int hist_each_customer(hist_txn *t,
             stop = fn(k.mv_data, k.mv_size, &c, ctx);
     }
     mdb_cursor_close(cur);
-    return (rc == 0 || rc == MDB_NOTFOUND) ? HIST_OK : map_err(t->env, "mdb_cursor_get", rc);
+    return (rc == 0 || rc == MDB_NOTFOUND) ? HIST_OK : hist_map_err(t->env, "mdb_cursor_get", rc);
 }
 
 /* ---- employees ---------------------------------------------------------- */
@@ -383,7 +374,7 @@ int hist_get_employee(hist_txn *t, const char *id, size_t idlen, hist_employee *
 {
     memset(out, 0, sizeof *out);
     MDB_val v;
-    int rc = get(t, t->env->employees, id, idlen, &v);
+    int rc = hist_get_val(t, t->env->employees, id, idlen, &v);
     if (rc != HIST_OK)
         return rc;
     Complaint__Store__V1__EmployeeRecord *r =
@@ -409,15 +400,15 @@ int hist_put_employee(hist_txn *t, const char *id, size_t idlen, const hist_empl
     r.last_toxic_ms = e->last_toxic_ms;
     uint8_t buf[128];
     size_t n = complaint__store__v1__employee_record__pack(&r, buf);
-    return put(t, t->env->employees, id, idlen, buf, n);
+    return hist_put_val(t, t->env->employees, id, idlen, buf, n);
 }
 
-/* ---- events, sequence, decision log ------------------------------------- */
+/* ---- events, sequence (the decision log: history_log.c) ------------------ */
 
 int hist_get_event(hist_txn *t, const char *id, size_t idlen, uint64_t *seq)
 {
     MDB_val v;
-    int rc = get(t, t->env->events, id, idlen, &v);
+    int rc = hist_get_val(t, t->env->events, id, idlen, &v);
     if (rc == HIST_OK) {
         if (v.mv_size != sizeof *seq)
             return HIST_ECORRUPT;
@@ -428,13 +419,13 @@ int hist_get_event(hist_txn *t, const char *id, size_t idlen, uint64_t *seq)
 
 int hist_put_event(hist_txn *t, const char *id, size_t idlen, uint64_t seq)
 {
-    return put(t, t->env->events, id, idlen, &seq, sizeof seq);
+    return hist_put_val(t, t->env->events, id, idlen, &seq, sizeof seq);
 }
 
 int hist_get_next_seq(hist_txn *t, uint64_t *seq)
 {
     MDB_val v;
-    int rc = get(t, t->env->meta, "next_seq", 8, &v);
+    int rc = hist_get_val(t, t->env->meta, "next_seq", 8, &v);
     if (rc == HIST_NOTFOUND) {
         *seq = 1;
         return HIST_OK;
@@ -446,117 +437,5 @@ int hist_get_next_seq(hist_txn *t, uint64_t *seq)
 
 int hist_put_next_seq(hist_txn *t, uint64_t seq)
 {
-    return put(t, t->env->meta, "next_seq", 8, &seq, sizeof seq);
-}
-
-static void seq_key(uint64_t seq, unsigned char k[8])
-{
-    for (int i = 7; i >= 0; i--) {
-        k[i] = (unsigned char)(seq & 0xff);
-        seq >>= 8;
-    }
-}
-
-int hist_log_put(hist_txn *t, uint64_t seq, const void *bytes, size_t len)
-{
-    unsigned char k[8];
-    seq_key(seq, k);
-    MDB_val key = {8, k}, val = {len, (void *)bytes};
-    /* Sequence numbers only grow, so appending keeps the B-tree pages full. */
-    return map_err(t->env, "mdb_put",
-                   mdb_put(t->txn, t->env->decisions, &key, &val, MDB_APPEND));
-}
-
-int hist_log_get(hist_txn *t, uint64_t seq, const void **bytes, size_t *len)
-{
-    unsigned char k[8];
-    seq_key(seq, k);
-    MDB_val v;
-    int rc = get(t, t->env->decisions, k, 8, &v);
-    if (rc == HIST_OK) {
-        *bytes = v.mv_data;
-        *len = v.mv_size;
-    }
-    return rc;
-}
-
-static uint64_t key_seq(const MDB_val *k)
-{
-    uint64_t seq = 0;
-    const unsigned char *b = k->mv_data;
-    for (size_t i = 0; i < 8 && i < k->mv_size; i++)
-        seq = (seq << 8) | b[i];
-    return seq;
-}
-
-/* A decision leaves the log: its event_id leaves the de-duplication index
- * with it, so the index is bounded by the log's retention instead of
- * growing by one entry per event forever. */
-static int forget_event_of(hist_txn *t, const Complaint__V1__TriageDecision *m)
-{
-    if (!m || !m->event_id || !*m->event_id || m->duplicate)
-        return 0;
-    MDB_val key = {strlen(m->event_id), m->event_id};
-    int rc = mdb_del(t->txn, t->env->events, &key, NULL);
-    return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-int hist_log_trim(hist_txn *t, uint64_t below, int64_t min_decided_ms, uint64_t *removed)
-{
-    MDB_cursor *cur;
-    uint64_t n = 0;
-    int rc = mdb_cursor_open(t->txn, t->env->decisions, &cur);
-    if (rc != 0)
-        return map_err(t->env, "mdb_cursor_open", rc);
-    MDB_val k, v;
-    /* The log is in seq order, which is also decision-time order: trim from
-     * the front until an entry is young enough and recent enough. */
-    while ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
-        /* Decoded once: for its age and for its event id. */
-        Complaint__V1__TriageDecision *m =
-            complaint__v1__triage_decision__unpack(NULL, v.mv_size, v.mv_data);
-        int too_many = key_seq(&k) < below;
-        int too_old = min_decided_ms > 0 && (m ? m->decided_ms : 0) < min_decided_ms;
-        if (too_many || too_old) {
-            rc = forget_event_of(t, m);
-            if (rc == 0)
-                rc = mdb_cursor_del(cur, 0);
-        }
-        if (m)
-            complaint__v1__triage_decision__free_unpacked(m, NULL);
-        if (!too_many && !too_old)
-            break;
-        if (rc != 0)
-            break;
-        n++;
-    }
-    mdb_cursor_close(cur);
-    if (removed)
-        *removed = n;
-    return (rc == 0 || rc == MDB_NOTFOUND) ? HIST_OK : map_err(t->env, "mdb_cursor_del", rc);
-}
-
-int hist_log_each(hist_txn *t, uint64_t from,
-                  int (*fn)(uint64_t seq, const void *bytes, size_t len, void *ctx), void *ctx)
-{
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(t->txn, t->env->decisions, &cur);
-    if (rc != 0)
-        return map_err(t->env, "mdb_cursor_open", rc);
-    unsigned char start[8];
-    seq_key(from, start);
-    MDB_val k = {8, start}, v;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-        if (fn(key_seq(&k), v.mv_data, v.mv_size, ctx))
-            break;
-    mdb_cursor_close(cur);
-    return (rc == 0 || rc == MDB_NOTFOUND) ? HIST_OK : map_err(t->env, "mdb_cursor_get", rc);
-}
-
-int hist_log_replace(hist_txn *t, uint64_t seq, const void *bytes, size_t len)
-{
-    unsigned char k[8];
-    seq_key(seq, k);
-    return put(t, t->env->decisions, k, 8, bytes, len);
+    return hist_put_val(t, t->env->meta, "next_seq", 8, &seq, sizeof seq);
 }

@@ -5,7 +5,10 @@
  * Sub-databases:
  *   customers  customer_id -> CustomerRecord (proto/history.proto)
  *   events     event_id    -> seq of its decision (8 bytes, native order)
- *   decisions  seq (8 bytes, big-endian so keys sort) -> serialized TriageDecision
+ *   decisions  seq (8 bytes, big-endian so keys sort) -> a small header (when it
+ *              was decided, which event id to forget with it) and the
+ *              serialized TriageDecision (history_log.c); entries of stores
+ *              written before the header are the bare decision, read too
  *   employees  employee_id -> EmployeeRecord
  *   meta       "next_seq"  -> next sequence number
  *
@@ -131,8 +134,13 @@ int hist_put_event(hist_txn *txn, const char *id, size_t idlen, uint64_t seq);
 int hist_get_next_seq(hist_txn *txn, uint64_t *seq /* OUT */);
 int hist_put_next_seq(hist_txn *txn, uint64_t seq);
 
-/* Decision log. get: *bytes points into the map, valid until txn ends. */
-int hist_log_put(hist_txn *txn, uint64_t seq, const void *bytes, size_t len);
+/* Decision log. put: the serialized decision under seq, with beside it what
+ * trimming needs, so that trimming never decodes a decision: decided_ms,
+ * and event_id, the id whose de-duplication entry leaves with the decision
+ * (NULL or "" for none). get and each: the decision's bytes, which point
+ * into the map, valid until txn ends. */
+int hist_log_put(hist_txn *txn, uint64_t seq, int64_t decided_ms, const char *event_id,
+                 const void *bytes, size_t len);
 int hist_log_get(hist_txn *txn, uint64_t seq, const void **bytes /* OUT, borrowed */,
                  size_t *len /* OUT */);
 /* Delete log entries with seq < below, and (if min_decided_ms > 0) older
@@ -145,8 +153,23 @@ int hist_log_trim(hist_txn *txn, uint64_t below, int64_t min_decided_ms, uint64_
  * returns non-zero. */
 int hist_log_each(hist_txn *txn, uint64_t from,
                   int (*fn)(uint64_t seq, const void *bytes, size_t len, void *ctx), void *ctx);
-/* Replace the logged decision under seq (used by forget to redact). */
+/* Replace the logged decision under seq, keeping its decided_ms and event id
+ * (used by forget to redact). HIST_NOTFOUND if there is none. */
 int hist_log_replace(hist_txn *txn, uint64_t seq, const void *bytes, size_t len);
+
+/* What hist_forget did. */
+typedef struct hist_forgotten {
+    int    history_erased;     /* the customer had a record; it is deleted */
+    size_t decisions_redacted; /* their logged decisions, kept but redacted */
+} hist_forgotten;
+
+/* Forget a customer (an erasure request): delete their record, and redact
+ * each logged decision of theirs: the decision and its seq stay, so replay
+ * shows no gap, but without the customer id, matches, reasons or flags. In
+ * one write transaction of its own (beside a running daemon, LMDB
+ * serialises the writers): all of it, or on any failure (out of memory
+ * included) nothing, with the message in hist_last_error. */
+int hist_forget(hist_env *env, const char *id, size_t idlen, hist_forgotten *out /* OUT */);
 
 /* Call fn for each customer (read txn); stop early if fn returns non-zero. */
 int hist_each_customer(hist_txn *txn,

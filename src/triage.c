@@ -196,12 +196,13 @@ static int record_employee(triage_session *s, const policy_event *pe, const deci
     return HIST_OK;
 }
 
-/* Append the packed decision under seq, and advance. */
-static int log_decision(triage_session *s, uint64_t seq)
+/* Append the packed decision m under seq, with what trimming needs of it. */
+static int log_decision(triage_session *s, uint64_t seq, const decision_msg *m)
 {
     if (!s->txn)
         return 0;
-    int rc = hist_log_put(s->txn, seq, s->packed, s->packed_len);
+    int rc = hist_log_put(s->txn, seq, m->decided_ms, m->duplicate ? NULL : m->event_id,
+                          s->packed, s->packed_len);
     /* Trim now and then, not per event: a trim walks the front of the log. */
     if (rc == HIST_OK && seq % 1024 == 0)
         rc = hist_log_trim(s->txn, seq > s->log_max ? seq - s->log_max : 0,
@@ -267,7 +268,7 @@ int triage_event(triage_session *s, const event_msg *ev, const class_result *cr,
             rc = hist_put_event(s->txn, ev->event_id, evlen, seq);
         if (rc != HIST_OK)
             return hist_status(rc);
-        if ((rc = log_decision(s, seq)) < 0)
+        if ((rc = log_decision(s, seq, &t.msg)) < 0)
             return rc;
     }
     s->next_seq = seq + 1;
@@ -285,7 +286,7 @@ int triage_reject(triage_session *s, const event_msg *ev, const char *reason, in
     s->decided_ms = now_ms;
     if (pack(s, &t.msg, bytes, len) < 0)
         return TRIAGE_ERR;
-    int rc = log_decision(s, seq);
+    int rc = log_decision(s, seq, &t.msg);
     if (rc < 0)
         return rc;
     s->next_seq = seq + 1;

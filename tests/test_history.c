@@ -230,7 +230,7 @@ static void test_sequence_events_and_log(void **state)
     for (uint64_t s = 1; s <= 300; s++) {
         char body[32];
         int n = snprintf(body, sizeof body, "decision %llu", (unsigned long long)s);
-        assert_int_equal(hist_log_put(t, s, body, (size_t)n), HIST_OK);
+        assert_int_equal(hist_log_put(t, s, 0, NULL, body, (size_t)n), HIST_OK);
     }
     assert_int_equal(hist_put_next_seq(t, 301), HIST_OK);
     assert_int_equal(hist_put_event(t, "ev-9", 4, 9), HIST_OK);
@@ -272,7 +272,7 @@ static void test_trim_forgets_event_ids(void **state)
         d.decided_ms = (int64_t)s * 1000;
         uint8_t buf[64];
         size_t n = complaint__v1__triage_decision__pack(&d, buf);
-        assert_int_equal(hist_log_put(t, s, buf, n), HIST_OK);
+        assert_int_equal(hist_log_put(t, s, d.decided_ms, id, buf, n), HIST_OK);
         assert_int_equal(hist_put_event(t, id, strlen(id), s), HIST_OK);
     }
     uint64_t removed = 0, seq;
