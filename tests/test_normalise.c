@@ -371,18 +371,6 @@ static void test_invalid_utf8_refused(void **state)
     norm_buf_free(&nb);
 }
 
-static void test_utf8_valid(void **state)
-{
-    (void)state;
-    const char *good = "a \xd0\xb4 \xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf";
-    assert_int_equal(utf8_valid(good, strlen(good)), 1);
-    assert_int_equal(utf8_valid("", 0), 1);
-    assert_int_equal(utf8_valid("a\0b", 3), 1);
-    const char *long_mixed = "plain ascii text, then \xd0\xb4\xd0\xb0\xd0\xb9\xd1\x82\xd0\xb5 "
-                             "and a euro \xe2\x82\xac at the end of sixteen+";
-    assert_int_equal(utf8_valid(long_mixed, strlen(long_mixed)), 1);
-}
-
 /* ------------------------------------------------------------ offsets */
 
 static void test_span_of_dotted_word(void **state)
@@ -656,7 +644,6 @@ int main(void)
         cmocka_unit_test(test_invisible_and_combining_chars_dropped),
         cmocka_unit_test(test_fullwidth_letters_fold),
         cmocka_unit_test(test_invalid_utf8_refused),
-        cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_span_of_dotted_word),
         cmocka_unit_test(test_span_of_squeezed_word),
         cmocka_unit_test(test_span_of_masked_word),
