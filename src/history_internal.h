@@ -10,9 +10,12 @@
 
 #include "history.h"
 
-/* Opened once; dbi handles read-only after hist_open. last_error is written
- * by the thread that owns the write transaction (the writer) and read after
- * its call returned an error: one thread at a time by that contract. */
+/* env and the dbi handles: set by hist_open, read-only after it, so any
+ * thread. last_error: guarded by nothing; whichever call fails writes it
+ * and its caller reads it next. In the daemon the writer's calls and the
+ * control thread's replay reads can both fail, so two failures at once may
+ * mix their messages (never a return code); hist_sync and hist_map_use,
+ * called beside the writer, leave it alone for that reason. */
 struct hist_env {
     MDB_env *env;
     MDB_dbi  customers, events, decisions, meta, employees;
