@@ -18,6 +18,9 @@ typedef struct outcome {
     char    *reply;
 } outcome;
 
+/* Shared by the control thread (reloader_request, reloader_take) and the
+ * reload thread: the fields marked "under lock" are guarded by lock; the
+ * rest are set before the thread starts and only read after. */
 struct reloader {
     const char   *config_path;  /* NULL if started without --config */
     const config *cfg;          /* the running configuration */
@@ -31,7 +34,7 @@ struct reloader {
     uint64_t        requested;  /* the last ticket handed out; under lock */
     uint64_t        served;     /* the highest ticket whose reload has ended; under lock */
     outcome        *untaken;    /* ended reloads not yet taken, oldest first; under lock */
-    size_t          n_untaken, cap_untaken;
+    size_t          n_untaken, cap_untaken;  /* under lock */
     int             stopping;   /* under lock */
     int             done_pipe[2];  /* one byte per ended reload, read end polled */
 };
