@@ -26,6 +26,7 @@
 #include "pipeline.h"
 #include "rules.h"
 
+/* Set by on_signal, read by the main thread's control loop: sig_atomic_t, no lock. */
 static volatile sig_atomic_t stop_requested, reload_requested;
 
 static void on_signal(int sig)

@@ -1,12 +1,12 @@
 /*
  * group — a committed group of decisions on its way from the writer to the
- * publisher (see pipeline_internal.h). The writer fills one per transaction;
- * the publisher sends it and frees it.
+ * publisher; see group.h.
  */
+#include "group.h"
+
 #include <stdlib.h>
 
 #include "grow.h"
-#include "pipeline_internal.h"
 
 decided_group *group_new(void)
 {

@@ -1,7 +1,7 @@
 /*
  * ingest — the thread that owns the producer-facing sockets: the PULL
  * socket for plain events and the ROUTER socket for acknowledged ones. It
- * gathers events into batches (pipeline_internal.h), hands each batch to a
+ * gathers events into batches (batch.h), hands each batch to a
  * worker (round robin), and sends the writer's acks back to their producers.
  *
  * A batch is a run: everything one look at the sockets finds, up to
@@ -25,10 +25,11 @@
 
 #include "clock.h"
 #include "log.h"
-#include "pipeline_internal.h"
+#include "ingest.h"
+#include "inproc.h"
 
 typedef struct ingest {
-    pipeline  *p;
+    const ingest_ctx *p;  /* what the pipeline gave this thread (ingest.h) */
     void      *out[MAX_WORKERS];
     int        next;  /* the worker of the next run */
     uint64_t   runs;  /* runs handed on so far */
@@ -72,7 +73,7 @@ static void end_run(ingest *g)
  * worker clears the rest on its own core (see label_batch). */
 static job *next_job(ingest *g)
 {
-    if (!g->run && !(g->run = batch_new(&g->p->batches))) {
+    if (!g->run && !(g->run = batch_new(g->p->batches))) {
         log_error("ingest: out of memory");
         abort();
     }
@@ -176,16 +177,15 @@ static int take_events(ingest *g, int pull_ready, int router_ready)
 void *ingest_main(void *arg)
 {
     ingest g = {.p = arg};
-    pipeline *p = g.p;
+    const ingest_ctx *p = g.p;
     for (int i = 0; i < p->n_workers; i++) {
         char ep[64];
-        snprintf(ep, sizeof ep, "inproc://work-%d", i);
+        snprintf(ep, sizeof ep, WORK_ENDPOINT_FMT, i);
         g.out[i] = zmq_socket(p->zctx, ZMQ_PUSH);
         set_sockopt_int(g.out[i], ZMQ_SNDHWM, WORKER_QUEUE);
         zmq_connect(g.out[i], ep);
     }
-    g.acks = zmq_socket(p->zctx, ZMQ_PULL);
-    zmq_bind(g.acks, ACKS_ENDPOINT);
+    g.acks = p->acks;
 
     zmq_pollitem_t items[4] = {{p->stop_recv, 0, ZMQ_POLLIN, 0},
                                {g.acks, 0, ZMQ_POLLIN, 0},
@@ -222,5 +222,9 @@ void *ingest_main(void *arg)
     while (!writer_done && zmq_poll(&ack_item, 1, 60000) > 0)
         writer_done = forward_acks(&g);
     zmq_close(g.acks);
+    zmq_close(p->pull);
+    if (p->router)
+        zmq_close(p->router);
+    zmq_close(p->stop_recv);
     return NULL;
 }

@@ -14,6 +14,9 @@
 #include "clock.h"
 #include "labels.h"
 
+/* stats and env are shared with the pipeline (atomics, and LMDB's own
+ * locking); log is written by libmicrohttpd's logger and read only when
+ * MHD_start_daemon failed, when no server thread runs: no lock. */
 struct metrics_server {
     struct MHD_Daemon *mhd;
     daemon_stats      *stats;

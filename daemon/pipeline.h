@@ -20,13 +20,15 @@
 #include "config.h"
 #include "curve.h"
 #include "history.h"
+#include "policy.h"
 #include "rules.h"
 #include "stats.h"
 
 typedef struct pipeline pipeline;
 
 /* Bind the ingest and publish endpoints and start every thread. The
- * pipeline takes ownership of rp; the history environment and the stats
+ * pipeline takes ownership of rp (and frees it if the start fails); the
+ * history environment and the stats
  * outlive the pipeline (borrowed). kp: CURVE server keys for the external
  * sockets, or NULL for none.
  * NULL with a message on failure; *usage_error set when the cause is the
@@ -43,8 +45,9 @@ int pipeline_stop(pipeline *p);
 /* Hot reload: from the next batch on, workers label with rp (ownership
  * moves to the pipeline) and the writer decides with pol (copied). Events
  * already labelled are decided with the pack that labelled them: nothing is
- * dropped or decided twice. */
-void pipeline_swap_rules(pipeline *p, rulepack *rp);
+ * dropped or decided twice. pipeline_swap_rules returns -1 (rp freed, the
+ * running pack kept) when out of memory. */
+int pipeline_swap_rules(pipeline *p, rulepack *rp);
 void pipeline_swap_policy(pipeline *p, const policy *pol);
 
 #endif

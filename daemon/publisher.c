@@ -16,9 +16,12 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "batch.h"
 #include "clock.h"
+#include "group.h"
+#include "inproc.h"
 #include "log.h"
-#include "pipeline_internal.h"
+#include "publisher.h"
 #include "utf8.h"
 
 enum { MAX_GROUPS_PER_FLUSH = 64 };
@@ -45,7 +48,7 @@ static void send_ack(void *acks, const job *j, const decision_ref *d)
 /* b - a in microseconds, 0 if the clock said otherwise. */
 static uint64_t span_us(int64_t a, int64_t b) { return b > a ? (uint64_t)(b - a) : 0; }
 
-static void publish_group(pipeline *p, void *acks, const decided_group *g)
+static void publish_group(const publisher_ctx *p, void *acks, const decided_group *g)
 {
     size_t k = 0;
     int64_t now_us = clock_mono_us();
@@ -84,7 +87,7 @@ static void publish_group(pipeline *p, void *acks, const decided_group *g)
 }
 
 /* Make everything committed so far durable; retry while the disk refuses. */
-static void make_durable(pipeline *p)
+static void make_durable(const publisher_ctx *p)
 {
     if (!p->cfg->durable)
         return;
@@ -103,9 +106,8 @@ static void make_durable(pipeline *p)
 
 void *publisher_main(void *arg)
 {
-    pipeline *p = arg;
-    void *in = zmq_socket(p->zctx, ZMQ_PULL);
-    zmq_bind(in, PUBLISH_ENDPOINT);
+    const publisher_ctx *p = arg;  /* what the pipeline gave this thread (publisher.h) */
+    void *in = p->in;
     void *acks = zmq_socket(p->zctx, ZMQ_PUSH);
     zmq_connect(acks, ACKS_ENDPOINT);
     decided_group *groups[MAX_GROUPS_PER_FLUSH];
@@ -147,5 +149,6 @@ void *publisher_main(void *arg)
     zmq_send(acks, "", 0, 0);  /* tells ingest no more acks will come */
     zmq_close(in);
     zmq_close(acks);
+    zmq_close(p->pub);
     return NULL;
 }

@@ -18,6 +18,9 @@ typedef struct outcome {
     char    *reply;
 } outcome;
 
+/* Shared by the control thread (reloader_request, reloader_take) and the
+ * reload thread: the fields marked "under lock" are guarded by lock; the
+ * rest are set before the thread starts and only read after. */
 struct reloader {
     const char   *config_path;  /* NULL if started without --config */
     const config *cfg;          /* the running configuration */
@@ -31,7 +34,7 @@ struct reloader {
     uint64_t        requested;  /* the last ticket handed out; under lock */
     uint64_t        served;     /* the highest ticket whose reload has ended; under lock */
     outcome        *untaken;    /* ended reloads not yet taken, oldest first; under lock */
-    size_t          n_untaken, cap_untaken;
+    size_t          n_untaken, cap_untaken;  /* under lock */
     int             stopping;   /* under lock */
     int             done_pipe[2];  /* one byte per ended reload, read end polled */
 };
@@ -71,12 +74,18 @@ static void reload_once(reloader *r, strbuf *reply)
         sb_puts(reply, "{\"ok\":false,\"error\":\"the daemon is stopping\"}");
         return;
     }
-    sb_printf(reply, "{\"ok\":true,\"rules\":%zu,\"patterns\":%zu,\"from_cache\":%s,\"compile_ms\":%.0f}",
-              rp->n_rules, rp->n_patterns, rp->from_cache ? "true" : "false", rp->compile_ms);
-    log_info("reload: %zu rules, %zu patterns (%s), policy %s", rp->n_rules, rp->n_patterns,
-             rp->from_cache ? "from cache" : "compiled", r->config_path ? r->config_path : "(defaults)");
+    size_t n_rules = rp->n_rules, n_patterns = rp->n_patterns;
+    int from_cache = rp->from_cache;
+    double compile_ms = rp->compile_ms;
     rp->hit_counters = stats_rules_register(&r->stats->rules, rp);
-    pipeline_swap_rules(r->p, rp);  /* the pipeline owns rp now */
+    if (pipeline_swap_rules(r->p, rp) < 0) {  /* the pipeline owns rp now, even on failure */
+        refuse(r, reply, "out of memory while swapping in the new pack");
+        return;
+    }
+    sb_printf(reply, "{\"ok\":true,\"rules\":%zu,\"patterns\":%zu,\"from_cache\":%s,\"compile_ms\":%.0f}",
+              n_rules, n_patterns, from_cache ? "true" : "false", compile_ms);
+    log_info("reload: %zu rules, %zu patterns (%s), policy %s", n_rules, n_patterns,
+             from_cache ? "from cache" : "compiled", r->config_path ? r->config_path : "(defaults)");
     pipeline_swap_policy(r->p, r->config_path ? &fresh.pol : &r->cfg->pol);
     STAT_ADD(r->stats->reloads, 1);
 }

@@ -96,6 +96,9 @@ typedef struct stats_rule_table {
     atomic_uint_fast64_t hits[];     /* [n] by rule index of the pack */
 } stats_rule_table;
 
+/* Guarded by lock: current, ids, n_ids, cap_ids, and each table's prev, n
+ * and slot (set before the table is published under the lock). The hits are
+ * atomics that classifiers add to without it. */
 typedef struct stats_rules {
     pthread_mutex_t   lock;
     stats_rule_table *current;       /* the newest pack's table, or NULL */
@@ -115,6 +118,11 @@ atomic_uint_fast64_t *stats_rules_register(stats_rules *r, const struct rulepack
  * frees; returns how many (0 and NULLs if none). */
 size_t stats_rules_snapshot(stats_rules *r, const char ***ids, uint64_t **totals);
 
+/* Shared by every pipeline thread, the control thread and the metrics
+ * server. Guarded by nothing: each counter, gauge and histogram bucket is an
+ * atomic, added to and read relaxed (STAT_ADD, STAT_GET, stats_observe), so
+ * a reader may see one counter ahead of another. started_ms is written once
+ * before any thread starts. rules has its own lock (stats_rules above). */
 typedef struct daemon_stats {
     atomic_uint_fast64_t received;      /* messages taken from the ingest socket */
     atomic_uint_fast64_t decided;       /* decisions committed and published (not rejects) */

@@ -11,62 +11,19 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "batch.h"
 #include "clock.h"
+#include "inproc.h"
 #include "log.h"
-#include "pipeline_internal.h"
-
-job_batch *batch_new(batch_pool *pool)
-{
-    job_batch *b = NULL;
-    pthread_mutex_lock(&pool->lock);
-    if (pool->n > 0)
-        b = pool->free[--pool->n];
-    pthread_mutex_unlock(&pool->lock);
-    if (!b) {
-        if (!(b = malloc(sizeof *b)))
-            return NULL;
-        arena_init(&b->events, BATCH_ARENA_MAX);
-    }
-    b->n = 0;
-    b->pack = NULL;
-    b->pool = pool;
-    return b;
-}
-
-void batch_free(job_batch *b)
-{
-    if (!b)
-        return;
-    arena_reset(&b->events); /* the jobs' events die with it (label_batch sets ev anew) */
-    pack_ref_put(b->pack);
-    batch_pool *pool = b->pool;
-    pthread_mutex_lock(&pool->lock);
-    if (pool->n < BATCH_POOL_MAX) {
-        pool->free[pool->n++] = b;
-        b = NULL;
-    }
-    pthread_mutex_unlock(&pool->lock);
-    if (b)
-        arena_destroy(&b->events);
-    free(b);
-}
-
-void batch_pool_drain(batch_pool *pool)
-{
-    while (pool->n > 0) {
-        job_batch *b = pool->free[--pool->n];
-        arena_destroy(&b->events);
-        free(b);
-    }
-}
+#include "worker.h"
 
 /* Between batches: take up a reloaded pack. On failure keep the old one. */
-static void follow_reload(pipeline *p, int index, pack_ref **mine, classifier **cl, unsigned *gen)
+static void follow_reload(const worker_ctx *p, int index, pack_ref **mine, classifier **cl, unsigned *gen)
 {
-    unsigned now = atomic_load(&p->pack_gen);
+    unsigned now = live_pack_gen(p->rules);
     if (now == *gen && *cl)
         return;
-    pack_ref *fresh = pipeline_current_pack(p);
+    pack_ref *fresh = live_pack(p->rules);
     classifier *c = classifier_new(fresh->rp);
     if (!c) {
         log_error("worker %d: cannot allocate a Hyperscan scratch for the new pack", index);
@@ -82,7 +39,7 @@ static void follow_reload(pipeline *p, int index, pack_ref **mine, classifier **
 
 /* Decode (into mem), validate and label one event into j (whose routing
  * fields are set). */
-static void work_one(pipeline *p, classifier *cl, arena *mem, zmq_msg_t *m, job *j)
+static void work_one(const worker_ctx *p, classifier *cl, arena *mem, zmq_msg_t *m, job *j)
 {
     size_t size = zmq_msg_size(m);
     if (size > (size_t)p->cfg->max_message_bytes) {
@@ -118,7 +75,7 @@ static void work_one(pipeline *p, classifier *cl, arena *mem, zmq_msg_t *m, job 
 }
 
 /* Label every job of a batch from ingest in place, and close its bodies. */
-static void label_batch(pipeline *p, classifier *cl, job_batch *b)
+static void label_batch(const worker_ctx *p, classifier *cl, job_batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         job *j = &b->jobs[i];
@@ -135,13 +92,8 @@ static void label_batch(pipeline *p, classifier *cl, job_batch *b)
 
 void *worker_main(void *arg)
 {
-    worker *w = arg;
-    pipeline *p = w->p;
-    char ep[64];
-    snprintf(ep, sizeof ep, "inproc://work-%d", w->index);
-    void *in = zmq_socket(p->zctx, ZMQ_PULL);
-    set_sockopt_int(in, ZMQ_RCVHWM, WORKER_QUEUE);
-    zmq_bind(in, ep);
+    const worker_ctx *p = arg;  /* what the pipeline gave this thread (worker.h) */
+    void *in = p->in;
     void *out = zmq_socket(p->zctx, ZMQ_PUSH);
     set_sockopt_int(out, ZMQ_SNDHWM, 64);
     zmq_connect(out, DECIDE_ENDPOINT);
@@ -159,9 +111,9 @@ void *worker_main(void *arg)
         HANDOFF_ACQUIRE(b);
         /* Only now look for a reload, so that a batch that arrives after a
          * swap gets the new pack. */
-        follow_reload(p, w->index, &mine, &cl, &gen);
+        follow_reload(p, p->index, &mine, &cl, &gen);
         b->pack = mine;
-        atomic_fetch_add(&mine->refs, 1);
+        pack_ref_hold(mine);
         label_batch(p, cl, b);
         HANDOFF_RELEASE(b);
         zmq_send(out, &b, sizeof b, 0);  /* ownership goes to the writer */

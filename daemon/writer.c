@@ -22,14 +22,17 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "batch.h"
 #include "clock.h"
+#include "group.h"
 #include "grow.h"
+#include "inproc.h"
 #include "log.h"
-#include "pipeline_internal.h"
 #include "triage.h"
+#include "writer.h"
 
 typedef struct writer {
-    pipeline      *p;
+    writer_ctx    *p;        /* what the pipeline gave this thread (writer.h) */
     void          *in;       /* batches from the workers */
     void          *publish;  /* committed groups to the publisher */
     decided_group *g;        /* the group being gathered (never NULL) */
@@ -46,12 +49,12 @@ typedef struct writer {
 /* Decide every job of the held batches in one transaction; HIST_OK on commit. */
 static int decide_group(writer *w)
 {
-    pipeline *p = w->p;
+    writer_ctx *p = w->p;
     decided_group *g = w->g;
     group_clear_decisions(g);
-    unsigned gen = atomic_load(&p->policy_gen);
+    unsigned gen = live_policy_gen(p->rules);
     if (gen != w->pol_gen) {  /* a reload: the next group decides with the new policy */
-        pipeline_current_policy(p, &w->pol);
+        live_policy(p->rules, &w->pol);
         w->pol_gen = gen;
     }
     int rc = triage_begin(&w->ts, p->env, &w->pol, (uint64_t)p->cfg->decision_log_max,
@@ -114,7 +117,7 @@ static decided_group *fresh_group(void)
  * to the publisher. -1 if the final group could not be committed. */
 static int flush_group(writer *w, int final)
 {
-    pipeline *p = w->p;
+    writer_ctx *p = w->p;
     if (w->g->n_batches == 0)
         return 0;
     int attempts = 0;
@@ -179,12 +182,10 @@ static void take_in_order(writer *w, job_batch *b)
 void *writer_main(void *arg)
 {
     writer w = {.p = arg, .g = fresh_group()};
-    pipeline *p = w.p;
-    pipeline_current_policy(p, &w.pol);
-    w.pol_gen = atomic_load(&p->policy_gen);
-    w.in = zmq_socket(p->zctx, ZMQ_PULL);
-    set_sockopt_int(w.in, ZMQ_RCVHWM, 64);
-    zmq_bind(w.in, DECIDE_ENDPOINT);  /* bound before the workers start (pipeline_start) */
+    writer_ctx *p = w.p;
+    live_policy(p->rules, &w.pol);
+    w.pol_gen = live_policy_gen(p->rules);
+    w.in = p->in;
     w.publish = zmq_socket(p->zctx, ZMQ_PUSH);
     set_sockopt_int(w.publish, ZMQ_SNDHWM, 8);  /* a slow disk holds the writer back */
     zmq_connect(w.publish, PUBLISH_ENDPOINT);
@@ -230,7 +231,7 @@ void *writer_main(void *arg)
         log_error("writer: %zu batch(es) never got their turn; their events are not decided",
                   w.n_early);
     if (flush_group(&w, 1) < 0)
-        p->writer_failed = 1;
+        p->failed = 1;
     group_free(w.g);  /* empty, or the group that could not be committed */
     for (size_t i = 0; i < w.n_early; i++)
         batch_free(w.early[i]);

@@ -1,27 +1,16 @@
 /*
- * complaintctl — the companion CLI. Each subcommand is a function
- * `int cmd_X(int argc, char **argv)` returning the process exit code:
- * 0 ok, 1 runtime failure, 2 bad usage or bad input.
+ * ctl_common — helpers several complaintctl subcommands share (ctl_common.c)
+ * and the exit codes every subcommand returns.
  */
-#ifndef COMPLAINTD_CTL_H
-#define COMPLAINTD_CTL_H
+#ifndef COMPLAINTD_CTL_COMMON_H
+#define COMPLAINTD_CTL_COMMON_H
 
 #include <stdio.h>
 
 #include "complaint.pb-c.h"
 
-int cmd_classify(int argc, char **argv);
-int cmd_eval(int argc, char **argv);
-int cmd_rules(int argc, char **argv);
-int cmd_send(int argc, char **argv);
-int cmd_tail(int argc, char **argv);
-int cmd_stats(int argc, char **argv);
-int cmd_control(int argc, char **argv);  /* ping and any other control word */
-int cmd_history(int argc, char **argv);
-int cmd_employee(int argc, char **argv);
-int cmd_forget(int argc, char **argv);
-int cmd_top(int argc, char **argv);
-int cmd_keygen(int argc, char **argv);
+#define CTL_USAGE 2
+#define CTL_FAIL 1
 
 /* CURVE for a client socket, from --curve-server-key and --curve-key-file
  * (both or neither). Returns 0, or -1 after printing why. */
@@ -37,18 +26,8 @@ const char *ctl_cache_dir(void);
 
 struct rulepack;
 /* Load and compile a pack through the cache; prints the error and returns
- * NULL on failure. */
+ * NULL on failure. The caller owns the pack (rulepack_free). */
 struct rulepack *ctl_load_pack(const char *dir);
-
-/* send --acked: at-least-once over the acknowledged endpoint. */
-int ctl_send_acked(const char *endpoint, FILE *in, const char *input, long window, int retry_ms,
-                   int timeout_ms, long rate, const char *curve_server_key,
-                   const char *curve_key_file);
-
-/* stats --watch: stats every interval_ms, totals and rates per second, redrawn
- * like top on a terminal, one line per sample otherwise; count > 0 stops after
- * that many samples. */
-int ctl_stats_watch(const char *control_endpoint, int interval_ms, long count, int timeout_ms);
 
 /* Open path for reading ("-" = stdin); message and NULL on failure. */
 FILE *ctl_open_input(const char *path);
@@ -67,8 +46,5 @@ int ctl_each_event(FILE *in, const char *input, ctl_event_fn fn, void *ctx);
 /* One line of JSON Lines input; returns its length or -1 at end. The line is
  * owned by the caller's *buf (getline style). */
 long ctl_read_line(FILE *f, char **buf, size_t *cap);
-
-#define CTL_USAGE 2
-#define CTL_FAIL 1
 
 #endif

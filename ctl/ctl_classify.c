@@ -18,15 +18,6 @@
 #include "history.h"
 #include "triage.h"
 
-struct rulepack *ctl_load_pack(const char *dir)
-{
-    char err[1024];
-    rulepack *rp = rulepack_load(dir, ctl_cache_dir(), err, sizeof err);
-    if (!rp)
-        fprintf(stderr, "complaintctl: %s\n", err);
-    return rp;
-}
-
 /* ---- classify ----------------------------------------------------------- */
 
 typedef struct classify_run {
