@@ -5,16 +5,8 @@
 #include <string.h>
 
 #include "grow.h"
+#include "hash.h"
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 /* Rebuild the lookup table with room for twice the segments. */
 static int rehash(chain_set *cs)
@@ -24,7 +16,7 @@ static int rehash(chain_set *cs)
     if (!slots)
         return -1;
     for (size_t s = 0; s < cs->n_segments; s++) {
-        size_t i = hash_str(cs->segments[s]) & (n - 1);
+        size_t i = hash_fnv1a_str(cs->segments[s]) & (n - 1);
         while (slots[i])
             i = (i + 1) & (n - 1);
         slots[i] = (uint32_t)s + 1;
@@ -42,7 +34,7 @@ static long segment_of(chain_set *cs, char *re, uint32_t pattern, int *taken)
     *taken = 0;
     if ((cs->n_segments + 1) * 2 > cs->n_slots && rehash(cs) < 0)
         return -1;
-    size_t i = hash_str(re) & (cs->n_slots - 1);
+    size_t i = hash_fnv1a_str(re) & (cs->n_slots - 1);
     for (; cs->slots[i]; i = (i + 1) & (cs->n_slots - 1))
         if (strcmp(cs->segments[cs->slots[i] - 1], re) == 0)
             return (long)cs->slots[i] - 1;
