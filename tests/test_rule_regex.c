@@ -6,7 +6,7 @@
 static void expect_regex(const char *alt, int mask, const char *want)
 {
     char err[256] = "";
-    char *re = rule_regex(alt, mask, NULL, err, sizeof err);
+    char *re = rule_regex(alt, mask, err, sizeof err);
     if (!re)
         fail_msg("'%s' refused: %s", alt, err);
     assert_string_equal(re, want);
@@ -16,7 +16,7 @@ static void expect_regex(const char *alt, int mask, const char *want)
 static void expect_error(const char *alt, const char *fragment)
 {
     char err[256] = "";
-    char *re = rule_regex(alt, 0, NULL, err, sizeof err);
+    char *re = rule_regex(alt, 0, err, sizeof err);
     assert_null(re);
     if (!strstr(err, fragment))
         fail_msg("'%s': error '%s' lacks '%s'", alt, err, fragment);
