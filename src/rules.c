@@ -23,6 +23,7 @@
 #include "grow.h"
 #include "hs_compile.h"
 #include "rule_regex.h"
+#include "strbuf.h"
 
 enum { MAX_LINE = 8192 };
 
@@ -88,16 +89,6 @@ static int split_words(char *s, char **words, int max)
     return n;
 }
 
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
-        *--e = '\0';
-    return s;
-}
-
 /* Resize *arr to n elements; on failure *arr is left as it was (and still
  * owned by whoever owned it), so nothing leaks and nothing dangles. */
 static int resize(void **arr, size_t n, size_t elem)
@@ -151,7 +142,7 @@ static int add_clause(loader *ld, char *expr)
     char *save = NULL;
     int alts = 0;
     for (char *alt = strtok_r(expr, "|", &save); alt; alt = strtok_r(NULL, "|", &save)) {
-        alt = trim(alt);
+        alt = str_trim(alt);
         if (!*alt)
             return fail(ld, "%s", "empty alternative between '|'");
         char msg[256];
@@ -346,7 +337,7 @@ static int parse_line(loader *ld, char *raw, uint32_t flang)
     if (hash)
         *hash = '\0';
     int indented = (raw[0] == ' ' || raw[0] == '\t');
-    char *line = trim(raw);
+    char *line = str_trim(raw);
     if (!*line)
         return 0;
     char *rest = line;
@@ -354,7 +345,7 @@ static int parse_line(loader *ld, char *raw, uint32_t flang)
         rest++;
     if (*rest)
         *rest++ = '\0';
-    rest = trim(rest);
+    rest = str_trim(rest);
 
     if (!indented) {
         if (end_rule(ld) < 0)
