@@ -337,8 +337,10 @@ static int build(builder *b, const token *tk, int ntk, int either_at, int mask, 
     sb_putc(&b->re, ' ');
     /* Cut at the gaps when there are some, no "~~N", and not too many. */
     if (either_at < 0 && b->n_runs >= 2 && b->n_runs <= RULE_RUNS_MAX && !sb_failed(&b->re) &&
-        take_runs(b, tk, ntk, &out->runs) < 0)
+        take_runs(b, tk, ntk, &out->runs) < 0) {
+        snprintf(err, errlen, "out of memory");
         return -1;
+    }
     return 0;
 }
 
