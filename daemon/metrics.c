@@ -168,7 +168,7 @@ void metrics_render(daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
               (unsigned long long)U(reload_failures));
 
     one(sb, "complaintd_span_misses_total", "counter",
-        "Fired rules reported without their span because it was not found (a bug).", U(span_misses));
+        "Fired rules reported without their span because it was not found.", U(span_misses));
     one(sb, "complaintd_events_in_flight", "gauge",
         "Events received and not yet decided or rejected (queued or held for a commit).",
         stats_in_flight(s));

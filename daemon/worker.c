@@ -111,7 +111,7 @@ static void work_one(pipeline *p, classifier *cl, arena *mem, zmq_msg_t *m, job 
         j->reject = rc == CLASSIFY_EUTF8 ? "text is not valid UTF-8" : "text could not be scanned";
         return;
     }
-    if (cr.span_misses)  /* not expected: each is a bug in span.c or chain.c */
+    if (cr.span_misses)  /* not expected of the default pack (classify.c says when) */
         STAT_ADD(p->stats->span_misses, cr.span_misses);
     j->cr = cr;
     j->cr.n_matches = cr.n_matches < JOB_MATCHES ? cr.n_matches : JOB_MATCHES;

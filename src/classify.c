@@ -52,8 +52,8 @@ classifier *classifier_new(const rulepack *rp)
     c->touched = calloc(nc, sizeof(uint32_t));
     c->rule_seen = calloc(nr, 1);
     c->matches = calloc(nr, sizeof(class_match));
-    if (!c->clause_hit || !c->clause_pattern || !c->clause_end || !c->clause_start || !c->touched || !c->rule_seen ||
-        !c->matches || chain_scan_init(&c->chains, &rp->chains) < 0 ||
+    if (!c->clause_hit || !c->clause_pattern || !c->clause_end || !c->clause_start ||
+        !c->touched || !c->rule_seen || !c->matches || chain_scan_init(&c->chains, &rp->chains) < 0 ||
         hs_alloc_scratch(rp->db, &c->scratch) != HS_SUCCESS) {
         classifier_free(c);
         return NULL;
@@ -223,8 +223,9 @@ int classify_text(classifier *c, const char *text, size_t len, int channel, cons
      * found. A chained alternative's start came from the join; the others'
      * are searched for the kept rules alone (a walk back over the canonical
      * words, span.h): most rules that fire do not decide. A span that is not
-     * found (the walk back and the scan disagree: a bug) loses the match but
-     * not the label, and is counted (span_misses). */
+     * found (the walk back disagrees with the scan, or cannot reach back as
+     * far as the match: span.c looks at 128 words) loses the match but not
+     * the label, and is counted (span_misses). */
     size_t kept = 0;
     for (size_t i = 0; i < out->n_matches; i++) {
         uint32_t ri = out->matches[i].rule;

@@ -28,8 +28,8 @@ typedef struct class_result {
     float        score[LABEL_COUNT];  /* summed weights of fired rules */
     class_match *matches;             /* fired rules, one span each; owned by the classifier */
     size_t       n_matches;
-    uint32_t     span_misses;         /* fired rules dropped from matches because their
-                                         span was not found (a bug; see classify.c) */
+    uint32_t     span_misses;         /* fired rules left out of matches because their
+                                         span was not found (classify.c) */
 } class_result;
 
 typedef struct classifier classifier;
