@@ -5,7 +5,8 @@
  * DESIGN: parsing fills growable arrays (rules, clauses, patterns); every
  * alternative of a clause is parsed once (rule_alt_compile) into one
  * Hyperscan pattern whose id indexes pattern_clause, its span program, and
- * when it has word gaps a chain. Compilation and the disk cache live in hs_compile.c.
+ * when it has word gaps a chain. Compilation and the disk cache live in
+ * hs_compile.c.
  * Errors are reported once, as "file:line: rule ID: problem", and stop the
  * load: a half-loaded pack would label silently wrong.
  */
@@ -103,7 +104,7 @@ static int resize(void **arr, size_t n, size_t elem)
 /* Add a compiled alternative as the pack's next pattern, taking its regex
  * and span program; its runs, if cut, become a chain (chain.h). On failure
  * (out of memory) what was not taken is still a's. */
-static int add_pattern(loader *ld, uint32_t clause, int mask, rule_alt *a)
+static int add_pattern(loader *ld, uint32_t clause, rule_alt *a)
 {
     rulepack *rp = ld->rp;
     size_t cap = ld->cap_patterns;
@@ -124,7 +125,6 @@ static int add_pattern(loader *ld, uint32_t clause, int mask, rule_alt *a)
     rp->pattern_span[i] = a->span;
     a->regex = NULL;
     a->span = (span_prog){.either_at = -1};
-    rp->pattern_span[i].masked = (uint8_t)mask;
     /* With word gaps: scanned as runs of words (chain.h). */
     return a->runs.n == 0 ? 0 : chain_set_add(&rp->chains, (uint32_t)i, &a->runs);
 }
@@ -152,7 +152,7 @@ static int add_clause(loader *ld, char *expr)
         rule_alt a;
         if (rule_alt_compile(alt, mask, &a, msg, sizeof msg) < 0)
             return fail(ld, "%s", msg);
-        int rc = add_pattern(ld, clause, mask, &a);
+        int rc = add_pattern(ld, clause, &a);
         rule_alt_free(&a);
         if (rc < 0)
             return fail(ld, "%s", "out of memory");
