@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "codec.h"
 #include "grow.h"
+#include "hash.h"
 #include "ctl.h"
 
 typedef struct pending {
@@ -35,13 +36,7 @@ typedef struct acked_send {
     long     sent, resent, decided, duplicates, rejected;
 } acked_send;
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
+static uint64_t hash_str(const char *s) { return hash_fnv1a_str(s); }
 
 static void index_events(acked_send *a)
 {

@@ -22,6 +22,7 @@ void stats_json(const daemon_stats *s, int64_t now_ms, strbuf *sb)
               (long long)(now_ms - s->started_ms), U(received), U(decided), U(rejected),
               U(duplicates), U(published), U(commits), U(commit_failures), U(commit_us),
               U(sync_us), U(last_seq), U(reloads), U(reload_failures));
+    sb_printf(sb, ",\"span_misses\":%llu", U(span_misses));
     sb_puts(sb, ",\"actions\":{");
     for (int a = 1; a < ACTION_COUNT; a++)
         sb_printf(sb, "%s\"%s\":%llu", a > 1 ? "," : "", action_name(a), U(per_action[a]));

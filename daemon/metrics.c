@@ -170,6 +170,8 @@ void metrics_render(daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
     sb_printf(sb, "complaintd_reloads_total{outcome=\"refused\"} %llu\n",
               (unsigned long long)U(reload_failures));
 
+    one(sb, "complaintd_span_misses_total", "counter",
+        "Fired rules reported without their span because it was not found.", U(span_misses));
     one(sb, "complaintd_events_in_flight", "gauge",
         "Events received and not yet decided or rejected (queued or held for a commit).",
         stats_in_flight(s));

@@ -136,6 +136,7 @@ typedef struct daemon_stats {
     atomic_uint_fast64_t last_seq;
     atomic_uint_fast64_t reloads;         /* reloads that swapped in a new pack and policy */
     atomic_uint_fast64_t reload_failures; /* reloads refused (the running ones kept) */
+    atomic_uint_fast64_t span_misses;     /* fired rules whose span was not found (classify.h) */
     atomic_uint_fast64_t per_action[ACTION_COUNT];
     atomic_uint_fast64_t per_label[LABEL_COUNT];
     int64_t started_ms;

@@ -68,6 +68,8 @@ static void work_one(const worker_ctx *p, classifier *cl, arena *mem, zmq_msg_t 
         j->reject = rc == CLASSIFY_EUTF8 ? "text is not valid UTF-8" : "text could not be scanned";
         return;
     }
+    if (cr.span_misses)  /* not expected of the default pack (classify.c says when) */
+        STAT_ADD(p->stats->span_misses, cr.span_misses);
     j->cr = cr;
     j->cr.n_matches = cr.n_matches < JOB_MATCHES ? cr.n_matches : JOB_MATCHES;
     memcpy(j->matches, cr.matches, j->cr.n_matches * sizeof(class_match));

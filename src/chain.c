@@ -5,16 +5,8 @@
 #include <string.h>
 
 #include "grow.h"
+#include "hash.h"
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 /* Rebuild the lookup table with room for twice the segments. */
 static int rehash(chain_set *cs)
@@ -24,7 +16,7 @@ static int rehash(chain_set *cs)
     if (!slots)
         return -1;
     for (size_t s = 0; s < cs->n_segments; s++) {
-        size_t i = hash_str(cs->segments[s]) & (n - 1);
+        size_t i = hash_fnv1a_str(cs->segments[s]) & (n - 1);
         while (slots[i])
             i = (i + 1) & (n - 1);
         slots[i] = (uint32_t)s + 1;
@@ -42,7 +34,7 @@ static long segment_of(chain_set *cs, char *re, uint32_t pattern, int *taken)
     *taken = 0;
     if ((cs->n_segments + 1) * 2 > cs->n_slots && rehash(cs) < 0)
         return -1;
-    size_t i = hash_str(re) & (cs->n_slots - 1);
+    size_t i = hash_fnv1a_str(re) & (cs->n_slots - 1);
     for (; cs->slots[i]; i = (i + 1) & (cs->n_slots - 1))
         if (strcmp(cs->segments[cs->slots[i] - 1], re) == 0)
             return (long)cs->slots[i] - 1;
@@ -171,8 +163,7 @@ void chain_scan_free(chain_scan *sc)
     free(sc->seg_last);
     free(sc->seen);
     free(sc->hit_sp);
-    free(sc->frontier[0]);
-    free(sc->frontier[1]);
+    free(sc->trail);
     memset(sc, 0, sizeof *sc);
 }
 
@@ -189,13 +180,7 @@ static int grow_hits(chain_scan *sc)
     uint32_t *sp = realloc(sc->hit_sp, cap * sizeof *sp);
     if (sp)
         sc->hit_sp = sp;
-    uint32_t *f0 = realloc(sc->frontier[0], cap * sizeof *f0);
-    if (f0)
-        sc->frontier[0] = f0;
-    uint32_t *f1 = realloc(sc->frontier[1], cap * sizeof *f1);
-    if (f1)
-        sc->frontier[1] = f1;
-    if (!end || !next || !sp || !f0 || !f1)
+    if (!end || !next || !sp)
         return -1;
     sc->cap_hits = cap;
     return 0;
@@ -244,67 +229,131 @@ int chain_scan_hit(chain_scan *sc, uint32_t segment, uint32_t end)
 }
 
 /* Whether a match of the previous link ends 0..gap words before a run that
- * starts at space number start_space: some a in from[0..n) with
- * start_space - gap <= a <= start_space. The join walks hits newest first,
- * so from is non-increasing and successive calls for one link come with
- * non-increasing start_space: *j only moves forward, and a link is joined
- * in time linear in the hits (a hostile text repeating a chain's words
- * thousands of times would otherwise cost their product). If the hits came
- * out of order (ordered == 0; not expected of Hyperscan), every a is tried. */
-static int reachable(const uint32_t *from, size_t n, size_t *j, long start_space, unsigned gap,
-                     int ordered)
+ * starts at space number start_space: some hit a in from[0..n) with
+ * start_space - gap <= sp(a) <= start_space. The join walks hits newest
+ * first, so sp(from[]) is decreasing and successive calls for one link come
+ * with non-increasing start_space: *j only moves forward, and a link is
+ * joined in time linear in the hits (a hostile text repeating a chain's
+ * words thousands of times would otherwise cost their product). If the hits
+ * came out of order (ordered == 0; not expected of Hyperscan), every a is
+ * tried. */
+static int reachable(const uint32_t *sp, const uint32_t *from, size_t n, size_t *j,
+                     long start_space, unsigned gap, int ordered)
 {
     if (!ordered) {
         for (size_t i = 0; i < n; i++) {
-            long between = start_space - (long)from[i];
+            long between = start_space - (long)sp[from[i]];
             if (between >= 0 && between <= (long)gap)
                 return 1;
         }
         return 0;
     }
-    while (*j < n && (long)from[*j] > start_space)
+    while (*j < n && (long)sp[from[*j]] > start_space)
         (*j)++;
-    return *j < n && (long)from[*j] >= start_space - (long)gap;
+    return *j < n && (long)sp[from[*j]] >= start_space - (long)gap;
 }
 
-/* Join one chain; its first end, or 0 if it does not match (no match ends
- * at byte 0: canonical text starts with a space). */
-static uint32_t join_chain(chain_scan *sc, const chain_set *cs, const chain *ch)
+/* Room in the trail for `more` hit indices after the first `used`. */
+static int trail_room(chain_scan *sc, size_t used, size_t more)
+{
+    if (used + more <= sc->cap_trail)
+        return 0;
+    size_t cap = sc->cap_trail ? sc->cap_trail : 256;
+    while (cap < used + more)
+        cap *= 2;
+    uint32_t *t = realloc(sc->trail, cap * sizeof *t);
+    if (!t)
+        return -1;
+    sc->trail = t;
+    sc->cap_trail = cap;
+    return 0;
+}
+
+/* The hit of the link before that a match of a run starting at space
+ * number start_space continues, among the feasible ones from[0..n): the
+ * nearest (fewest words skipped), as span.c's walk back would pick it. */
+static uint32_t nearest(const uint32_t *sp, const uint32_t *from, size_t n, long start_space,
+                        unsigned gap)
+{
+    uint32_t best = from[0];
+    long best_sp = -1;
+    for (size_t i = 0; i < n; i++) {
+        long a = (long)sp[from[i]];
+        if (a <= start_space && a >= start_space - (long)gap && a > best_sp) {
+            best = from[i];
+            best_sp = a;
+        }
+    }
+    return best;
+}
+
+/* The byte where a run of `words` words ending at end (one past its
+ * trailing space) starts: its first word's first byte. */
+static uint32_t run_start(const char *text, uint32_t end, unsigned words)
+{
+    uint32_t x = end - 1;  /* the trailing space */
+    for (unsigned k = 0; k < words && x > 0; k++) {
+        x--;
+        while (x > 0 && text[x] != ' ')
+            x--;
+    }
+    return x + 1;
+}
+
+/* Join one chain: its first end, or 0 if it does not match (no match ends
+ * at byte 0: canonical text starts with a space), and in *start where that
+ * match starts. Every link's feasible hits (those a match of the links
+ * before can reach) are kept in the trail, so the start is found by walking
+ * back from the last link's hit. -1 if out of memory. */
+static long join_chain(chain_scan *sc, const chain_set *cs, const chain *ch, uint32_t *start)
 {
     const chain_link *l = &cs->links[ch->first_link];
     for (uint32_t i = 0; i < ch->n_links; i++)
         if (sc->seg_last[l[i].segment] < 0)
             return 0;
-    /* frontier: sp(end) of each feasible match of the link before. */
-    uint32_t *from = sc->frontier[0], *to = sc->frontier[1];
-    size_t n_from = 0;
+    size_t link_from[RULE_RUNS_MAX + 1];  /* link i's hits: trail[link_from[i] .. [i + 1]) */
+    size_t used = 0;
+    if (trail_room(sc, 0, sc->n_hits) < 0)
+        return -1;
+    link_from[0] = 0;
     for (int32_t h = sc->seg_last[l[0].segment]; h >= 0; h = sc->hit_next[h])
-        from[n_from++] = sc->hit_sp[h];
-    uint32_t first = 0;
-    for (uint32_t i = 1; i < ch->n_links && n_from > 0; i++) {
+        sc->trail[used++] = (uint32_t)h;
+    int32_t best = -1;
+    for (uint32_t i = 1; i < ch->n_links && used > link_from[i - 1]; i++) {
         int last = (i + 1 == ch->n_links);
-        size_t n_to = 0, j = 0;
+        const uint32_t *from = sc->trail + link_from[i - 1];
+        size_t n_from = used - link_from[i - 1], j = 0;
+        link_from[i] = used;
+        if (!last && trail_room(sc, used, sc->n_hits) < 0)
+            return -1;
+        from = sc->trail + link_from[i - 1];  /* the trail may have moved */
         for (int32_t h = sc->seg_last[l[i].segment]; h >= 0; h = sc->hit_next[h]) {
-            uint32_t e = sc->hit_end[h], sp = sc->hit_sp[h];
             /* spaces before this run's first word, minus the one it starts on */
-            long start_space = (long)sp - l[i].words;
-            if (!reachable(from, n_from, &j, start_space, l[i].gap_before, !sc->unordered))
+            long start_space = (long)sc->hit_sp[h] - l[i].words;
+            if (!reachable(sc->hit_sp, from, n_from, &j, start_space, l[i].gap_before,
+                           !sc->unordered))
                 continue;
             if (!last)
-                to[n_to++] = sp;
-            else if (first == 0 || e < first)
-                first = e;
+                sc->trail[used++] = (uint32_t)h;
+            else if (best < 0 || sc->hit_end[h] < sc->hit_end[best])
+                best = h;
         }
-        uint32_t *t = from;
-        from = to;
-        to = t;
-        n_from = n_to;
     }
-    return first;
+    if (best < 0)
+        return 0;
+    uint32_t h = (uint32_t)best;
+    for (uint32_t i = ch->n_links - 1; i > 0; i--) {
+        long start_space = (long)sc->hit_sp[h] - l[i].words;
+        h = nearest(sc->hit_sp, sc->trail + link_from[i - 1], link_from[i] - link_from[i - 1],
+                    start_space, l[i].gap_before);
+    }
+    *start = run_start(sc->text, sc->hit_end[h], l[0].words);
+    return sc->hit_end[best];
 }
 
 int chain_scan_join(chain_scan *sc, const chain_set *cs,
-                    void (*found)(uint32_t pattern, uint32_t end, void *ctx), void *ctx)
+                    void (*found)(uint32_t pattern, uint32_t start, uint32_t end, void *ctx),
+                    void *ctx)
 {
     if (sc->failed)
         return -1;
@@ -312,9 +361,12 @@ int chain_scan_join(chain_scan *sc, const chain_set *cs,
         uint32_t s = sc->seen[i];
         for (uint32_t k = cs->trigger_from[s]; k < cs->trigger_from[s + 1]; k++) {
             const chain *ch = &cs->chains[cs->trigger_chain[k]];
-            uint32_t end = join_chain(sc, cs, ch);
+            uint32_t start = 0;
+            long end = join_chain(sc, cs, ch, &start);
+            if (end < 0)
+                return -1;
             if (end)
-                found(ch->pattern, end, ctx);
+                found(ch->pattern, start, (uint32_t)end, ctx);
         }
     }
     return 0;

@@ -16,7 +16,10 @@
  * byte e starts at space number sp(e) - k - 1, and the previous run ended at
  * space number sp(e') - 1, so the words between are sp(e) - k - sp(e').
  * The chain matches wherever the whole regex would, and its first end is
- * the end the whole regex would report first.
+ * the end the whole regex would report first. A run's words are fixed, so
+ * where a run's match starts follows from its end; the join keeps each
+ * link's feasible hits and so reports where the whole match starts too,
+ * which spares span.h a walk back for the chained alternatives.
  */
 #ifndef COMPLAINTD_CHAIN_H
 #define COMPLAINTD_CHAIN_H
@@ -84,7 +87,8 @@ typedef struct chain_scan {
     const char *text;      /* the text being scanned (chain_scan_begin) */
     uint32_t  cursor;      /* spaces are counted up to here ... */
     uint32_t  cursor_spaces; /* ... and there are this many */
-    uint32_t *frontier[2]; /* the join's working sets, [cap_hits] each */
+    uint32_t *trail;       /* the join's feasible hits of each link (chain.c) */
+    size_t    cap_trail;
     int       unordered;   /* a hit ended before the one reported before it */
     int       failed;      /* out of memory during this scan */
 } chain_scan;
@@ -99,10 +103,14 @@ void chain_scan_begin(chain_scan *sc, const char *text);
 int chain_scan_hit(chain_scan *sc, uint32_t segment, uint32_t end);
 
 /* Join the chains whose trigger segment matched; calls found(pattern,
- * first_end, ctx) for each chain that matched. Returns 0, or -1 if a hit
- * could not be recorded (out of memory). */
+ * start, first_end, ctx) for each chain that matched, start being the byte
+ * of the first word of that match: the words span.h would find walking back
+ * from first_end (at each gap the fewest words skipped, right to left).
+ * Returns 0, or -1 if out of memory (a hit could not be recorded, or the
+ * join's working set could not grow). */
 int chain_scan_join(chain_scan *sc, const chain_set *cs,
-                    void (*found)(uint32_t pattern, uint32_t end, void *ctx), void *ctx);
+                    void (*found)(uint32_t pattern, uint32_t start, uint32_t end, void *ctx),
+                    void *ctx);
 
 void chain_scan_reset(chain_scan *sc);
 

@@ -16,6 +16,9 @@
 
 #include "span.h"
 
+/* A clause hit whose start is not known: Hyperscan reports ends only. */
+#define NO_START UINT32_MAX
+
 struct classifier {
     const rulepack *rp;
     hs_scratch_t   *scratch;
@@ -23,11 +26,13 @@ struct classifier {
     uint8_t        *clause_hit;    /* [n_clauses] 0/1, cleared via touched */
     uint32_t       *clause_pattern; /* [n_clauses] pattern of the first hit */
     uint32_t       *clause_end;     /* [n_clauses] canonical end of the first hit */
+    uint32_t       *clause_start;   /* [n_clauses] its canonical start, or NO_START */
     uint32_t       *touched;       /* clauses hit in this event */
     size_t          n_touched;
     chain_scan      chains;        /* segment matches of this event */
     uint8_t        *rule_seen;     /* [n_rules] evaluated already in this event */
     class_match    *matches;       /* [n_rules] */
+    uint64_t        span_misses;   /* spans not found, since classifier_new */
     atomic_uint_fast64_t *hits;    /* [n_rules] fired counts, or NULL; not owned */
 };
 
@@ -43,11 +48,12 @@ classifier *classifier_new(const rulepack *rp)
     c->clause_hit = calloc(nc, 1);
     c->clause_pattern = calloc(nc, sizeof(uint32_t));
     c->clause_end = calloc(nc, sizeof(uint32_t));
+    c->clause_start = calloc(nc, sizeof(uint32_t));
     c->touched = calloc(nc, sizeof(uint32_t));
     c->rule_seen = calloc(nr, 1);
     c->matches = calloc(nr, sizeof(class_match));
-    if (!c->clause_hit || !c->clause_pattern || !c->clause_end || !c->touched || !c->rule_seen ||
-        !c->matches || chain_scan_init(&c->chains, &rp->chains) < 0 ||
+    if (!c->clause_hit || !c->clause_pattern || !c->clause_end || !c->clause_start ||
+        !c->touched || !c->rule_seen || !c->matches || chain_scan_init(&c->chains, &rp->chains) < 0 ||
         hs_alloc_scratch(rp->db, &c->scratch) != HS_SUCCESS) {
         classifier_free(c);
         return NULL;
@@ -64,6 +70,7 @@ void classifier_free(classifier *c)
     free(c->clause_hit);
     free(c->clause_pattern);
     free(c->clause_end);
+    free(c->clause_start);
     free(c->touched);
     free(c->rule_seen);
     free(c->matches);
@@ -75,23 +82,25 @@ const rulepack *classifier_pack(const classifier *c) { return c->rp; }
 
 void classifier_set_hit_counters(classifier *c, atomic_uint_fast64_t *hits) { c->hits = hits; }
 
-/* Mark pattern's clause as hit at end. A clause keeps its earliest end (chains
- * are joined after the scan, so theirs may come after a later one), and at
- * equal ends the alternative written first, so that the span does not depend
- * on the order in which Hyperscan reports. */
-static void mark_clause(classifier *c, uint32_t pattern, uint32_t end)
+uint64_t classifier_span_misses(const classifier *c) { return c->span_misses; }
+
+/* Mark pattern's clause as hit from start (or NO_START) to end. A clause
+ * keeps its earliest end (chains are joined after the scan, so theirs may
+ * come after a later one), and at equal ends the alternative written first,
+ * so that the span does not depend on the order in which Hyperscan reports. */
+static void mark_clause(classifier *c, uint32_t pattern, uint32_t start, uint32_t end)
 {
     uint32_t clause = c->rp->pattern_clause[pattern];
     if (!c->clause_hit[clause]) {
         c->clause_hit[clause] = 1;
-        c->clause_pattern[clause] = pattern;
-        c->clause_end[clause] = end;
         c->touched[c->n_touched++] = clause;
-    } else if (end < c->clause_end[clause] ||
-               (end == c->clause_end[clause] && pattern < c->clause_pattern[clause])) {
-        c->clause_pattern[clause] = pattern;
-        c->clause_end[clause] = end;
+    } else if (!(end < c->clause_end[clause] ||
+                 (end == c->clause_end[clause] && pattern < c->clause_pattern[clause]))) {
+        return;
     }
+    c->clause_pattern[clause] = pattern;
+    c->clause_end[clause] = end;
+    c->clause_start[clause] = start;
 }
 
 /* Order the touched clauses by (first end, clause): rules are evaluated, and
@@ -112,7 +121,10 @@ static void sort_touched(classifier *c)
     }
 }
 
-static void on_chain(uint32_t pattern, uint32_t end, void *ctx) { mark_clause(ctx, pattern, end); }
+static void on_chain(uint32_t pattern, uint32_t start, uint32_t end, void *ctx)
+{
+    mark_clause(ctx, pattern, start, end);
+}
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
                     void *ctx)
@@ -123,7 +135,7 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     size_t np = c->rp->n_patterns;
     if (id >= np)  /* a chain segment; a failure stops the scan */
         return chain_scan_hit(&c->chains, (uint32_t)(id - np), (uint32_t)to) < 0;
-    mark_clause(c, id, (uint32_t)to);
+    mark_clause(c, id, NO_START, (uint32_t)to);
     return 0;
 }
 
@@ -208,8 +220,12 @@ int classify_text(classifier *c, const char *text, size_t len, int channel, cons
 
     /* Keep only the matches that explain the outcome: rules of labels that
      * are on, and rules that cancelled a label; and only those whose span is
-     * found. Spans are searched for the kept rules alone (a walk back over
-     * the canonical words, span.h): most rules that fire do not decide. */
+     * found. A chained alternative's start came from the join; the others'
+     * are searched for the kept rules alone (a walk back over the canonical
+     * words, span.h): most rules that fire do not decide. A span that is not
+     * found (the walk back disagrees with the scan, or cannot reach back as
+     * far as the match: span.c looks at 128 words) loses the match but not
+     * the label, and is counted (span_misses). */
     size_t kept = 0;
     for (size_t i = 0; i < out->n_matches; i++) {
         uint32_t ri = out->matches[i].rule;
@@ -219,15 +235,19 @@ int classify_text(classifier *c, const char *text, size_t len, int channel, cons
         /* The first match clause's span stands for the rule. */
         class_match *m = &out->matches[kept];
         uint32_t cl = r->first_clause, pat = c->clause_pattern[cl];
-        long start = span_start(rp->pattern_prog[pat], rp->pattern_masked[pat], c->nb.text,
-                                c->clause_end[cl]);
+        long start = c->clause_start[cl] != NO_START
+                         ? (long)c->clause_start[cl]
+                         : span_start(&rp->pattern_span[pat], c->nb.text, c->clause_end[cl]);
         if (start >= 0 &&
             norm_span(&c->nb, (size_t)start, c->clause_end[cl], &m->start, &m->end) == 0) {
             m->rule = ri;
             kept++;
+        } else {
+            out->span_misses++;
         }
     }
     out->n_matches = kept;
+    c->span_misses += out->span_misses;
 
     clear_marks(c);
     return CLASSIFY_OK;

@@ -28,6 +28,8 @@ typedef struct class_result {
     float        score[LABEL_COUNT];  /* summed weights of fired rules */
     class_match *matches;             /* fired rules, one span each; owned by the classifier */
     size_t       n_matches;
+    uint32_t     span_misses;         /* fired rules left out of matches because their
+                                         span was not found (classify.c) */
 } class_result;
 
 typedef struct classifier classifier;
@@ -42,6 +44,10 @@ const rulepack *classifier_pack(const classifier *c);
  * by the caller), or stop counting with NULL. The default is the pack's
  * hit_counters (rules.h), usually NULL. */
 void classifier_set_hit_counters(classifier *c, atomic_uint_fast64_t *hits);
+
+/* Spans not found since classifier_new: the sum of class_result.span_misses
+ * over every classify_text call on c. */
+uint64_t classifier_span_misses(const classifier *c);
 
 enum { CLASSIFY_OK = 0, CLASSIFY_EUTF8 = -1, CLASSIFY_ESCAN = -2, CLASSIFY_ENOMEM = -3 };
 

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 enum { FIRST_CAP = 64 };
 
 void fold_init(fold_table *t, size_t val_size)
@@ -33,15 +35,7 @@ void fold_free(fold_table *t)
 }
 
 /* FNV-1a: ids are short and this runs once per event. */
-static uint64_t hash_id(const char *id, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)id[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
+static uint64_t hash_id(const char *id, size_t n) { return hash_fnv1a(HASH_FNV_OFFSET, id, n); }
 
 static const char *id_of(const fold_table *t, const fold_entry *e)
 {

@@ -2,6 +2,7 @@
 #include "hs_compile.h"
 
 #include "clock.h"
+#include "hash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,16 +18,6 @@
  * fire (span.h explains the cost of HS_FLAG_SOM_LEFTMOST). Canonical text is
  * already lower case, so no CASELESS/UTF8 either. */
 #define PATTERN_FLAGS (0u)
-
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 /* What the database is built from: every pattern without a gap under its
  * own index, then every chain segment under n_patterns + s (rules.h). */
@@ -77,15 +68,15 @@ static int expr_list_build(const rulepack *rp, expr_list *x)
 
 static uint64_t pack_hash(const expr_list *x, const hs_platform_info_t *plat)
 {
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = HASH_FNV_OFFSET;
     const char *ver = hs_version();
     unsigned flags = PATTERN_FLAGS;
-    h = fnv1a(h, ver, strlen(ver));
-    h = fnv1a(h, plat, sizeof *plat);
-    h = fnv1a(h, &flags, sizeof flags);
+    h = hash_fnv1a(h, ver, strlen(ver));
+    h = hash_fnv1a(h, plat, sizeof *plat);
+    h = hash_fnv1a(h, &flags, sizeof flags);
     for (size_t i = 0; i < x->n; i++) {
-        h = fnv1a(h, &x->ids[i], sizeof x->ids[i]);
-        h = fnv1a(h, x->expr[i], strlen(x->expr[i]) + 1);
+        h = hash_fnv1a(h, &x->ids[i], sizeof x->ids[i]);
+        h = hash_fnv1a(h, x->expr[i], strlen(x->expr[i]) + 1);
     }
     return h;
 }

@@ -1,14 +1,20 @@
 /*
- * rule_regex — one alternative of a rule expression -> Hyperscan regex.
+ * rule_regex — one alternative of a rule expression -> its regex, runs and
+ * span program, in one pass over its tokens.
  *
  * DESIGN: the rule author writes words as people spell them; each literal
  * piece is run through the same canonicaliser as event text (norm_text), so
  * rule and text agree on case, diacritics, look-alikes and squeezed repeats
  * without the author thinking about it. Word edges are the spaces of the
  * canonical form, so a pattern is " w1 w2 " and never needs \b.
+ *
+ * Each word is canonicalised once: the whole regex is written once, the
+ * runs of a cut alternative are slices of it (between its gaps), and the
+ * span items are recorded beside it.
  */
 #include "rule_regex.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +23,19 @@
 #include "strbuf.h"
 
 enum { MAX_TOKENS = 64, MAX_GAP = 50 };
+
+/* The alternative being compiled. */
+typedef struct builder {
+    strbuf    re;             /* the whole regex */
+    strbuf    globs;          /* span item words, back to back */
+    span_item items[MAX_TOKENS];
+    int       n_items;
+    int       either_at;      /* span item index of "~~N", or -1 */
+    int       record;         /* 0 while writing the second order of "~~N" */
+    size_t    run_from[MAX_TOKENS + 1], run_to[MAX_TOKENS + 1];  /* runs' bytes in re */
+    int       n_runs;
+    norm_buf  nb;
+} builder;
 
 typedef struct token {
     const char *s;
@@ -91,8 +110,14 @@ static void put_masked(strbuf *sb, const char *w, size_t n)
     sb_putc(sb, ')');
 }
 
-static int put_word(strbuf *sb, strbuf *prog, norm_buf *nb, const token *t, int mask, char *err,
-                    size_t errlen)
+/* Append to the span item word being written. */
+static void put_glob(builder *b, const char *s, size_t n)
+{
+    if (b->record)
+        sb_append(&b->globs, s, n);
+}
+
+static int put_word(builder *b, const token *t, int mask, char *err, size_t errlen)
 {
     const char *s = t->s, *end = t->s + t->len;
     int leading = (*s == '*');
@@ -128,11 +153,12 @@ static int put_word(strbuf *sb, strbuf *prog, norm_buf *nb, const token *t, int 
         mask = letters >= 3;
     }
 
+    size_t glob_from = b->globs.len;
     if (single_literal && mask)
-        sb_puts(sb, "(?:");
+        sb_puts(&b->re, "(?:");
     if (leading) {
-        sb_puts(sb, "[^ ]*");
-        sb_putc(prog, '*');
+        sb_puts(&b->re, "[^ ]*");
+        put_glob(b, "*", 1);
     }
     int first = 1;
     for (const char *p = s; p < end;) {
@@ -140,62 +166,74 @@ static int put_word(strbuf *sb, strbuf *prog, norm_buf *nb, const token *t, int 
         const char *stop = star ? star : end;
         if (stop > p) {
             if (!first) {
-                sb_puts(sb, "[^ ]*");
-                sb_putc(prog, '*');
+                sb_puts(&b->re, "[^ ]*");
+                put_glob(b, "*", 1);
             }
-            if (canon_piece(nb, p, (size_t)(stop - p), err, errlen) < 0)
+            if (canon_piece(&b->nb, p, (size_t)(stop - p), err, errlen) < 0)
                 return -1;
-            put_escaped(sb, nb->text, nb->len);
-            sb_append(prog, nb->text, nb->len);
+            put_escaped(&b->re, b->nb.text, b->nb.len);
+            put_glob(b, b->nb.text, b->nb.len);
             first = 0;
         }
         p = star ? star + 1 : end;
     }
     if (single_literal && mask) {
         /* nb still holds the single piece */
-        put_masked(sb, nb->text, nb->len);
-        sb_putc(sb, ')');
+        put_masked(&b->re, b->nb.text, b->nb.len);
+        sb_putc(&b->re, ')');
     }
     if (trailing) {
-        sb_puts(sb, "[^ ]*");
-        sb_putc(prog, '*');
+        sb_puts(&b->re, "[^ ]*");
+        put_glob(b, "*", 1);
     }
+    if (b->record)
+        b->items[b->n_items++] =
+            (span_item){(uint32_t)glob_from, (uint16_t)(b->globs.len - glob_from), -1};
     return 0;
 }
 
-static void put_gap(strbuf *sb, strbuf *prog, int n, int either)
+static void put_gap(builder *b, int n, int either)
 {
     if (n == 0)
-        sb_putc(sb, ' ');  /* Hyperscan refuses the repeat {0,0} */
+        sb_putc(&b->re, ' ');  /* Hyperscan refuses the repeat {0,0} */
     else
-        sb_printf(sb, " (?:[^ ]+ ){0,%d}", n);
-    sb_printf(prog, either ? " ~~%d " : " ~%d ", n);
+        sb_printf(&b->re, " (?:[^ ]+ ){0,%d}", n);
+    if (!b->record)
+        return;
+    if (either)
+        b->either_at = b->n_items;
+    b->items[b->n_items++] = (span_item){0, 0, (int16_t)n};
 }
 
-/* Words and ordered gaps of tokens [from, to): "w1 w2 (?:[^ ]+ ){0,3}w3". */
-static int put_sequence(strbuf *sb, strbuf *prog, norm_buf *nb, const token *tk, int from, int to,
-                        int mask, char *err, size_t errlen)
+/* Words and ordered gaps of tokens [from, to): "w1 w2 (?:[^ ]+ ){0,3}w3".
+ * Where each run of words between the gaps lies in the regex is noted
+ * (run_from, run_to) for the chain scan's segments. */
+static int put_sequence(builder *b, const token *tk, int from, int to, int mask, char *err,
+                        size_t errlen)
 {
     if (from >= to || tk[from].gap >= 0 || tk[to - 1].gap >= 0) {
         snprintf(err, errlen, "a gap must stand between two words");
         return -1;
     }
+    b->n_runs = 0;
+    b->run_from[0] = b->re.len;
     for (int i = from; i < to; i++) {
         if (tk[i].gap >= 0) {
             if (tk[i + 1].gap >= 0) {
                 snprintf(err, errlen, "two gaps in a row");
                 return -1;
             }
-            put_gap(sb, prog, tk[i].gap, 0);
+            b->run_to[b->n_runs++] = b->re.len;
+            put_gap(b, tk[i].gap, 0);
+            b->run_from[b->n_runs] = b->re.len;
             continue;
         }
-        if (i > from && tk[i - 1].gap < 0) {
-            sb_putc(sb, ' ');
-            sb_putc(prog, ' ');
-        }
-        if (put_word(sb, prog, nb, &tk[i], mask, err, errlen) < 0)
+        if (i > from && tk[i - 1].gap < 0)
+            sb_putc(&b->re, ' ');
+        if (put_word(b, &tk[i], mask, err, errlen) < 0)
             return -1;
     }
+    b->run_to[b->n_runs++] = b->re.len;
     return 0;
 }
 
@@ -241,112 +279,139 @@ static int tokenize(const char *alt, token *tk, int *ntk, char *err, size_t errl
     return 0;
 }
 
-char *rule_regex(const char *alt, int mask, char **prog_out, char *err, size_t errlen)
+/* The runs of the sequence just written, each " run " (rule_regex.h), with
+ * their word counts and the gaps between them from the tokens. */
+static int take_runs(builder *b, const token *tk, int ntk, rule_runs *out)
 {
+    unsigned words = 0;
+    int run = 0;
+    for (int i = 0; i < ntk; i++) {
+        if (tk[i].gap < 0) {
+            words++;
+            continue;
+        }
+        out->words[run++] = words;
+        out->gap_before[run] = (unsigned)tk[i].gap;
+        words = 0;
+    }
+    out->words[run] = words;
+    out->gap_before[0] = 0;
+    for (int r = 0; r < b->n_runs; r++) {
+        size_t n = b->run_to[r] - b->run_from[r];
+        char *re = malloc(n + 3);
+        if (!re)
+            return -1;
+        re[0] = ' ';
+        memcpy(re + 1, b->re.buf + b->run_from[r], n);
+        re[n + 1] = ' ';
+        re[n + 2] = '\0';
+        out->regex[out->n++] = re;
+    }
+    return 0;
+}
+
+static int build(builder *b, const token *tk, int ntk, int either_at, int mask, rule_alt *out,
+                 char *err, size_t errlen)
+{
+    sb_putc(&b->re, ' ');
+    if (either_at < 0) {
+        if (put_sequence(b, tk, 0, ntk, mask, err, errlen) < 0)
+            return -1;
+    } else {
+        /* (?:A gap B|B gap A); the span items say it once: "A ~~N B" */
+        sb_puts(&b->re, "(?:");
+        if (put_sequence(b, tk, 0, either_at, mask, err, errlen) < 0)
+            return -1;
+        put_gap(b, tk[either_at].gap, 1);
+        if (put_sequence(b, tk, either_at + 1, ntk, mask, err, errlen) < 0)
+            return -1;
+        sb_putc(&b->re, '|');
+        b->record = 0;
+        if (put_sequence(b, tk, either_at + 1, ntk, mask, err, errlen) < 0)
+            return -1;
+        put_gap(b, tk[either_at].gap, 0);
+        if (put_sequence(b, tk, 0, either_at, mask, err, errlen) < 0)
+            return -1;
+        sb_putc(&b->re, ')');
+    }
+    sb_putc(&b->re, ' ');
+    /* Cut at the gaps when there are some, no "~~N", and not too many. */
+    if (either_at < 0 && b->n_runs >= 2 && b->n_runs <= RULE_RUNS_MAX && !sb_failed(&b->re) &&
+        take_runs(b, tk, ntk, &out->runs) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int rule_alt_compile(const char *alt, int mask, rule_alt *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    out->span.either_at = -1;
     token tk[MAX_TOKENS];
     int ntk, either_at = -1;
     if (tokenize(alt, tk, &ntk, err, errlen) < 0)
-        return NULL;
+        return -1;
     for (int i = 0; i < ntk; i++) {
         if (!tk[i].either)
             continue;
         if (either_at >= 0) {
             snprintf(err, errlen, "only one '~~N' per alternative");
-            return NULL;
+            return -1;
         }
         either_at = i;
     }
 
-    strbuf sb = STRBUF_INIT, prog = STRBUF_INIT, scratch = STRBUF_INIT;
-    norm_buf nb;
-    norm_buf_init(&nb);
-    int rc;
-    sb_putc(&sb, ' ');
-    if (either_at < 0) {
-        rc = put_sequence(&sb, &prog, &nb, tk, 0, ntk, mask, err, errlen);
-    } else {
-        /* (?:A gap B|B gap A); the program says it once: "A ~~N B" */
-        sb_puts(&sb, "(?:");
-        rc = put_sequence(&sb, &prog, &nb, tk, 0, either_at, mask, err, errlen);
-        if (rc == 0) {
-            put_gap(&sb, &prog, tk[either_at].gap, 1);
-            rc = put_sequence(&sb, &prog, &nb, tk, either_at + 1, ntk, mask, err, errlen);
-        }
-        if (rc == 0) {
-            sb_putc(&sb, '|');
-            rc = put_sequence(&sb, &scratch, &nb, tk, either_at + 1, ntk, mask, err, errlen);
-        }
-        if (rc == 0) {
-            put_gap(&sb, &scratch, tk[either_at].gap, 0);
-            rc = put_sequence(&sb, &scratch, &nb, tk, 0, either_at, mask, err, errlen);
-        }
-        sb_putc(&sb, ')');
-    }
-    sb_putc(&sb, ' ');
-    norm_buf_free(&nb);
-    sb_free(&scratch);
-    if (rc == 0 && (sb_failed(&sb) || sb_failed(&prog))) {
+    builder *b = calloc(1, sizeof *b);
+    if (!b) {
         snprintf(err, errlen, "out of memory");
-        rc = -1;
-    }
-    if (rc < 0) {
-        sb_free(&sb);
-        sb_free(&prog);
-        return NULL;
-    }
-    if (prog_out)
-        *prog_out = sb_take(&prog);
-    else
-        sb_free(&prog);
-    return sb_take(&sb);
-}
-
-int rule_regex_runs(const char *alt, int mask, rule_runs *out, char *err, size_t errlen)
-{
-    memset(out, 0, sizeof *out);
-    token tk[MAX_TOKENS];
-    int ntk;
-    if (tokenize(alt, tk, &ntk, err, errlen) < 0)
         return -1;
-    int gaps = 0;
-    for (int i = 0; i < ntk; i++) {
-        if (tk[i].either)
-            return 0;
-        gaps += tk[i].gap >= 0;
     }
-    if (gaps == 0 || gaps + 1 > RULE_RUNS_MAX)
-        return 0;
-
-    norm_buf nb;
-    norm_buf_init(&nb);
-    strbuf prog = STRBUF_INIT;  /* put_sequence writes one; unused here */
-    int rc = 0;
-    for (int from = 0; from < ntk && rc == 0;) {
-        int to = from;
-        while (to < ntk && tk[to].gap < 0)
-            to++;
-        strbuf sb = STRBUF_INIT;
-        sb_putc(&sb, ' ');
-        rc = put_sequence(&sb, &prog, &nb, tk, from, to, mask, err, errlen);
-        sb_putc(&sb, ' ');
-        if (rc == 0 && sb_failed(&sb)) {
+    b->record = 1;
+    b->either_at = -1;
+    norm_buf_init(&b->nb);
+    int rc = build(b, tk, ntk, either_at, mask, out, err, errlen);
+    span_item *items = NULL;
+    if (rc == 0) {
+        items = malloc((size_t)b->n_items * sizeof *items);
+        if (!items || sb_failed(&b->re) || sb_failed(&b->globs) || b->globs.len == 0) {
             snprintf(err, errlen, "out of memory");
             rc = -1;
         }
-        if (rc < 0) {
-            sb_free(&sb);
-            break;
-        }
-        out->gap_before[out->n] = from > 0 ? (unsigned)tk[from - 1].gap : 0;
-        out->words[out->n] = (unsigned)(to - from);
-        out->regex[out->n++] = sb_take(&sb);
-        from = to + 1;  /* past the gap */
     }
-    norm_buf_free(&nb);
-    sb_free(&prog);
-    if (rc < 0)
-        rule_runs_free(out);
+    if (rc == 0) {
+        memcpy(items, b->items, (size_t)b->n_items * sizeof *items);
+        out->regex = sb_take(&b->re);
+        out->span = (span_prog){sb_take(&b->globs), items, (uint16_t)b->n_items,
+                                (int16_t)b->either_at, (uint8_t)mask};
+    } else {
+        free(items);
+        rule_runs_free(&out->runs);
+    }
+    norm_buf_free(&b->nb);
+    sb_free(&b->re);
+    sb_free(&b->globs);
+    free(b);
     return rc;
+}
+
+void rule_alt_free(rule_alt *a)
+{
+    free(a->regex);
+    a->regex = NULL;
+    rule_runs_free(&a->runs);
+    span_prog_free(&a->span);
+}
+
+char *rule_regex(const char *alt, int mask, char *err, size_t errlen)
+{
+    rule_alt a;
+    if (rule_alt_compile(alt, mask, &a, err, errlen) < 0)
+        return NULL;
+    char *re = a.regex;
+    a.regex = NULL;
+    rule_alt_free(&a);
+    return re;
 }
 
 void rule_runs_free(rule_runs *r)

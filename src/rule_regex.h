@@ -1,6 +1,8 @@
 /*
- * rule_regex — translate one alternative of a rule expression (rules/README.md)
- * into a Hyperscan regex over canonical text (normalise.h).
+ * rule_regex — parse one alternative of a rule expression (rules/README.md)
+ * once, into everything the classifier needs of it (rule_alt): the Hyperscan
+ * regex over canonical text (normalise.h), its runs of words for the chain
+ * scan (chain.h) and its span program (span.h).
  *
  * Canonical text is " w1 w2 ... wn ", so a word is a run of non-space bytes
  * between two spaces, and every pattern starts and ends on a space: whole
@@ -13,14 +15,10 @@
 
 #include <stddef.h>
 
-/* Translate alt (one alternative, no '|') into a regex. mask: also match
- * masked spellings of literal words (rules/README.md). Returns a malloc'd
- * string the caller frees, or NULL with a message in err. If prog is not
- * NULL, *prog gets the alternative's word program for span.h (malloc'd). */
-char *rule_regex(const char *alt, int mask, char **prog, char *err, size_t errlen);
+#include "span.h"
 
 /*
- * The same alternative cut at its word gaps, for the scan (chain.h). A gap
+ * An alternative cut at its word gaps, for the scan (chain.h). A gap
  * "(?:[^ ]+ ){0,n}" costs Hyperscan several times what the words around it
  * do, so an alternative "A ~n B ~m C" is scanned as its runs of words
  * " A ", " B ", " C ", and the gaps are checked afterwards by counting words.
@@ -37,11 +35,26 @@ typedef struct rule_runs {
     unsigned gap_before[RULE_RUNS_MAX];  /* [0] unused */
 } rule_runs;
 
-/* Cut alt (already accepted by rule_regex with the same mask) at its gaps.
- * Alternatives without a gap, and those with an either-order gap "~~N"
- * (whose regex is an alternation of both orders), are left whole: out->n = 0.
- * Returns 0, or -1 with a message in err (out of memory). */
-int rule_regex_runs(const char *alt, int mask, rule_runs *out, char *err, size_t errlen);
 void rule_runs_free(rule_runs *r);
+
+/* One alternative, compiled. Alternatives without a gap, and those with an
+ * either-order gap "~~N" (whose regex is an alternation of both orders), are
+ * not cut: runs.n = 0. */
+typedef struct rule_alt {
+    char      *regex;  /* owned: the whole alternative */
+    rule_runs  runs;   /* owned */
+    span_prog  span;   /* owned */
+} rule_alt;
+
+/* Parse alt (one alternative, no '|'). mask: also match masked spellings
+ * of literal words (rules/README.md). Returns 0, or -1 with a message in err
+ * (then out holds nothing). The caller frees out with rule_alt_free, or
+ * takes its parts. */
+int rule_alt_compile(const char *alt, int mask, rule_alt *out, char *err, size_t errlen);
+void rule_alt_free(rule_alt *a);
+
+/* Only the regex of alt (malloc'd; the caller frees it), or NULL with a
+ * message in err: for tests and tools that need no more. */
+char *rule_regex(const char *alt, int mask, char *err, size_t errlen);
 
 #endif

@@ -3,8 +3,10 @@
  * rules/README.md).
  *
  * DESIGN: parsing fills growable arrays (rules, clauses, patterns); every
- * alternative of a clause becomes one Hyperscan pattern whose id indexes
- * pattern_clause. Compilation and the disk cache live in hs_compile.c.
+ * alternative of a clause is parsed once (rule_alt_compile) into one
+ * Hyperscan pattern whose id indexes pattern_clause, its span program, and
+ * when it has word gaps a chain. Compilation and the disk cache live in
+ * hs_compile.c.
  * Errors are reported once, as "file:line: rule ID: problem", and stop the
  * load: a half-loaded pack would label silently wrong.
  */
@@ -73,7 +75,46 @@ static int split_words(char *s, char **words, int max)
     return n;
 }
 
-/* One clause: each '|' alternative becomes one pattern. */
+/* Resize *arr to n elements; on failure *arr is left as it was (and still
+ * owned by whoever owned it), so nothing leaks and nothing dangles. */
+static int resize(void **arr, size_t n, size_t elem)
+{
+    void *p = realloc(*arr, n * elem);
+    if (!p)
+        return -1;
+    *arr = p;
+    return 0;
+}
+
+/* Add a compiled alternative as the pack's next pattern, taking its regex
+ * and span program; its runs, if cut, become a chain (chain.h). On failure
+ * (out of memory) what was not taken is still a's. */
+static int add_pattern(loader *ld, uint32_t clause, rule_alt *a)
+{
+    rulepack *rp = ld->rp;
+    size_t cap = ld->cap_patterns;
+    if (grow((void **)&rp->patterns, &cap, rp->n_patterns + 1, sizeof(char *)) < 0)
+        return -1;
+    /* Every parallel array grows to the new capacity before it is recorded,
+     * so a failure part way leaves them all usable for n_patterns. */
+    if (cap != ld->cap_patterns &&
+        (resize((void **)&rp->pattern_clause, cap, sizeof(uint32_t)) < 0 ||
+         resize((void **)&rp->pattern_line, cap, sizeof(int)) < 0 ||
+         resize((void **)&rp->pattern_span, cap, sizeof(span_prog)) < 0))
+        return -1;
+    ld->cap_patterns = cap;
+    size_t i = rp->n_patterns++;
+    rp->patterns[i] = a->regex;
+    rp->pattern_clause[i] = clause;
+    rp->pattern_line[i] = ld->line;
+    rp->pattern_span[i] = a->span;
+    a->regex = NULL;
+    a->span = (span_prog){.either_at = -1};
+    /* With word gaps: scanned as runs of words (chain.h). */
+    return a->runs.n == 0 ? 0 : chain_set_add(&rp->chains, (uint32_t)i, &a->runs);
+}
+
+/* One clause: each '|' alternative becomes one pattern, parsed once. */
 static int add_clause(loader *ld, char *expr)
 {
     rulepack *rp = ld->rp;
@@ -93,33 +134,12 @@ static int add_clause(loader *ld, char *expr)
         /* Masked spellings are how people hide swear words and insults;
          * generating them for every rule would only slow the database. */
         int mask = ld->cur_mask && (ld->cur->label == LABEL_INSULT || ld->cur->label == LABEL_PROFANITY);
-        char *prog = NULL;
-        char *re = rule_regex(alt, mask, &prog, msg, sizeof msg);
-        if (!re)
+        rule_alt a;
+        if (rule_alt_compile(alt, mask, &a, msg, sizeof msg) < 0)
             return fail(ld, "%s", msg);
-        size_t n = rp->n_patterns + 1;
-        if (grow((void **)&rp->patterns, &ld->cap_patterns, n, sizeof(char *)) < 0 ||
-            (rp->pattern_clause = realloc(rp->pattern_clause, ld->cap_patterns * sizeof(uint32_t))) == NULL ||
-            (rp->pattern_line = realloc(rp->pattern_line, ld->cap_patterns * sizeof(int))) == NULL ||
-            (rp->pattern_prog = realloc(rp->pattern_prog, ld->cap_patterns * sizeof(char *))) == NULL ||
-            (rp->pattern_masked = realloc(rp->pattern_masked, ld->cap_patterns)) == NULL) {
-            free(re);
-            free(prog);
-            return fail(ld, "%s", "out of memory");
-        }
-        rp->patterns[rp->n_patterns] = re;
-        rp->pattern_clause[rp->n_patterns] = clause;
-        rp->pattern_line[rp->n_patterns] = ld->line;
-        rp->pattern_prog[rp->n_patterns] = prog;
-        rp->pattern_masked[rp->n_patterns] = (uint8_t)mask;
-        rp->n_patterns++;
-        /* With word gaps: scanned as runs of words (chain.h). */
-        rule_runs runs;
-        if (rule_regex_runs(alt, mask, &runs, msg, sizeof msg) < 0)
-            return fail(ld, "%s", msg);
-        int added = runs.n == 0 ? 0 : chain_set_add(&rp->chains, (uint32_t)rp->n_patterns - 1, &runs);
-        rule_runs_free(&runs);
-        if (added < 0)
+        int rc = add_pattern(ld, clause, &a);
+        rule_alt_free(&a);
+        if (rc < 0)
             return fail(ld, "%s", "out of memory");
         alts++;
     }
@@ -204,11 +224,16 @@ static int parse_rule_key(loader *ld, char *key, char *rest)
         return 0;
     }
     if (strcmp(key, "unless") == 0) {
-        if (grow((void **)&ld->unless_lines, &ld->cap_unless, ld->n_unless + 1, sizeof(char *)) < 0 ||
-            (ld->unless_line_no = realloc(ld->unless_line_no, ld->cap_unless * sizeof(int))) == NULL)
+        size_t cap = ld->cap_unless;
+        if (grow((void **)&ld->unless_lines, &cap, ld->n_unless + 1, sizeof(char *)) < 0 ||
+            (cap != ld->cap_unless && resize((void **)&ld->unless_line_no, cap, sizeof(int)) < 0))
+            return fail(ld, "%s", "out of memory");
+        ld->cap_unless = cap;
+        char *copy = strdup(rest);
+        if (!copy)
             return fail(ld, "%s", "out of memory");
         ld->unless_line_no[ld->n_unless] = ld->line;
-        ld->unless_lines[ld->n_unless++] = strdup(rest);
+        ld->unless_lines[ld->n_unless++] = copy;
         return 0;
     }
     if (strcmp(key, "nomask") == 0) {
@@ -373,9 +398,12 @@ static char **list_rule_files(const char *dir, size_t *n, char *err, size_t errl
         size_t len = strlen(de->d_name);
         if (len < 7 || strcmp(de->d_name + len - 6, ".rules") != 0 || de->d_name[0] == '.')
             continue;
-        if (grow((void **)&names, &cap, *n + 1, sizeof(char *)) < 0)
+        char *name = strdup(de->d_name);
+        if (!name || grow((void **)&names, &cap, *n + 1, sizeof(char *)) < 0) {
+            free(name);
             break;
-        names[(*n)++] = strdup(de->d_name);
+        }
+        names[(*n)++] = name;
     }
     closedir(d);
     if (*n == 0) {
@@ -440,10 +468,9 @@ void rulepack_free(rulepack *rp)
     }
     for (size_t i = 0; i < rp->n_patterns; i++) {
         free(rp->patterns[i]);
-        free(rp->pattern_prog[i]);
+        span_prog_free(&rp->pattern_span[i]);
     }
-    free(rp->pattern_prog);
-    free(rp->pattern_masked);
+    free(rp->pattern_span);
     free(rp->rules);
     free(rp->clause_rule);
     free(rp->pattern_clause);

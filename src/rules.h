@@ -20,6 +20,7 @@
 
 #include "chain.h"
 #include "labels.h"
+#include "span.h"
 
 typedef struct rule {
     char    *id;           /* owned */
@@ -41,11 +42,13 @@ typedef struct rulepack {
     size_t    n_rules;
     uint32_t *clause_rule;     /* [n_clauses] owning rule index */
     size_t    n_clauses;
+    /* Pattern i is alternative i of the pack, parsed once (rule_regex.h):
+     * its regex for the scan, its span program for where a match starts,
+     * and, if it has word gaps, a chain in chains. */
     uint32_t *pattern_clause;  /* [n_patterns] pattern -> clause */
     char    **patterns;        /* [n_patterns] owned regex sources */
     int      *pattern_line;    /* [n_patterns] line of the clause, for messages */
-    char    **pattern_prog;    /* [n_patterns] owned word programs (span.h) */
-    uint8_t  *pattern_masked;  /* [n_patterns] matches masked spellings */
+    span_prog *pattern_span;   /* [n_patterns] owned (span_prog_free) */
     size_t    n_patterns;
     float     threshold[LABEL_COUNT];
     /* The patterns with word gaps, scanned as runs of words (chain.h). The

@@ -1,5 +1,5 @@
 /*
- * span — backward matching of a word program; see span.h.
+ * span — backward matching of a span program; see span.h.
  *
  * The scan already proved that the alternative matches and where it ends,
  * so this only has to find which words it covered: it takes the words that
@@ -12,12 +12,6 @@
 #include <string.h>
 
 enum { MAX_WORDS = 128, MAX_ITEMS = 64 };
-
-typedef struct item {
-    const char *s;   /* word glob, or NULL for a gap */
-    size_t      len;
-    int         gap; /* words a gap may skip */
-} item;
 
 typedef struct text_words {
     const char *start[MAX_WORDS];  /* [0] is the last word of the match */
@@ -50,37 +44,39 @@ static int glob_match(const char *g, size_t glen, const char *w, size_t wlen)
 
 /* A masked spelling ("f*k" for "fuck"): the letters before the mask start
  * the glob. The scan already checked the rest. */
-static int masked_match(const item *it, const char *w, size_t wlen)
+static int masked_match(const char *g, size_t glen, const char *w, size_t wlen)
 {
     const char *star = memchr(w, '*', wlen);
     if (!star || star == w)
         return 0;
     size_t pre = (size_t)(star - w);
-    return pre < it->len && memcmp(it->s, w, pre) == 0;
+    return pre < glen && memcmp(g, w, pre) == 0;
 }
 
-static int word_match(const item *it, int masked, const text_words *tw, int k)
+static int word_match(const span_prog *p, const span_item *it, const text_words *tw, int k)
 {
     if (k >= tw->n)
         return 0;
-    return glob_match(it->s, it->len, tw->start[k], tw->len[k]) ||
-           (masked && masked_match(it, tw->start[k], tw->len[k]));
+    const char *g = p->words + it->off;
+    return glob_match(g, it->len, tw->start[k], tw->len[k]) ||
+           (p->masked && masked_match(g, it->len, tw->start[k], tw->len[k]));
 }
 
 /* Match items[0..last] right to left, the last item against word k.
  * Returns the index of the word matched by items[0], or -1. */
-static int match_back(const item *items, int last, int masked, const text_words *tw, int k)
+static int match_back(const span_prog *p, const span_item *items, int last, const text_words *tw,
+                      int k)
 {
     if (last < 0)
         return k - 1;
-    const item *it = &items[last];
-    if (it->s) {
-        if (!word_match(it, masked, tw, k))
+    const span_item *it = &items[last];
+    if (it->gap < 0) {
+        if (!word_match(p, it, tw, k))
             return -1;
-        return last == 0 ? k : match_back(items, last - 1, masked, tw, k + 1);
+        return last == 0 ? k : match_back(p, items, last - 1, tw, k + 1);
     }
     for (int skip = 0; skip <= it->gap; skip++) {
-        int r = match_back(items, last - 1, masked, tw, k + skip);
+        int r = match_back(p, items, last - 1, tw, k + skip);
         if (r >= 0)
             return r;
     }
@@ -112,11 +108,11 @@ static void words_before(const char *text, size_t end, int need, text_words *tw)
 
 /* How many words, counted back from the match's end, match_back can look at
  * for these items (in either order): one per word, plus every gap's skip. */
-static int words_reached(const item *items, int n)
+static int words_reached(const span_item *items, int n)
 {
     int need = 0;
     for (int i = 0; i < n && need < MAX_WORDS; i++) {
-        if (items[i].s)
+        if (items[i].gap < 0)
             need++;
         else if (items[i].gap > 0) /* skips 0..gap words */
             need += items[i].gap < MAX_WORDS ? items[i].gap : MAX_WORDS;
@@ -124,51 +120,32 @@ static int words_reached(const item *items, int n)
     return need;
 }
 
-static int parse(const char *prog, item *items, int *either_at)
+long span_start(const span_prog *p, const char *text, size_t end)
 {
-    int n = 0;
-    *either_at = -1;
-    for (const char *p = prog; *p && n < MAX_ITEMS;) {
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            break;
-        const char *q = p;
-        while (*q && *q != ' ')
-            q++;
-        item it = {p, (size_t)(q - p), 0};
-        if (*p == '~') {
-            const char *d = p + 1;
-            if (*d == '~') {
-                *either_at = n;
-                d++;
-            }
-            it.s = NULL;
-            it.gap = atoi(d);
-        }
-        items[n++] = it;
-        p = q;
-    }
-    return n;
-}
-
-long span_start(const char *prog, int masked, const char *text, size_t end)
-{
-    item items[MAX_ITEMS], swapped[MAX_ITEMS];
-    int either_at;
-    int n = parse(prog, items, &either_at);
+    int n = p->n < MAX_ITEMS ? p->n : MAX_ITEMS;
+    if (n == 0)
+        return -1;
     text_words tw;
-    words_before(text, end, words_reached(items, n), &tw);
-    int first = match_back(items, n - 1, masked, &tw, 0);
-    if (first < 0 && either_at >= 0) {
+    words_before(text, end, words_reached(p->items, n), &tw);
+    int first = match_back(p, p->items, n - 1, &tw, 0);
+    if (first < 0 && p->either_at >= 0 && p->either_at < n) {
         /* "A ~~N B" matched as "B ~N A". */
-        int m = 0;
-        for (int i = either_at + 1; i < n; i++)
-            swapped[m++] = items[i];
-        swapped[m++] = items[either_at];
-        for (int i = 0; i < either_at; i++)
-            swapped[m++] = items[i];
-        first = match_back(swapped, m - 1, masked, &tw, 0);
+        span_item swapped[MAX_ITEMS];
+        int m = 0, at = p->either_at;
+        for (int i = at + 1; i < n; i++)
+            swapped[m++] = p->items[i];
+        swapped[m++] = p->items[at];
+        for (int i = 0; i < at; i++)
+            swapped[m++] = p->items[i];
+        first = match_back(p, swapped, m - 1, &tw, 0);
     }
     return first < 0 ? -1 : (long)(tw.start[first] - text);
+}
+
+void span_prog_free(span_prog *p)
+{
+    free(p->words);
+    free(p->items);
+    memset(p, 0, sizeof *p);
+    p->either_at = -1;
 }

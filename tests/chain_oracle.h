@@ -24,4 +24,10 @@ int chain_oracle_scan(chain_oracle *o, const char *canon, size_t len, uint32_t *
 
 void chain_oracle_free(chain_oracle *o);
 
+/* After a scan that matched: where the join says the chained first match
+ * starts (*join) and where span.h's walk back from its end finds it
+ * (*walk, -1 if not found). They must agree. 0, or -1 if the last scan's
+ * chain did not match. */
+int chain_oracle_starts(const chain_oracle *o, const char *canon, long *join, long *walk);
+
 #endif

@@ -2,7 +2,8 @@
  * same matches as the whole regex. For each alternative, a database of the
  * whole regex alone and a database of its runs scan the same texts; the
  * chain's first end must equal the whole regex's first end, and a text
- * neither matches must stay unmatched. Texts are random words from a small
+ * neither matches must stay unmatched, and where the join says the first
+ * match starts must be where span.h's walk back from its end finds it. Texts are random words from a small
  * vocabulary, so that the runs, their repeats and the gap bounds meet often
  * (tests/chain_oracle.h scans both ways; fuzz_chain does the same on
  * fuzzed alternatives and texts). */
@@ -21,6 +22,15 @@ static uint32_t scan_both(chain_oracle *o, const char *canon, size_t len)
         fprintf(stderr, "mismatch on \"%.*s\": whole %u, chain %u\n", (int)len, canon, whole,
                 chained);
     assert_int_equal(chained, whole);
+    long join, walk;
+    if (chained) {
+        /* The join's start must be the walk back's (span.h). */
+        assert_int_equal(chain_oracle_starts(o, canon, &join, &walk), 0);
+        if (join != walk)
+            fprintf(stderr, "start on \"%.*s\": join %ld, walk %ld\n", (int)len, canon, join,
+                    walk);
+        assert_int_equal(join, walk);
+    }
     return chained;
 }
 
@@ -107,20 +117,25 @@ static void test_whole_alternatives_are_not_cut(void **state)
 {
     (void)state;
     char err[256];
-    rule_runs runs;
-    assert_int_equal(rule_regex_runs("no gap here", 0, &runs, err, sizeof err), 0);
-    assert_int_equal(runs.n, 0);
-    assert_int_equal(rule_regex_runs("a ~~2 b", 0, &runs, err, sizeof err), 0);  /* either order */
-    assert_int_equal(runs.n, 0);
-    assert_int_equal(rule_regex_runs("a b ~2 c ~0 d e", 0, &runs, err, sizeof err), 0);
-    assert_int_equal(runs.n, 3);
-    assert_int_equal(runs.words[0], 2);
-    assert_int_equal(runs.words[1], 1);
-    assert_int_equal(runs.words[2], 2);
-    assert_int_equal(runs.gap_before[1], 2);
-    assert_int_equal(runs.gap_before[2], 0);
-    assert_string_equal(runs.regex[0], " a b ");
-    rule_runs_free(&runs);
+    rule_alt a;
+    assert_int_equal(rule_alt_compile("no gap here", 0, &a, err, sizeof err), 0);
+    assert_int_equal(a.runs.n, 0);
+    rule_alt_free(&a);
+    assert_int_equal(rule_alt_compile("a ~~2 b", 0, &a, err, sizeof err), 0);  /* either order */
+    assert_int_equal(a.runs.n, 0);
+    rule_alt_free(&a);
+    assert_int_equal(rule_alt_compile("a b ~2 c ~0 d e", 0, &a, err, sizeof err), 0);
+    assert_int_equal(a.runs.n, 3);
+    assert_int_equal(a.runs.words[0], 2);
+    assert_int_equal(a.runs.words[1], 1);
+    assert_int_equal(a.runs.words[2], 2);
+    assert_int_equal(a.runs.gap_before[1], 2);
+    assert_int_equal(a.runs.gap_before[2], 0);
+    assert_string_equal(a.runs.regex[0], " a b ");
+    assert_string_equal(a.runs.regex[1], " c ");
+    assert_string_equal(a.runs.regex[2], " d e ");
+    assert_string_equal(a.regex, " a b (?:[^ ]+ ){0,2}c d e ");
+    rule_alt_free(&a);
 }
 
 int main(void)

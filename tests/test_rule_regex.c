@@ -6,7 +6,7 @@
 static void expect_regex(const char *alt, int mask, const char *want)
 {
     char err[256] = "";
-    char *re = rule_regex(alt, mask, NULL, err, sizeof err);
+    char *re = rule_regex(alt, mask, err, sizeof err);
     if (!re)
         fail_msg("'%s' refused: %s", alt, err);
     assert_string_equal(re, want);
@@ -16,7 +16,7 @@ static void expect_regex(const char *alt, int mask, const char *want)
 static void expect_error(const char *alt, const char *fragment)
 {
     char err[256] = "";
-    char *re = rule_regex(alt, 0, NULL, err, sizeof err);
+    char *re = rule_regex(alt, 0, err, sizeof err);
     assert_null(re);
     if (!strstr(err, fragment))
         fail_msg("'%s': error '%s' lacks '%s'", alt, err, fragment);
@@ -69,12 +69,43 @@ static void test_errors(void **state)
     expect_error("hello,world", "not one word");
 }
 
+/* The span program is parsed with the regex: words as canonical globs,
+ * gaps as numbers, the either-order gap marked; nothing left to re-parse. */
+static void test_span_items(void **state)
+{
+    (void)state;
+    char err[256];
+    rule_alt a;
+    assert_int_equal(rule_alt_compile("Give ~2 *REFUND*", 0, &a, err, sizeof err), 0);
+    assert_int_equal(a.span.n, 3);
+    assert_int_equal(a.span.either_at, -1);
+    assert_int_equal(a.span.items[0].gap, -1);
+    assert_memory_equal(a.span.words + a.span.items[0].off, "give", a.span.items[0].len);
+    assert_int_equal(a.span.items[0].len, 4);
+    assert_int_equal(a.span.items[1].gap, 2);
+    assert_int_equal(a.span.items[2].gap, -1);
+    assert_int_equal(a.span.items[2].len, 8);
+    assert_memory_equal(a.span.words + a.span.items[2].off, "*refund*", 8);
+    assert_int_equal(a.runs.n, 2);  /* cut: a chain of " give " and " [^ ]*refund[^ ]* " */
+    rule_alt_free(&a);
+
+    /* Masked and either order: the items say the alternative once, as written. */
+    assert_int_equal(rule_alt_compile("fool ~~3 you", 1, &a, err, sizeof err), 0);
+    assert_int_equal(a.span.n, 3);
+    assert_int_equal(a.span.either_at, 1);
+    assert_int_equal(a.span.items[1].gap, 3);
+    assert_int_equal(a.span.masked, 1);
+    assert_memory_equal(a.span.words + a.span.items[2].off, "you", 3);
+    assert_int_equal(a.runs.n, 0);
+    rule_alt_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_words_and_wildcards), cmocka_unit_test(test_cyrillic_is_escaped_bytes),
         cmocka_unit_test(test_gaps),                cmocka_unit_test(test_masked_variants),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_errors),              cmocka_unit_test(test_span_items),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -130,6 +130,7 @@ static void test_render(void **state)
     STAT_ADD(s->received, 5);
     STAT_ADD(s->decided, 4);
     STAT_ADD(s->per_action[ACTION_COUNT - 1], 4);
+    STAT_ADD(s->span_misses, 2);
     stats_observe(&s->h_commit_us, 1500);  /* 1.5 ms: bucket le=2048 us */
     stats_observe(&s->h_batch_events, 3);
     stats_observe(&s->h_batch_events, 1);
@@ -149,6 +150,7 @@ static void test_render(void **state)
     assert_true(value_of(t, "complaintd_events_received_total") == 5);
     assert_true(value_of(t, "complaintd_events_decided_total") == 4);
     assert_true(value_of(t, "complaintd_events_in_flight") == 1);
+    assert_true(value_of(t, "complaintd_span_misses_total") == 2);
     char key[128];
     snprintf(key, sizeof key, "complaintd_decisions_total{action=\"%s\"}", action_name(ACTION_COUNT - 1));
     assert_true(value_of(t, key) == 4);

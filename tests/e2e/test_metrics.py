@@ -204,6 +204,8 @@ class TestMetrics(E2ETestCase):
         self.assertEqual(cm.exception.code, 404)
         st = d.stats()
         self.assertEqual(st["decided"], after["complaintd_events_decided_total"])
+        # Every fired rule's span was found (span.c and the chain join agree with the scan).
+        self.assertEqual((st["span_misses"], after["complaintd_span_misses_total"]), (0, 0))
 
         # A reload (the same pack: from the cache) counts as ok.
         r = h.complaintctl(["reload", "--control", d.control])

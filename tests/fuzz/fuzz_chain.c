@@ -1,6 +1,7 @@
 /*
  * Fuzz target chain: a gap alternative scanned as runs of words and joined
- * (chain.h) must find the same first end as its whole regex, on any text.
+ * (chain.h) must find the same first end as its whole regex, on any text,
+ * and the start it reports must be where span.h walks back to from there.
  * The input's bytes up to the first 0xFF spell the alternative, a token a
  * byte (a word of a small vocabulary, or a gap ~0..~5, kept only where the
  * language allows it); the bytes after it spell the canonical text, a word
@@ -88,5 +89,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(chain_oracle_scan(o, canon, len, &whole, &chained) == 0, "scan failed");
     FUZZ_CHECK(whole == chained, "'%s' on \"%.*s\": whole regex ends first at %u, chain at %u",
                alt, (int)len, canon, whole, chained);
+    long join, walk;
+    if (chained) {
+        FUZZ_CHECK(chain_oracle_starts(o, canon, &join, &walk) == 0, "no start after a match");
+        FUZZ_CHECK(join == walk, "'%s' on \"%.*s\": the join starts at %ld, the walk back at %ld",
+                   alt, (int)len, canon, join, walk);
+    }
     return 0;
 }
