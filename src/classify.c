@@ -149,11 +149,19 @@ static void clear_marks(classifier *c)
     c->n_touched = 0;
 }
 
+/* The lang hint is not a filter: customers switch language mid-sentence and
+ * hints are often wrong, so a hint never hides what the text says (every
+ * rule of the pack may fire whatever the hint). An unknown channel (0, the
+ * proto default) may be any customer channel, but is not known to be an
+ * employee's note: rules for a customer channel fire on it, rules only for
+ * staff_note do not. */
 static int rule_fires(const classifier *c, const rule *r, uint32_t lang, int channel)
 {
-    if (lang && r->lang_mask && !(r->lang_mask & lang))
-        return 0;
-    if (r->channel_mask && !(r->channel_mask & (1u << channel)))
+    (void)lang;
+    uint32_t seen_as = channel > CHANNEL_UNSPECIFIED && channel < CHANNEL_COUNT
+                           ? 1u << channel
+                           : ~((1u << CHANNEL_UNSPECIFIED) | (1u << CHANNEL_STAFF_NOTE));
+    if (r->channel_mask && !(r->channel_mask & seen_as))
         return 0;
     for (uint32_t i = 0; i < r->n_clauses; i++) {
         int hit = c->clause_hit[r->first_clause + i];

@@ -259,6 +259,34 @@ static void customer_facts(const policy *p, const policy_event *ev, const hist_c
                 d->customer_flags |= CFLAG_STAFF_INVOLVED;
 }
 
+/* The reason line of a complaint whose compensation rides on another
+ * action (a customer who swears about a wrong delivery still gets it fixed). */
+static void complaint_still_owed(const policy *p, const policy_event *ev, decision *d)
+{
+    char names[80] = "";
+    size_t n = 0;
+    for (int l = LABEL_BROKEN_PROMISE; l <= LABEL_REFUND_REQUEST; l++)
+        if (HAS(ev->labels, l) && n < sizeof names)
+            n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", n ? ", " : "", label_name(l));
+    int64_t limit = policy_authority(p, ev->store_id);
+    reason(d, "the complaint still stands (%s): compensation tier %u", names, d->tier);
+    if (d->amount > limit)
+        reason(d, "compensation %lld above the authority limit %lld: the central office grants it",
+               (long long)d->amount, (long long)limit);
+}
+
+/* A customer reporting poor service by a named employee: the employee needs
+ * coaching, as when their own note blames the customer (taxonomy idea 7).
+ * A staff note's own service_failure is the employee's account, not a report. */
+static int staff_misconduct(const policy_event *ev, decision *d)
+{
+    if (ev->channel == CHANNEL_STAFF_NOTE || !HAS(ev->labels, LABEL_SERVICE_FAILURE) ||
+        !ev->employee_id || !*ev->employee_id)
+        return 0;
+    reason(d, "customer reports poor service by employee %s: coaching", ev->employee_id);
+    return 1;
+}
+
 void policy_decide(const policy *p, const policy_event *ev, const hist_customer *before, decision *d)
 {
     memset(d, 0, sizeof *d);
@@ -285,15 +313,15 @@ void policy_decide(const policy *p, const policy_event *ev, const hist_customer 
     } else {
         d->action = ACTION_ACKNOWLEDGE;
     }
-    /* Compensation is only granted where the company owns the problem. */
-    if (d->action != ACTION_RESOLVE_LOCAL && d->action != ACTION_ESCALATE_CENTRAL) {
-        d->tier = 0;
-        d->amount = 0;
-    }
+    /* The company owns a constructive complaint whatever else came with it:
+     * the tier is only ever set by constructive labels, and it stays on the
+     * decision under any action, so that the problem still gets fixed. */
+    if (d->tier && d->action != ACTION_RESOLVE_LOCAL && d->action != ACTION_ESCALATE_CENTRAL)
+        complaint_still_owed(p, ev, d);
 
     d->public_response = channel_is_public(ev->channel) || HAS(labels, LABEL_PUBLIC_SHAMING_THREAT);
     d->manager_review = (labels & ~LABEL_BIT(LABEL_GRATITUDE) & ~LABEL_FLAG_AT_STAFF) != 0;
-    d->coach_employee = HAS(labels, LABEL_STAFF_BLAME);
+    d->coach_employee = HAS(labels, LABEL_STAFF_BLAME) || staff_misconduct(ev, d);
 }
 
 static void remember_conflict(hist_customer *h, const char *employee_id, int64_t now)

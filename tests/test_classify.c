@@ -76,8 +76,9 @@ static void test_channel_and_language(void **state)
     (void)state;
     assert_int_equal(labels_of("the client did not listen", 6, "en"), LABEL_BIT(LABEL_STAFF_BLAME));
     assert_int_equal(labels_of("the client did not listen", 2, "en"), 0);
-    /* A Russian rule does not fire on an event marked Polish, does without a hint. */
-    assert_int_equal(labels_of("ты дура", 2, "pl"), 0);
+    /* A hint never hides what the text says: a Russian rule fires on an
+     * event marked Polish, as without a hint (issue 15). */
+    assert_int_equal(labels_of("ты дура", 2, "pl"), LABEL_BIT(LABEL_INSULT));
     assert_int_equal(labels_of("ты дура", 2, ""), LABEL_BIT(LABEL_INSULT));
     assert_int_equal(labels_of("ты дура", 2, NULL), LABEL_BIT(LABEL_INSULT));
 }
@@ -169,6 +170,63 @@ static void test_invalid_utf8_is_refused(void **state)
     assert_int_equal(classify_text(cl, "bad \xff\xfe", 6, 2, "en", &r), CLASSIFY_EUTF8);
 }
 
+/* A pack of its own (the group's pack has no customer-channel rule): one
+ * rule per channel restriction, classified on the unknown channel 0. */
+static label_set own_pack_labels(const char *rules, const char *text, int channel, const char *lang)
+{
+    char *d = tu_tempdir();
+    tu_write(d, "own.en.rules", rules);
+    char err[1024];
+    rulepack *p = rulepack_load(d, NULL, err, sizeof err);
+    if (!p)
+        fail_msg("%s", err);
+    classifier *c = classifier_new(p);
+    assert_non_null(c);
+    class_result r;
+    assert_int_equal(classify_text(c, text, strlen(text), channel, lang, &r), CLASSIFY_OK);
+    label_set got = r.labels;
+    classifier_free(c);
+    rulepack_free(p);
+    tu_rmdir(d);
+    return got;
+}
+
+static void test_unknown_channel_is_a_customer_channel(void **state)
+{
+    (void)state;
+    const char *pack =
+        "rule insult.en.clown\n  label insult\n  channel call chat email review social\n"
+        "  match clown*\n"
+        "rule shaming.en.tell_all\n  label public_shaming_threat\n  channel review social\n"
+        "  match tell ~1 everyone\n"
+        "rule blame.en.his_fault\n  label staff_blame\n  channel staff_note\n"
+        "  match his ~1 own ~1 fault\n";
+    /* The proto default (no channel set) may be any customer channel... */
+    assert_int_equal(own_pack_labels(pack, "you clowns", CHANNEL_UNSPECIFIED, "en"),
+                     LABEL_BIT(LABEL_INSULT));
+    assert_int_equal(own_pack_labels(pack, "I will tell everyone", CHANNEL_UNSPECIFIED, ""),
+                     LABEL_BIT(LABEL_PUBLIC_SHAMING_THREAT));
+    /* ...but is not known to be an employee's note. */
+    assert_int_equal(own_pack_labels(pack, "it was his own fault", CHANNEL_UNSPECIFIED, "en"), 0);
+    assert_int_equal(own_pack_labels(pack, "it was his own fault", CHANNEL_STAFF_NOTE, "en"),
+                     LABEL_BIT(LABEL_STAFF_BLAME));
+    /* Known channels keep their restriction. */
+    assert_int_equal(own_pack_labels(pack, "you clowns", CHANNEL_STAFF_NOTE, "en"), 0);
+    assert_int_equal(own_pack_labels(pack, "I will tell everyone", CHANNEL_CHAT, "en"), 0);
+}
+
+static void test_lang_hint_never_hides_text(void **state)
+{
+    (void)state;
+    /* A wrong hint: Russian words in an event marked English. */
+    assert_int_equal(labels_of("ну ты и дура", CHANNEL_CHAT, "en"), LABEL_BIT(LABEL_INSULT));
+    /* Code-switching: English and Russian rules both fire whatever the hint. */
+    label_set both = LABEL_BIT(LABEL_INSULT) | LABEL_BIT(LABEL_EXCESSIVE_DEMAND);
+    assert_int_equal(labels_of("moron, you owe me and i demand it, дура", CHANNEL_CHAT, "ru"), both);
+    assert_int_equal(labels_of("moron, you owe me and i demand it, дура", CHANNEL_CHAT, "pl"), both);
+    assert_int_equal(labels_of("дура", CHANNEL_CHAT, "uk"), LABEL_BIT(LABEL_INSULT));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -179,6 +237,8 @@ int main(void)
         cmocka_unit_test(test_span_points_at_original_bytes),
         cmocka_unit_test(test_span_misses_are_counted),
         cmocka_unit_test(test_invalid_utf8_is_refused),
+        cmocka_unit_test(test_unknown_channel_is_a_customer_channel),
+        cmocka_unit_test(test_lang_hint_never_hides_text),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

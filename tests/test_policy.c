@@ -115,10 +115,71 @@ static void test_matrix_and_authority_per_store(void **state)
     assert_int_equal(d.action, ESCALATE);
     assert_true(has_reason(&d, "authority limit 1000"));
     assert_int_equal(step_full(BIT(SERVICE), CHAT, 1, "", "small-shop", 0).action, RESOLVE);
-    /* No compensation for blackmail. */
-    d = first(BIT(BLACKMAIL) | BIT(DEFECT), CHAT);
+    /* No compensation for blackmail; the defect's own tier, no more. */
+    d = first(BIT(BLACKMAIL), CHAT);
     assert_int_equal(d.action, HOLD);
     assert_int_equal(d.amount, 0);
+    d = first(BIT(BLACKMAIL) | BIT(DEFECT), CHAT);
+    assert_int_equal(d.action, HOLD);
+    assert_int_equal(d.tier, 2);
+    assert_int_equal(d.amount, 1500);
+}
+
+static void test_complaint_survives_toxicity(void **state)
+{
+    (void)state;
+    /* Swearing at staff about a wrong delivery: the employee is protected
+     * and the delivery problem keeps its matrix compensation. */
+    decision d = first(BIT(PROFANITY) | LABEL_FLAG_AT_STAFF | BIT(SERVICE), CHAT);
+    assert_int_equal(d.action, PROTECT);
+    assert_int_equal(d.tier, 1);
+    assert_int_equal(d.amount, 500);
+    assert_true(has_reason(&d, "profanity aimed at staff"));
+    assert_true(has_reason(&d, "the complaint still stands (service_failure): compensation tier 1"));
+    d = first(BIT(INSULT) | BIT(BROKEN) | BIT(REFUND), CALL);
+    assert_int_equal(d.action, PROTECT);
+    assert_int_equal(d.tier, 2);
+    assert_true(has_reason(&d, "(broken_promise, refund_request)"));
+    /* An interjection is not aimed at staff: resolved locally, as before. */
+    d = first(BIT(PROFANITY) | BIT(SERVICE), CHAT);
+    assert_int_equal(d.action, RESOLVE);
+    assert_int_equal(d.tier, 1);
+    assert_false(has_reason(&d, "still stands"));
+    /* Toxicity alone carries no compensation. */
+    d = first(BIT(INSULT), CHAT);
+    assert_int_equal(d.tier, 0);
+    assert_int_equal(d.amount, 0);
+    assert_false(has_reason(&d, "still stands"));
+    /* Above the authority limit the reason says who grants it. */
+    pol.tier_amount[2] = 9000;
+    d = first(BIT(THREAT) | BIT(DEFECT), CHAT);
+    assert_int_equal(d.action, PROTECT);
+    assert_int_equal(d.amount, 9000);
+    assert_true(has_reason(&d, "the central office grants it"));
+    /* Ended relationships still owe the fix; the history counts the grant. */
+    step(BIT(INSULT), CHAT, 1);
+    step(BIT(INSULT), CHAT, 2);
+    d = step(BIT(INSULT) | BIT(DEFECT), CHAT, 3);
+    assert_int_equal(d.action, END);
+    assert_int_equal(d.amount, 9000);
+    assert_int_equal(hist.compensation_sum, 9000);
+}
+
+static void test_reported_misconduct_coaches_employee(void **state)
+{
+    (void)state;
+    /* A customer reports rude service by a named employee. */
+    decision d = step_full(BIT(SERVICE), CHAT, 1, "emp-3", "", 0);
+    assert_int_equal(d.action, RESOLVE);
+    assert_true(d.coach_employee);
+    assert_true(has_reason(&d, "poor service by employee emp-3"));
+    /* Also when the customer is rude about it. */
+    assert_true(step_full(BIT(SERVICE) | BIT(INSULT), CHAT, 2, "emp-4", "", 0).coach_employee);
+    /* No employee named, another problem, or the employee's own note: no coaching. */
+    assert_false(step_full(BIT(SERVICE), CHAT, 3, "", "", 0).coach_employee);
+    assert_false(step_full(BIT(DEFECT), CHAT, 4, "emp-3", "", 0).coach_employee);
+    assert_false(step_full(BIT(SERVICE), NOTE, 5, "emp-3", "", 0).coach_employee);
+    assert_false(step_full(BIT(INSULT), CHAT, 6, "emp-3", "", 0).coach_employee);
 }
 
 static void test_same_problem_twice(void **state)
@@ -273,6 +334,8 @@ int main(void)
         cmocka_unit_test_setup(test_flags_and_gesture, setup),
         cmocka_unit_test_setup(test_matrix_and_authority_per_store, setup),
         cmocka_unit_test_setup(test_same_problem_twice, setup),
+        cmocka_unit_test_setup(test_complaint_survives_toxicity, setup),
+        cmocka_unit_test_setup(test_reported_misconduct_coaches_employee, setup),
         cmocka_unit_test_setup(test_harassment_after_warning, setup),
         cmocka_unit_test_setup(test_third_offence_ends_second_does_not, setup),
         cmocka_unit_test_setup(test_incidents_fade_with_half_life, setup),
