@@ -7,7 +7,7 @@
  * word gaps are scanned as runs of words and joined after the scan
  * (chain.h); a joined chain marks its clause like any other match. Rules are then
  * evaluated once each: all match clauses hit, no unless clause hit, language
- * and channel allowed.
+ * hints never hide a rule; channel 0 counts as a customer channel.
  */
 #include "classify.h"
 
