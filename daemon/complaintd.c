@@ -79,7 +79,7 @@ static int parse_args(int argc, char **argv, config *cfg, int *print_config)
             continue;
         }
         if (o == 'v') {
-            log_set_level(LOG_DEBUG);
+            config_set(cfg, "log_level", "debug", err, sizeof err);
             continue;
         }
         if (o == 'P') {
@@ -166,6 +166,12 @@ int main(int argc, char **argv)
         config_print(&cfg, stdout);
         return 0;
     }
+    log_set_level(cfg.log_level);
+    log_set_format(cfg.log_format);
+    log_set_target(cfg.log_target);
+    log_debug("config: %d worker thread(s) (0 = one per core), batch_size %d, commit_interval_ms %d, "
+              "durable %d, map_size_mb %ld", cfg.threads, cfg.batch_size, cfg.commit_interval_ms,
+              cfg.durable, cfg.map_size_mb);
 
     char err[1024], cache[CONFIG_PATH + 16];
     if (metrics_check_addr(cfg.metrics, err, sizeof err) < 0) {
@@ -267,7 +273,7 @@ int main(int argc, char **argv)
                  cfg.ingest_acked[0] ? cfg.ingest_acked : "off", cfg.publish, cfg.control, cfg.data_dir);
         if (metrics)
             log_info("metrics on http://%s/metrics", cfg.metrics);
-        fprintf(stderr, "ready\n");
+        log_ready();
         const char *config_path = NULL;
         for (int i = 1; i + 1 < argc; i++)
             if (strcmp(argv[i], "--config") == 0)

@@ -12,12 +12,14 @@
  * store could lose. Groups that queue up while a flush runs share the next
  * flush.
  */
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <zmq.h>
 
 #include "clock.h"
 #include "log.h"
+#include "lograte.h"
 #include "pipeline_internal.h"
 
 enum { MAX_GROUPS_PER_FLUSH = 64 };
@@ -44,7 +46,7 @@ static void send_ack(void *acks, const job *j, const decision_ref *d)
 /* b - a in microseconds, 0 if the clock said otherwise. */
 static uint64_t span_us(int64_t a, int64_t b) { return b > a ? (uint64_t)(b - a) : 0; }
 
-static void publish_group(pipeline *p, void *acks, const decided_group *g)
+static void publish_group(pipeline *p, void *acks, const decided_group *g, lograte *rejects)
 {
     size_t k = 0;
     int64_t now_us = clock_mono_us();
@@ -65,8 +67,12 @@ static void publish_group(pipeline *p, void *acks, const decided_group *g)
             stats_observe(&stage[STAGE_LABELLED], span_us(j->received_us, batch->labelled_us));
             if (j->reject) {
                 STAT_ADD(p->stats->rejected, 1);
-                log_warn("rejected event '%s': %s", j->ev ? j->ev->event_id : "(undecodable)",
-                         j->reject);
+                /* One summary per window, not a line per reject: a
+                 * misbehaving producer must not flood the log. */
+                char subject[96];
+                snprintf(subject, sizeof subject, "event '%.64s'",
+                         j->ev && j->ev->event_id ? j->ev->event_id : "(undecodable)");
+                lograte_note(rejects, j->reject, subject, clock_wall_ms());
             } else {
                 STAT_ADD(p->stats->decided, 1);
                 STAT_ADD(p->stats->per_action[d->action], 1);
@@ -108,7 +114,18 @@ void *publisher_main(void *arg)
     void *acks = zmq_socket(p->zctx, ZMQ_PUSH);
     zmq_connect(acks, ACKS_ENDPOINT);
     decided_group *groups[MAX_GROUPS_PER_FLUSH];
+    lograte rejects;
+    lograte_init(&rejects, "rejected", LOG_WARN, (int64_t)p->cfg->reject_log_interval_s * 1000);
     for (int done = 0; !done;) {
+        /* Wake for the rejects' summary when one is due. */
+        long due = lograte_due_ms(&rejects, clock_wall_ms());
+        if (due >= 0) {
+            zmq_pollitem_t item = {in, 0, ZMQ_POLLIN, 0};
+            if (zmq_poll(&item, 1, due) == 0) {
+                lograte_flush(&rejects, clock_wall_ms(), 0);
+                continue;
+            }
+        }
         /* Block for one group, then take what else is queued, up to about
          * batch_size events (a burst the PUB queue is sized for): one
          * flush covers them all. */
@@ -139,10 +156,12 @@ void *publisher_main(void *arg)
         make_durable(p);
         atomic_store(&p->stats->last_seq, groups[n - 1]->last_seq);  /* before anyone hears */
         for (size_t i = 0; i < n; i++) {
-            publish_group(p, acks, groups[i]);
+            publish_group(p, acks, groups[i], &rejects);
             group_free(groups[i]);
         }
     }
+    lograte_flush(&rejects, clock_wall_ms(), 1);  /* what the last window counted */
+    lograte_destroy(&rejects);
     zmq_send(acks, "", 0, 0);  /* tells ingest no more acks will come */
     zmq_close(in);
     zmq_close(acks);
