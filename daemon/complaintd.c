@@ -285,7 +285,7 @@ int main(int argc, char **argv)
             log_error("cannot start the reload thread; stopping");
             status = 1;
         } else {
-            control_hooks hooks = {&stop_requested, &reload_requested, rl};
+            control_hooks hooks = {&stop_requested, &reload_requested, rl, zctx, cfg.data_dir};
             control_serve(control_sock, &stats, env, &hooks);
             reloader_stop(rl);  /* lets a reload in progress end first */
         }

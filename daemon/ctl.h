@@ -40,6 +40,11 @@ struct rulepack;
  * NULL on failure. */
 struct rulepack *ctl_load_pack(const char *dir);
 
+/* forget through a running daemon's control endpoint (ctl_forget.c): 1 if
+ * it did (the exit code in *status), 0 to write the store directly; takes
+ * --control and --config out of argv either way. */
+int ctl_forget_via_daemon(int *argc, char **argv, int *status);
+
 /* send --acked: at-least-once over the acknowledged endpoint. */
 int ctl_send_acked(const char *endpoint, FILE *in, const char *input, long window, int retry_ms,
                    int timeout_ms, long rate, const char *curve_server_key,

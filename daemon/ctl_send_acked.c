@@ -7,6 +7,10 @@
  * after --retry-ms is sent again: if the daemon had committed it before a
  * crash, de-duplication answers DUPLICATE and nothing is counted twice. The
  * DEALER reconnects by itself when the daemon comes back.
+ *
+ * A line of the input that is not an event is reported (INPUT:LINE) and
+ * skipped; the good ones are sent all the same, and the exit code is 2 at
+ * the end, as with plain send.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -143,7 +147,8 @@ int ctl_send_acked(const char *endpoint, FILE *in, const char *input, long windo
                    int timeout_ms, long rate, const char *curve_server_key, const char *curve_key_file)
 {
     acked_send a = {0};
-    int status = ctl_each_event(in, input, keep_event, &a);
+    int input_status = ctl_each_event(in, input, keep_event, &a);  /* bad lines: reported, skipped */
+    int status = 0;
     index_events(&a);
     void *ctx = zmq_ctx_new();
     void *dealer = zmq_socket(ctx, ZMQ_DEALER);
@@ -174,6 +179,8 @@ int ctl_send_acked(const char *endpoint, FILE *in, const char *input, long windo
             a.n, a.decided, a.duplicates, a.rejected, a.resent, a.n - a.done);
     if (status == 0 && a.done < a.n)
         status = CTL_FAIL;
+    if (status == 0 && input_status)
+        status = input_status;
     for (size_t i = 0; i < a.n; i++) {
         free(a.ev[i].event_id);
         free(a.ev[i].bytes);

@@ -79,6 +79,7 @@ static job *next_job(ingest *g)
     job *j = &g->run->jobs[g->run->n++];
     j->received_us = clock_mono_us();
     j->acked = 0;
+    j->req = 0;
     j->route_len = 0;
     STAT_ADD(g->p->stats->received, 1);
     return j;
@@ -109,8 +110,18 @@ static int from_pull(ingest *g)
     }
 }
 
-/* Everything the ROUTER socket holds now, [routing id][event]; returns how
- * many events. */
+static int rcv_more(void *sock)
+{
+    int more = 0;
+    size_t sz = sizeof more;
+    zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz);
+    return more;
+}
+
+/* Everything the ROUTER socket holds now; returns how many events. A
+ * DEALER sends [routing id][event]; a REQ socket puts an empty delimiter
+ * frame before the event ([routing id][][event]) and takes a reply only
+ * with it, so its Ack goes back the same way (publisher.c). */
 static int from_router(ingest *g)
 {
     void *router = g->p->router;
@@ -125,40 +136,50 @@ static int from_router(ingest *g)
         memcpy(j->route, route, j->route_len);
         zmq_msg_t m;
         zmq_msg_init(&m);
-        int more = 0;
-        size_t sz = sizeof more;
-        zmq_getsockopt(router, ZMQ_RCVMORE, &more, &sz);
-        if (more)
-            zmq_msg_recv(&m, router, 0);  /* no body: an empty event, rejected downstream */
+        if (rcv_more(router)) {
+            zmq_msg_recv(&m, router, 0);
+            if (zmq_msg_size(&m) == 0 && zmq_msg_more(&m)) {
+                j->req = 1;  /* the delimiter: the event is the next frame */
+                zmq_msg_recv(&m, router, 0);
+                log_debug("acked ingest: an event from a REQ client");
+            }
+        }
+        /* With no body, m is empty: the event is rejected downstream and
+         * the producer hears why. */
         drop_more(router, &m);
         add_body(g, j, &m);
     }
 }
 
-/* Forward the writer's acks; returns 1 once the writer said it is done. */
+/* Forward the publisher's acks, every frame of each ([routing id],
+ * perhaps the REQ delimiter, [Ack]); returns 1 once the publisher said it
+ * is done (a lone frame). */
 static int forward_acks(ingest *g)
 {
     for (;;) {
-        zmq_msg_t route, ack;
-        zmq_msg_init(&route);
-        if (zmq_msg_recv(&route, g->acks, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&route);
+        zmq_msg_t part;
+        zmq_msg_init(&part);
+        if (zmq_msg_recv(&part, g->acks, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&part);
             return 0;
         }
-        if (!zmq_msg_more(&route)) {
-            zmq_msg_close(&route);
+        if (!zmq_msg_more(&part)) {
+            zmq_msg_close(&part);
             return 1;
         }
-        zmq_msg_init(&ack);
-        zmq_msg_recv(&ack, g->acks, 0);
-        if (g->p->router) {
+        for (int more = 1; more;) {
             /* A producer that went away is simply not there: the ROUTER
              * drops what it cannot route, and the producer re-sends. */
-            zmq_msg_send(&route, g->p->router, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-            zmq_msg_send(&ack, g->p->router, ZMQ_DONTWAIT);
+            if (g->p->router)
+                zmq_msg_send(&part, g->p->router, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+            zmq_msg_close(&part);
+            zmq_msg_init(&part);
+            zmq_msg_recv(&part, g->acks, 0);
+            more = zmq_msg_more(&part);
+            if (!more && g->p->router)
+                zmq_msg_send(&part, g->p->router, ZMQ_DONTWAIT);
         }
-        zmq_msg_close(&route);
-        zmq_msg_close(&ack);
+        zmq_msg_close(&part);
     }
 }
 

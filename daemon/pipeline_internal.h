@@ -10,8 +10,9 @@
  * frees the batch back to the pool. Ownership goes with the pointer. An
  * empty message on a worker's socket is the end of input.
  *
- * Acks (writer -> ingest, inproc) are [routing id][serialized Ack]; an
- * empty routing id frame alone means the writer is done.
+ * Acks (publisher -> ingest, inproc) are [routing id][serialized Ack], or
+ * [routing id][empty delimiter][serialized Ack] for a REQ producer; an
+ * empty routing id frame alone means the publisher is done.
  */
 #ifndef COMPLAINTD_PIPELINE_INTERNAL_H
 #define COMPLAINTD_PIPELINE_INTERNAL_H
@@ -46,6 +47,7 @@ typedef struct job {
     class_match matches[JOB_MATCHES];
     int64_t     received_us;  /* when ingest took it (monotonic) */
     uint8_t     acked;        /* came from the ROUTER: send an Ack after commit */
+    uint8_t     req;          /* from a REQ socket: the Ack carries the empty delimiter */
     uint8_t     route_len;
     uint8_t     route[ROUTE_MAX];
 } job;

@@ -40,6 +40,8 @@ static void send_ack(void *acks, const job *j, const decision_ref *d)
         return;  /* cannot happen: ids are bounded by the message limit */
     complaint__v1__ack__pack(&ack, buf);
     zmq_send(acks, j->route, j->route_len, ZMQ_SNDMORE);
+    if (j->req)
+        zmq_send(acks, "", 0, ZMQ_SNDMORE);  /* a REQ socket drops a reply without it */
     zmq_send(acks, buf, n, 0);
 }
 
