@@ -83,7 +83,10 @@ int ctl_forget_via_daemon(int *argc, char **argv, int *status)
     }
     char word[CONFIG_ENDPOINT + 512], reply[2048];
     snprintf(word, sizeof word, "forget %s", id);
-    if (ask(ep, word, 60000, reply, sizeof reply) < 0) {
+    /* A quick "info" first: a daemon that is not there is said in seconds;
+     * the forget itself may read a long decision log. */
+    if ((control && ask(ep, "info", 3000, reply, sizeof reply) < 0) ||
+        ask(ep, word, 60000, reply, sizeof reply) < 0) {
         fprintf(stderr, "complaintctl: forget: no answer from the daemon at %s\n", ep);
         *status = CTL_FAIL;
         return 1;

@@ -334,12 +334,14 @@ static int control_request(net_opts *o, const char *word)
             const char *text = zmq_msg_data(&reply);
             size_t len = zmq_msg_size(&reply);
             printf("%.*s\n", (int)len, text);
-            const char *rn = memmem(text, len, "\"restart_needed\":[", 18);
-            if (rn && rn + 18 < text + len && rn[18] != ']') {
-                size_t rest = (size_t)(text + len - (rn + 17));
-                const char *end = memchr(rn + 17, ']', rest);
-                fprintf(stderr, "complaintctl: reloaded, but these keys changed and need a restart: %.*s\n",
-                        end ? (int)(end - rn - 16) : 0, rn + 17);
+            /* Say it where a person looks: the names, without the JSON. */
+            const char *rn = memmem(text, len, "\"restart_needed\":[\"", 19);
+            if (rn) {
+                fprintf(stderr, "complaintctl: reloaded, but these keys changed and need a restart: ");
+                for (const char *c = rn + 18; c < text + len && *c != ']'; c++)
+                    if (*c != '"')
+                        fputc(*c == ',' ? ' ' : *c, stderr);
+                fputc('\n', stderr);
             }
             /* A refused reload or an unknown command is a failure for scripts. */
             status = (memmem(text, len, "\"ok\":false", 10) || memmem(text, len, "\"error\"", 7))
