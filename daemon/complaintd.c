@@ -68,7 +68,7 @@ static int parse_args(int argc, char **argv, config *cfg, int *print_config)
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc &&
             config_load_file(cfg, argv[i + 1], err, sizeof err) < 0) {
-            fprintf(stderr, "complaintd: %s\n", err);
+            log_error("%s", err);
             return -1;
         }
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -99,12 +99,12 @@ static int parse_args(int argc, char **argv, config *cfg, int *print_config)
             return -1;
         }
         if (config_set(cfg, key, optarg, err, sizeof err) < 0) {
-            fprintf(stderr, "complaintd: --%s\n", err);
+            log_error("--%s", err);
             return -1;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "complaintd: unexpected argument '%s'\n", argv[optind]);
+        log_error("unexpected argument '%s'", argv[optind]);
         return -1;
     }
     return 0;
@@ -175,7 +175,7 @@ int main(int argc, char **argv)
 
     char err[1024], cache[CONFIG_PATH + 16];
     if (metrics_check_addr(cfg.metrics, err, sizeof err) < 0) {
-        fprintf(stderr, "complaintd: %s\n", err);
+        log_error("%s", err);
         return 2;
     }
     const char *env_cache = getenv("COMPLAINTD_CACHE");
@@ -190,14 +190,14 @@ int main(int argc, char **argv)
     mkdir(cfg.data_dir, 0700);
     rulepack *rp = rulepack_load(cfg.rules, cache, err, sizeof err);
     if (!rp) {
-        fprintf(stderr, "complaintd: %s\n", err);
+        log_error("%s", err);
         return 2;
     }
     /* Durable commits defer their second flush to the publisher thread. */
     hist_env *env = hist_open(cfg.data_dir, (size_t)cfg.map_size_mb,
                               cfg.durable ? HIST_SYNC_DEFERRED : HIST_NO_SYNC, 0, err, sizeof err);
     if (!env) {
-        fprintf(stderr, "complaintd: data_dir %s\n", err);
+        log_error("data_dir %s", err);
         rulepack_free(rp);
         return 1;
     }
@@ -228,7 +228,7 @@ int main(int argc, char **argv)
     curve_keypair server_keys, *kp = NULL;
     curve_auth *auth = NULL;
     if (secure_endpoints(zctx, &cfg, &server_keys, &auth, err, sizeof err) < 0) {
-        fprintf(stderr, "complaintd: %s\n", err);
+        log_error("%s", err);
         zmq_ctx_term(zctx);
         rulepack_free(rp);
         stats_rules_free(&stats.rules);
@@ -266,7 +266,7 @@ int main(int argc, char **argv)
         }
     }
     if (!p) {
-        fprintf(stderr, "complaintd: %s\n", err);
+        log_error("%s", err);
         status = usage_error ? 2 : 1;
     } else {
         log_info("ingest %s, acked ingest %s, publish %s, control %s, data %s", cfg.ingest,

@@ -25,6 +25,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "lograte.h"
 #include "pipeline_internal.h"
 
 typedef struct ingest {
@@ -34,10 +35,11 @@ typedef struct ingest {
     uint64_t   runs;  /* runs handed on so far */
     job_batch *run;   /* the run being gathered; NULL when none */
     void      *acks;  /* writer -> ingest */
+    lograte    extra; /* multi-part messages, one summary per window */
 } ingest;
 
 /* Receive and drop the rest of a multi-part message: events are one frame. */
-static void drop_more(void *sock, zmq_msg_t *m)
+static void drop_more(ingest *g, void *sock, zmq_msg_t *m)
 {
     int extra = 0;
     while (zmq_msg_more(m)) {
@@ -50,8 +52,8 @@ static void drop_more(void *sock, zmq_msg_t *m)
         if (!more)
             break;
     }
-    if (extra)
-        log_warn("a multi-part message: %d extra frame(s) ignored", extra);
+    if (extra)  /* counted, not a line each: a producer could send millions */
+        lograte_note(&g->extra, "multi-part message", NULL, clock_wall_ms());
 }
 
 /* Hand the run to the next worker (blocks while that worker's queue is
@@ -105,7 +107,7 @@ static int from_pull(ingest *g)
             zmq_msg_close(&m);
             return n;
         }
-        drop_more(g->p->pull, &m);
+        drop_more(g, g->p->pull, &m);
         add_body(g, next_job(g), &m);
     }
 }
@@ -146,7 +148,7 @@ static int from_router(ingest *g)
         }
         /* With no body, m is empty: the event is rejected downstream and
          * the producer hears why. */
-        drop_more(router, &m);
+        drop_more(g, router, &m);
         add_body(g, j, &m);
     }
 }
@@ -198,6 +200,8 @@ void *ingest_main(void *arg)
 {
     ingest g = {.p = arg};
     pipeline *p = g.p;
+    lograte_init(&g.extra, "ignored the extra frames of", LOG_WARN,
+                 (int64_t)p->cfg->reject_log_interval_s * 1000);
     for (int i = 0; i < p->n_workers; i++) {
         char ep[64];
         snprintf(ep, sizeof ep, "inproc://work-%d", i);
@@ -217,8 +221,13 @@ void *ingest_main(void *arg)
     const struct timespec linger = {p->cfg->ingest_linger_us / 1000000,
                                     (long)(p->cfg->ingest_linger_us % 1000000) * 1000L};
     while (!stopping) {
-        if (zmq_poll(items, n_items, -1) < 0 && zmq_errno() != EINTR)
+        long due = lograte_due_ms(&g.extra, clock_wall_ms());
+        int ready = zmq_poll(items, n_items, due);
+        if (ready < 0 && zmq_errno() != EINTR)
             break;
+        lograte_flush(&g.extra, clock_wall_ms(), 0);
+        if (ready <= 0)
+            continue;
         if (items[0].revents & ZMQ_POLLIN)
             stopping = 1;  /* take what is already queued, then stop */
         /* Only the sockets that have something: asking an empty one costs
@@ -243,5 +252,7 @@ void *ingest_main(void *arg)
     while (!writer_done && zmq_poll(&ack_item, 1, 60000) > 0)
         writer_done = forward_acks(&g);
     zmq_close(g.acks);
+    lograte_flush(&g.extra, clock_wall_ms(), 1);
+    lograte_destroy(&g.extra);
     return NULL;
 }

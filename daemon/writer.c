@@ -132,6 +132,8 @@ static int flush_group(writer *w, int final)
     if (attempts)
         log_info("commit succeeded after %d retries; intake resumes", attempts);
     w->g->last_seq = w->ts.next_seq - 1;
+    log_debug("commit: %zu event(s) in %zu batch(es), up to seq %llu", w->g->n_events,
+              w->g->n_batches, (unsigned long long)w->g->last_seq);
     HANDOFF_RELEASE(w->g);
     zmq_send(w->publish, &w->g, sizeof w->g, 0);  /* the publisher owns it now */
     w->g = fresh_group();

@@ -48,7 +48,7 @@ def good(i, customer="c-%d", text=DEFECT):
 
 
 def summaries(d):
-    return [l for l in d.lines if re.search(r"\brejected \d+ events? in \d+ s:", l)]
+    return [l for l in d.lines if re.search(r" rejected \d+ events? in \d+ s:", l)]
 
 
 def counts(line):
@@ -76,11 +76,12 @@ class TestRejectSummary(E2ETestCase):
             if i % 50 == 0:
                 push.send(good(i))
                 n_good += 1
-        got = sub.collect(500 + n_good)
+        for i in range(900, 903):  # multi-part: the first frame is the event
+            push.sock.send_multipart([good(i), b"extra", b"frames"])
+        got = sub.collect(500 + n_good + 3)
         decided = [x for x in got if x.msg.action != 0]
-        self.assertEqual(len(decided), n_good)
         self.assertEqual(sorted(x.msg.event_id for x in decided),
-                         sorted("ok-%d" % i for i in range(0, 500, 50)))
+                         sorted(["ok-%d" % i for i in range(0, 500, 50)] + ["ok-900", "ok-901", "ok-902"]))
         # No line per reject: nothing was logged yet (the window is an hour).
         self.assertEqual(summaries(d), [], d.log())
         self.assertFalse(any("bad-1" in l for l in d.lines), "a reject logged on its own line")
@@ -90,6 +91,9 @@ class TestRejectSummary(E2ETestCase):
         self.assertIn("rejected 500 events in", lines[0])
         self.assertEqual(counts(lines[0]), {"empty text": 300, "malformed protobuf": 200})
         self.assertRegex(lines[0], RFC3339)
+        multi = [l for l in d.lines if "ignored the extra frames of" in l]
+        self.assertEqual(len(multi), 1, d.log())
+        self.assertIn("ignored the extra frames of 3 events in", multi[0])
 
     def test_a_short_window_flushes_while_running(self):
         d = self.daemon(config={"reject_log_interval_s": 1})
