@@ -273,7 +273,6 @@ int main(int argc, char **argv)
                  cfg.ingest_acked[0] ? cfg.ingest_acked : "off", cfg.publish, cfg.control, cfg.data_dir);
         if (metrics)
             log_info("metrics on http://%s/metrics", cfg.metrics);
-        log_ready();
         const char *config_path = NULL;
         for (int i = 1; i + 1 < argc; i++)
             if (strcmp(argv[i], "--config") == 0)
@@ -285,6 +284,9 @@ int main(int argc, char **argv)
             log_error("cannot start the reload thread; stopping");
             status = 1;
         } else {
+            /* After the reloader took its snapshot of the config file: a
+             * change made once "ready" is seen is a change it reports. */
+            log_ready();
             control_hooks hooks = {&stop_requested, &reload_requested, rl, zctx, cfg.data_dir};
             control_serve(control_sock, &stats, env, &hooks);
             reloader_stop(rl);  /* lets a reload in progress end first */
