@@ -203,6 +203,8 @@ static void answer_waiters(void *sock, reloader *rl, waiters *ws, strbuf *sb)
     }
 }
 
+enum { REQUEST_MAX = 512 };  /* a request's bytes kept, NUL included */
+
 /* What serve_request needs besides the request. */
 typedef struct control_state {
     daemon_stats *stats;
@@ -228,8 +230,10 @@ static int add_waiter(waiters *ws, const envelope *e, uint64_t ticket)
  * (answer_forgets). The id is the rest of the frame, spaces and all. */
 static void forget(void *sock, const envelope *e, control_state *cs, const char *id, strbuf *sb)
 {
-    if (!*id || strlen(id) >= HIST_ID_MAX) {
-        sb_printf(sb, "{\"error\":\"usage: forget CUSTOMER_ID (1 to %d bytes)\"}", HIST_ID_MAX - 1);
+    /* The request frame is cut at REQUEST_MAX - 1 bytes: an id that fills
+     * it may have been cut, and is refused rather than half-matched. */
+    if (!*id || strlen(id) >= REQUEST_MAX - 1 - 7) {
+        sb_printf(sb, "{\"error\":\"usage: forget CUSTOMER_ID (1 to %d bytes)\"}", REQUEST_MAX - 2 - 7);
         reply(sock, e, sb->buf, sb->len);
         return;
     }
@@ -273,7 +277,7 @@ static void serve_request(void *sock, control_state *cs, strbuf *sb)
 {
     daemon_stats *stats = cs->stats;
     envelope e;
-    char word[512];
+    char word[REQUEST_MAX];
     if (recv_request(sock, &e, word, sizeof word) < 0)
         return;
     sb_reset(sb);

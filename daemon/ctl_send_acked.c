@@ -28,6 +28,7 @@ typedef struct pending {
     size_t   len;
     int64_t  sent_us;   /* 0 = not sent yet */
     int      done;
+    long     lineno;    /* where the input had it */
 } pending;
 
 typedef struct acked_send {
@@ -47,19 +48,35 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
-static void index_events(acked_send *a)
+/* Index the events by event_id. A repeated id could never get an Ack of
+ * its own (the daemon answers the first): it is reported, with both
+ * lines, and dropped. Returns CTL_USAGE if any was, else 0. */
+static int index_events(acked_send *a, const char *input)
 {
+    int status = 0;
     a->n_slots = 16;
     while (a->n_slots < a->n * 2)
         a->n_slots *= 2;
     a->slots = malloc(a->n_slots * sizeof *a->slots);
     memset(a->slots, 0xff, a->n_slots * sizeof *a->slots);
+    size_t kept = 0;
     for (size_t i = 0; i < a->n; i++) {
         size_t s = hash_str(a->ev[i].event_id) & (a->n_slots - 1);
-        while (a->slots[s] >= 0)
+        while (a->slots[s] >= 0 && strcmp(a->ev[a->slots[s]].event_id, a->ev[i].event_id) != 0)
             s = (s + 1) & (a->n_slots - 1);
-        a->slots[s] = (int32_t)i;
+        if (a->slots[s] >= 0) {
+            fprintf(stderr, "complaintctl: %s:%ld: event_id '%s' repeats line %ld; not sent\n", input,
+                    a->ev[i].lineno, a->ev[i].event_id, a->ev[a->slots[s]].lineno);
+            free(a->ev[i].event_id);
+            free(a->ev[i].bytes);
+            status = CTL_USAGE;
+            continue;
+        }
+        a->ev[kept] = a->ev[i];
+        a->slots[s] = (int32_t)kept++;
     }
+    a->n = kept;
+    return status;
 }
 
 static pending *find(acked_send *a, const char *id)
@@ -88,8 +105,16 @@ static int keep_event(event_msg *ev, const char *input, long lineno, void *arg)
     pending *p = &a->ev[a->n++];
     memset(p, 0, sizeof *p);
     p->event_id = strdup(ev->event_id);
+    p->lineno = lineno;
     p->len = complaint__v1__complaint_event__get_packed_size(ev);
     p->bytes = malloc(p->len ? p->len : 1);
+    if (!p->event_id || !p->bytes) {
+        free(p->event_id);
+        free(p->bytes);
+        a->n--;
+        fprintf(stderr, "complaintctl: %s:%ld: out of memory\n", input, lineno);
+        return CTL_FAIL;
+    }
     complaint__v1__complaint_event__pack(ev, p->bytes);
     return 0;
 }
@@ -149,7 +174,9 @@ int ctl_send_acked(const char *endpoint, FILE *in, const char *input, long windo
     acked_send a = {0};
     int input_status = ctl_each_event(in, input, keep_event, &a);  /* bad lines: reported, skipped */
     int status = 0;
-    index_events(&a);
+    int repeated = index_events(&a, input);
+    if (repeated > input_status)
+        input_status = repeated;
     void *ctx = zmq_ctx_new();
     void *dealer = zmq_socket(ctx, ZMQ_DEALER);
     int linger = 0;
