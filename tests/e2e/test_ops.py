@@ -295,6 +295,16 @@ class TestReloadRestartKeys(E2ETestCase):
         self.assertIn("complaintd.conf:6: matrix.refund_request.repeat:2.channel:chat is duplicate "
                       "(first set on line 2)", d.log())
 
+    def test_bad_endpoint_and_metrics_address_name_the_line(self):
+        for key, bad, want in (("publish", "tcp://127.0.0.1", "want tcp://HOST:PORT"),
+                               ("metrics", "localhost:http", "want HOST:PORT")):
+            d = h.Daemon(config={"durable": 1, key: bad})
+            self.addCleanup(d.kill)
+            with self.assertRaises(h.DaemonError):
+                d.start()
+            self.assertEqual(d.proc.returncode, 2, d.log())
+            self.assertIn("complaintd.conf:2: %s = %s: %s" % (key, bad, want), d.log())
+
 
 class TestConfigExample(unittest.TestCase):
 
