@@ -2,14 +2,18 @@
 #include "control.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "clock.h"
+#include "forget.h"
 #include "grow.h"
+#include "log.h"
 
 void stats_json(const daemon_stats *s, int64_t now_ms, strbuf *sb)
 {
@@ -200,31 +204,105 @@ static void answer_waiters(void *sock, reloader *rl, waiters *ws, strbuf *sb)
     }
 }
 
-static void serve_request(void *sock, daemon_stats *stats, hist_env *env, reloader *rl,
-                          waiters *ws, strbuf *sb)
+enum { REQUEST_MAX = 512 };  /* a request's bytes kept, NUL included */
+
+/* What serve_request needs besides the request. */
+typedef struct control_state {
+    daemon_stats *stats;
+    hist_env     *env;
+    reloader     *rl;
+    waiters       reloads;     /* waiting for a reload's outcome */
+    waiters       forgets;     /* waiting for the writer's forget (served = tickets handed out) */
+    void         *forget;      /* PAIR to the writer (forget.h) */
+    char          data_dir[PATH_MAX];  /* absolute, for "info" */
+} control_state;
+
+static int add_waiter(waiters *ws, const envelope *e, uint64_t ticket)
 {
+    reload_waiter *grown = grow_array(ws->w, &ws->cap, ws->n + 1, sizeof *ws->w, 4);
+    if (!grown)
+        return -1;
+    ws->w = grown;
+    ws->w[ws->n++] = (reload_waiter){*e, ticket};
+    return 0;
+}
+
+/* "forget CUSTOMER": handed to the writer, answered when it is done
+ * (answer_forgets). The id is the rest of the frame, spaces and all. */
+static void forget(void *sock, const envelope *e, control_state *cs, const char *id, strbuf *sb)
+{
+    /* The request frame is cut at REQUEST_MAX - 1 bytes: an id that fills
+     * it may have been cut, and is refused rather than half-matched. */
+    if (!*id || strlen(id) >= REQUEST_MAX - 1 - 7) {
+        sb_printf(sb, "{\"error\":\"usage: forget CUSTOMER_ID (1 to %d bytes)\"}", REQUEST_MAX - 2 - 7);
+        reply(sock, e, sb->buf, sb->len);
+        return;
+    }
+    uint64_t ticket = cs->forgets.served + 1;
+    if (add_waiter(&cs->forgets, e, ticket) < 0 ||
+        zmq_send(cs->forget, &ticket, sizeof ticket, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(cs->forget, id, strlen(id), ZMQ_DONTWAIT) < 0) {
+        if (cs->forgets.n && cs->forgets.w[cs->forgets.n - 1].ticket == ticket)
+            cs->forgets.n--;
+        sb_puts(sb, "{\"error\":\"the writer cannot take the request now; try again\"}");
+        reply(sock, e, sb->buf, sb->len);
+        return;
+    }
+    cs->forgets.served = ticket;
+    log_debug("control: forget handed to the writer (ticket %llu)", (unsigned long long)ticket);
+}
+
+/* The writer's answers: [ticket][JSON], each to the client that asked. */
+static void answer_forgets(void *sock, control_state *cs)
+{
+    for (;;) {
+        uint64_t ticket = 0;
+        zmq_msg_t body;
+        if (zmq_recv(cs->forget, &ticket, sizeof ticket, ZMQ_DONTWAIT) < 0)
+            return;
+        zmq_msg_init(&body);
+        zmq_msg_recv(&body, cs->forget, 0);
+        size_t kept = 0;
+        for (size_t i = 0; i < cs->forgets.n; i++) {
+            if (cs->forgets.w[i].ticket == ticket)
+                reply(sock, &cs->forgets.w[i].e, zmq_msg_data(&body), zmq_msg_size(&body));
+            else
+                cs->forgets.w[kept++] = cs->forgets.w[i];
+        }
+        cs->forgets.n = kept;
+        zmq_msg_close(&body);
+    }
+}
+
+static void serve_request(void *sock, control_state *cs, strbuf *sb)
+{
+    daemon_stats *stats = cs->stats;
     envelope e;
-    char word[128];
+    char word[REQUEST_MAX];
     if (recv_request(sock, &e, word, sizeof word) < 0)
         return;
     sb_reset(sb);
+    log_debug("control: %.*s", (int)strcspn(word, " "), word);  /* the word, not a customer id */
     if (strcmp(word, "ping") == 0) {
         sb_puts(sb, "pong");
     } else if (strcmp(word, "stats") == 0) {
         stats_json(stats, clock_wall_ms(), sb);
+    } else if (strcmp(word, "info") == 0) {
+        sb_printf(sb, "{\"pid\":%ld,\"data_dir\":", (long)getpid());
+        sb_json_str(sb, cs->data_dir, strlen(cs->data_dir));
+        sb_putc(sb, '}');
     } else if (strcmp(word, "reload") == 0) {
-        reload_waiter *grown = grow_array(ws->w, &ws->cap, ws->n + 1, sizeof *ws->w, 4);
-        if (grown) {
-            ws->w = grown;
-            ws->w[ws->n++] = (reload_waiter){e, reloader_request(rl)};
+        if (add_waiter(&cs->reloads, &e, reloader_request(cs->rl)) == 0)
             return;  /* answered when the reload ends */
-        }
         sb_puts(sb, "{\"ok\":false,\"error\":\"out of memory\"}");
     } else if (strncmp(word, "replay ", 7) == 0) {
-        replay(sock, &e, env, word + 7, stats);
+        replay(sock, &e, cs->env, word + 7, stats);
+        return;
+    } else if (strncmp(word, "forget ", 7) == 0 || strcmp(word, "forget") == 0) {
+        forget(sock, &e, cs, word[6] ? word + 7 : "", sb);
         return;
     } else {
-        sb_puts(sb, "{\"error\":\"unknown command; try ping, stats, reload or replay FROM\"}");
+        sb_puts(sb, "{\"error\":\"unknown command; try ping, stats, info, reload, replay FROM or forget CUSTOMER\"}");
     }
     reply(sock, &e, sb->buf, sb->len);
 }
@@ -232,21 +310,40 @@ static void serve_request(void *sock, daemon_stats *stats, hist_env *env, reload
 void control_serve(void *sock, daemon_stats *stats, hist_env *env, control_hooks *hooks)
 {
     strbuf sb = STRBUF_INIT;
-    waiters ws = {NULL, 0, 0, 0};
+    control_state *cs = calloc(1, sizeof *cs);
+    if (!cs) {
+        log_error("control: out of memory");
+        return;
+    }
+    cs->stats = stats;
+    cs->env = env;
+    cs->rl = hooks->reloader;
+    if (!realpath(hooks->data_dir, cs->data_dir))
+        snprintf(cs->data_dir, sizeof cs->data_dir, "%s", hooks->data_dir);
+    cs->forget = zmq_socket(hooks->zctx, ZMQ_PAIR);
+    int linger = 0;
+    zmq_setsockopt(cs->forget, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_connect(cs->forget, FORGET_ENDPOINT);
     while (!*hooks->stop) {
         if (*hooks->reload) {  /* SIGHUP: nobody waits for the outcome, the log has it */
             *hooks->reload = 0;
             reloader_request(hooks->reloader);
         }
-        zmq_pollitem_t items[2] = {{sock, 0, ZMQ_POLLIN, 0},
-                                   {NULL, reloader_fd(hooks->reloader), ZMQ_POLLIN, 0}};
-        if (zmq_poll(items, 2, 100) <= 0)
+        zmq_pollitem_t items[3] = {{sock, 0, ZMQ_POLLIN, 0},
+                                   {NULL, reloader_fd(hooks->reloader), ZMQ_POLLIN, 0},
+                                   {cs->forget, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 3, 100) <= 0)
             continue;  /* timeout or EINTR: look at *stop again */
         if (items[1].revents & ZMQ_POLLIN)
-            answer_waiters(sock, hooks->reloader, &ws, &sb);
+            answer_waiters(sock, hooks->reloader, &cs->reloads, &sb);
+        if (items[2].revents & ZMQ_POLLIN)
+            answer_forgets(sock, cs);
         if (items[0].revents & ZMQ_POLLIN)
-            serve_request(sock, stats, env, hooks->reloader, &ws, &sb);
+            serve_request(sock, cs, &sb);
     }
-    free(ws.w);  /* clients still waiting time out on their side */
+    zmq_close(cs->forget);
+    free(cs->reloads.w);  /* clients still waiting time out on their side */
+    free(cs->forgets.w);
+    free(cs);
     sb_free(&sb);
 }

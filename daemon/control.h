@@ -9,6 +9,12 @@
  *                         them in between batches: {"ok":true,...} or
  *                         {"ok":false,"error":"file:line: ..."} (the old
  *                         ones keep running). SIGHUP does the same.
+ *   info               -> {"pid":N,"data_dir":"/abs/path"}: which daemon this is
+ *   forget CUSTOMER    -> erase the history and redact the logged decisions of
+ *                         CUSTOMER (the rest of the frame), done by the writer
+ *                         thread between groups (forget.h):
+ *                         {"customer_id","history_erased","decisions_redacted"}
+ *                         or {"customer_id","error"}
  *   replay FROM [MAX]  -> a JSON header frame {"from","count","next","last_seq"}
  *                         then up to MAX (default and cap 1000) frames, each a
  *                         serialized TriageDecision with seq >= FROM, in order.
@@ -16,7 +22,7 @@
  *                         than the log's retention starts at its oldest entry
  *                         ("from" says where).
  *
- * Unknown words get {"error": ...}. The main thread runs it between signal
+ * docs/protocol.md is the full contract. Unknown words get {"error": ...}. The main thread runs it between signal
  * checks. It is a ROUTER rather than a REP so that a reload, which runs in
  * the reloader's thread and may compile for seconds, is answered when it
  * ends while ping, stats and replay keep being answered meanwhile. Replay
@@ -37,6 +43,8 @@ typedef struct control_hooks {
     volatile sig_atomic_t *stop;    /* set by SIGINT/SIGTERM */
     volatile sig_atomic_t *reload;  /* set by SIGHUP */
     reloader *reloader;             /* runs reloads, by command or SIGHUP */
+    void *zctx;                     /* for the PAIR to the writer (forget) */
+    const char *data_dir;           /* reported by "info" */
 } control_hooks;
 
 /* Serve requests on sock (a bound ROUTER) until *hooks->stop becomes non-zero (checked every

@@ -24,6 +24,10 @@ typedef struct outcome {
 struct reloader {
     const char   *config_path;  /* NULL if started without --config */
     const config *cfg;          /* the running configuration */
+    config        started;      /* what config_path said at start (no flags): a reload
+                                   compares the file with it to name the keys that
+                                   changed but need a restart */
+    int           have_started; /* config_path could be read at start */
     const char   *cache_dir;
     pipeline     *p;
     daemon_stats *stats;        /* the new pack's rule hit counters */
@@ -46,6 +50,24 @@ static void refuse(reloader *r, strbuf *reply, const char *err)
     sb_puts(reply, "{\"ok\":false,\"error\":");
     sb_json_str(reply, err, strlen(err));
     sb_putc(reply, '}');
+}
+
+/* ,"restart_needed":[...]: the keys of the file that changed since the
+ * daemon started and that a reload does not apply (a warning in the log). */
+static void restart_keys(reloader *r, const config *fresh, strbuf *reply)
+{
+    char names[1024];
+    size_t n = r->have_started ? config_restart_keys(&r->started, fresh, names, sizeof names) : 0;
+    sb_puts(reply, ",\"restart_needed\":[");
+    const char *p = names;
+    for (size_t i = 0; i < n && *p; i++) {
+        size_t len = strcspn(p, " ");
+        sb_printf(reply, "%s\"%.*s\"", i ? "," : "", (int)len, p);
+        p += len + (p[len] == ' ');
+    }
+    sb_putc(reply, ']');
+    if (n)
+        log_warn("reload: %s changed in %s but take effect only on a restart", names, r->config_path);
 }
 
 /* One reload; its JSON outcome goes to reply. Swaps only if !*stopping is
@@ -82,8 +104,10 @@ static void reload_once(reloader *r, strbuf *reply)
         refuse(r, reply, "out of memory while swapping in the new pack");
         return;
     }
-    sb_printf(reply, "{\"ok\":true,\"rules\":%zu,\"patterns\":%zu,\"from_cache\":%s,\"compile_ms\":%.0f}",
+    sb_printf(reply, "{\"ok\":true,\"rules\":%zu,\"patterns\":%zu,\"from_cache\":%s,\"compile_ms\":%.0f",
               n_rules, n_patterns, from_cache ? "true" : "false", compile_ms);
+    restart_keys(r, &fresh, reply);
+    sb_putc(reply, '}');
     log_info("reload: %zu rules, %zu patterns (%s), policy %s", n_rules, n_patterns,
              from_cache ? "from cache" : "compiled", r->config_path ? r->config_path : "(defaults)");
     pipeline_swap_policy(r->p, r->config_path ? &fresh.pol : &r->cfg->pol);
@@ -138,6 +162,9 @@ reloader *reloader_start(const char *config_path, const config *cfg, const char 
         return NULL;
     *r = (reloader){.config_path = config_path, .cfg = cfg, .cache_dir = cache_dir, .p = p,
                     .stats = stats};
+    char err[1024];
+    config_defaults(&r->started);
+    r->have_started = config_path && config_load_file(&r->started, config_path, err, sizeof err) == 0;
     if (pipe2(r->done_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
         free(r);
         return NULL;
