@@ -10,9 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buildinfo.h"
 #include "codec.h"
 #include "ctl.h"
 #include "curve.h"
+#include "paths.h"
 
 static void usage(FILE *f)
 {
@@ -48,28 +50,17 @@ static void usage(FILE *f)
             "  stats --watch [--interval MS] [--count N] [--control ENDPOINT]\n"
             "                      totals and rates per second, refreshed like top\n"
             "  ping [--control ENDPOINT]\n"
-            "  reload [--control ENDPOINT]              recompile rules, re-read policy\n");
+            "  reload [--control ENDPOINT]              recompile rules, re-read policy\n"
+            "\n"
+            "  --version           the version and git commit of this build\n");
 }
 
+/* ./rules, else build/../rules, else the installed pack (paths.h). */
 const char *ctl_default_rules(void)
 {
     static char path[PATH_MAX];
-    struct stat st;
-    if (stat("rules", &st) == 0 && S_ISDIR(st.st_mode))
-        return "rules";
-    char exe[PATH_MAX - 16];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            snprintf(path, sizeof path, "%s/../rules", exe);
-            if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-                return path;
-        }
-    }
-    return "rules";
+    paths_find("rules", path, sizeof path);
+    return path;
 }
 
 const char *ctl_cache_dir(void)
@@ -162,6 +153,10 @@ int main(int argc, char **argv)
         return argc < 2 ? CTL_USAGE : 0;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        buildinfo_print(stdout, "complaintctl");
+        return 0;
+    }
     argc--;
     argv++;
     if (strcmp(cmd, "classify") == 0)

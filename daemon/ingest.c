@@ -24,6 +24,7 @@
 #include <zmq.h>
 
 #include "clock.h"
+#include "health.h"
 #include "log.h"
 #include "pipeline_internal.h"
 
@@ -195,9 +196,12 @@ void *ingest_main(void *arg)
     int stopping = 0, writer_done = 0;
     const struct timespec linger = {p->cfg->ingest_linger_us / 1000000,
                                     (long)(p->cfg->ingest_linger_us % 1000000) * 1000L};
+    health_slot *hb = health_register("ingest");
     while (!stopping) {
+        health_wait(hb);
         if (zmq_poll(items, n_items, -1) < 0 && zmq_errno() != EINTR)
             break;
+        health_beat(hb);
         if (items[0].revents & ZMQ_POLLIN)
             stopping = 1;  /* take what is already queued, then stop */
         /* Only the sockets that have something: asking an empty one costs
@@ -222,5 +226,6 @@ void *ingest_main(void *arg)
     while (!writer_done && zmq_poll(&ack_item, 1, 60000) > 0)
         writer_done = forward_acks(&g);
     zmq_close(g.acks);
+    health_exit(hb);
     return NULL;
 }

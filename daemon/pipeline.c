@@ -22,7 +22,9 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "buildinfo.h"
 #include "curve.h"
+#include "health.h"
 #include "log.h"
 #include "pipeline_internal.h"
 
@@ -99,6 +101,7 @@ void pipeline_current_policy(pipeline *p, policy *out)
 void pipeline_swap_rules(pipeline *p, rulepack *rp)
 {
     pack_ref *fresh = pack_ref_new(rp);
+    health_set_rules(buildinfo_pack_hash(rp));  /* complaintd_build_info's rules_hash */
     pthread_mutex_lock(&p->swap_lock);
     pack_ref *old = p->pack;
     p->pack = fresh;
@@ -126,6 +129,7 @@ pipeline *pipeline_start(void *zctx, const config *cfg, rulepack *rp, hist_env *
     pthread_mutex_init(&p->swap_lock, NULL);
     pthread_mutex_init(&p->batches.lock, NULL);
     p->pack = pack_ref_new(rp);
+    health_set_rules(buildinfo_pack_hash(rp));
     p->pol = cfg->pol;
     p->env = env;
     p->stats = stats;

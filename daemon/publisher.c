@@ -17,6 +17,7 @@
 #include <zmq.h>
 
 #include "clock.h"
+#include "health.h"
 #include "log.h"
 #include "pipeline_internal.h"
 
@@ -83,18 +84,22 @@ static void publish_group(pipeline *p, void *acks, const decided_group *g)
 }
 
 /* Make everything committed so far durable; retry while the disk refuses. */
-static void make_durable(pipeline *p)
+static void make_durable(pipeline *p, health_slot *hb)
 {
     if (!p->cfg->durable)
         return;
     int64_t t0 = clock_mono_us();
-    for (int attempts = 0; hist_sync(p->env) != HIST_OK; attempts++) {
+    int attempts = 0;
+    for (; hist_sync(p->env) != HIST_OK; attempts++) {
+        health_pause(hb, "publishing paused: flushing the store to disk fails");
         STAT_ADD(p->stats->commit_failures, 1);
         if (attempts == 0 || attempts % 60 == 0)
             log_error("cannot flush %s to disk (above); publishing paused, retrying",
                       p->cfg->data_dir);
         sleep(1);
     }
+    if (attempts)
+        health_pause(hb, NULL);
     uint64_t us = (uint64_t)(clock_mono_us() - t0);
     STAT_ADD(p->stats->sync_us, us);
     stats_observe(&p->stats->h_sync_us, us);
@@ -108,7 +113,9 @@ void *publisher_main(void *arg)
     void *acks = zmq_socket(p->zctx, ZMQ_PUSH);
     zmq_connect(acks, ACKS_ENDPOINT);
     decided_group *groups[MAX_GROUPS_PER_FLUSH];
+    health_slot *hb = health_register("publisher");
     for (int done = 0; !done;) {
+        health_wait(hb);  /* blocks for the first group below */
         /* Block for one group, then take what else is queued, up to about
          * batch_size events (a burst the PUB queue is sized for): one
          * flush covers them all. */
@@ -134,9 +141,10 @@ void *publisher_main(void *arg)
             n++;
             zmq_msg_close(&m);
         }
+        health_beat(hb);
         if (n == 0)
             continue;
-        make_durable(p);
+        make_durable(p, hb);
         atomic_store(&p->stats->last_seq, groups[n - 1]->last_seq);  /* before anyone hears */
         for (size_t i = 0; i < n; i++) {
             publish_group(p, acks, groups[i]);
@@ -146,5 +154,6 @@ void *publisher_main(void *arg)
     zmq_send(acks, "", 0, 0);  /* tells ingest no more acks will come */
     zmq_close(in);
     zmq_close(acks);
+    health_exit(hb);
     return NULL;
 }

@@ -24,6 +24,7 @@
 
 #include "clock.h"
 #include "grow.h"
+#include "health.h"
 #include "log.h"
 #include "pipeline_internal.h"
 #include "triage.h"
@@ -41,6 +42,7 @@ typedef struct writer {
     triage_session ts;
     policy         pol;      /* the writer's copy, refreshed between groups */
     unsigned       pol_gen;
+    health_slot   *hb;       /* this thread's heartbeat (health.h) */
 } writer;
 
 /* Decide every job of the held batches in one transaction; HIST_OK on commit. */
@@ -117,8 +119,11 @@ static int flush_group(writer *w, int final)
     pipeline *p = w->p;
     if (w->g->n_batches == 0)
         return 0;
-    int attempts = 0;
-    while (decide_group(w) != HIST_OK) {
+    int attempts = 0, rc;
+    while ((rc = decide_group(w)) != HIST_OK) {
+        /* Alive and retrying: not ready, but nothing for a watchdog to restart. */
+        health_pause(w->hb, rc == HIST_EFULL ? "intake paused: the LMDB map is full"
+                                             : "intake paused: commits to the store fail");
         STAT_ADD(p->stats->commit_failures, 1);
         if (attempts++ == 0 || attempts % 60 == 0)
             log_error("cannot commit %zu event(s) to %s: %s; intake paused, retrying",
@@ -127,8 +132,10 @@ static int flush_group(writer *w, int final)
             return -1;
         sleep(1);
     }
-    if (attempts)
+    if (attempts) {
+        health_pause(w->hb, NULL);
         log_info("commit succeeded after %d retries; intake resumes", attempts);
+    }
     w->g->last_seq = w->ts.next_seq - 1;
     HANDOFF_RELEASE(w->g);
     zmq_send(w->publish, &w->g, sizeof w->g, 0);  /* the publisher owns it now */
@@ -178,7 +185,7 @@ static void take_in_order(writer *w, job_batch *b)
 
 void *writer_main(void *arg)
 {
-    writer w = {.p = arg, .g = fresh_group()};
+    writer w = {.p = arg, .g = fresh_group(), .hb = health_register("writer")};
     pipeline *p = w.p;
     pipeline_current_policy(p, &w.pol);
     w.pol_gen = atomic_load(&p->policy_gen);
@@ -198,7 +205,9 @@ void *writer_main(void *arg)
             timeout = left > 0 ? (int)(left / 1000) : 0;
         }
         zmq_pollitem_t item = {w.in, 0, ZMQ_POLLIN, 0};
+        health_wait(w.hb);
         int ready = zmq_poll(&item, 1, timeout);
+        health_beat(w.hb);
         while (ready > 0 && w.g->n_events < batch_size) {
             zmq_msg_t m;
             zmq_msg_init(&m);
@@ -239,5 +248,6 @@ void *writer_main(void *arg)
     triage_session_free(&w.ts);
     zmq_close(w.in);
     zmq_close(w.publish);
+    health_exit(w.hb);
     return NULL;
 }
