@@ -278,10 +278,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return respond(conn, MHD_HTTP_METHOD_NOT_ALLOWED, strdup("GET or HEAD\n"), 12, text);
     }
     if (probe) {  /* 200 or 503, with the reasons in the body (health.h) */
-        strbuf pb = STRBUF_INIT;
-        int ok = probe == 1 ? health_alive(health_now_ms(), &pb) : health_ready(&pb);
+        strbuf rep = STRBUF_INIT, pb = STRBUF_INIT;
+        int ok = probe == 1 ? health_alive(health_now_ms(), &rep) : health_ready(&rep);
         if (probe == 1)
-            sb_puts(&pb, ok ? "ok\n" : "not alive\n");
+            sb_puts(&pb, ok ? "alive\n" : "not alive: a pipeline thread makes no progress\n");
+        if (rep.len)
+            sb_puts(&pb, rep.buf);
+        sb_free(&rep);
         size_t plen = pb.len;
         char *pbody = sb_take(&pb);
         if (!pbody)
