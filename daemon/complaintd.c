@@ -187,8 +187,8 @@ static const char *config_path_of(int argc, char **argv)
 }
 
 /* --check-config: what the daemon would load, loaded and dropped, like
- * nginx -t. Nothing is created but the rule cache (when it exists, the
- * compile fills it, so the start that follows is quick). 0 or 2. */
+ * nginx -t. Nothing is created but the compiled-rule cache, so that the
+ * start that follows is quick. 0 or 2. */
 static int check_config(const config *cfg, const char *config_path, const char *cache)
 {
     char err[1024];
@@ -217,7 +217,15 @@ static int check_config(const config *cfg, const char *config_path, const char *
     printf("complaintd: endpoints ok (ingest %s, acked ingest %s, publish %s, control %s, "
            "metrics %s)\n", cfg->ingest, cfg->ingest_acked[0] ? cfg->ingest_acked : "off",
            cfg->publish, cfg->control, metrics_enabled(cfg->metrics) ? cfg->metrics : "off");
-    rulepack *rp = rulepack_load(cfg->rules, stat(cache, &st) == 0 ? cache : NULL, err, sizeof err);
+    /* The cache when its directory exists or can be made in one that does
+     * (the daemon's data_dir): never a tree of new directories. */
+    char parent[CONFIG_PATH + 16];
+    snprintf(parent, sizeof parent, "%s", cache);
+    char *slash = strrchr(parent, '/');
+    if (slash)
+        *slash = '\0';
+    int use_cache = stat(cache, &st) == 0 || stat(slash ? parent : ".", &st) == 0;
+    rulepack *rp = rulepack_load(cfg->rules, use_cache ? cache : NULL, err, sizeof err);
     if (!rp)
         goto fail;
     printf("complaintd: rules %s: %zu rules, %zu patterns, %s: ok\n", cfg->rules, rp->n_rules,
