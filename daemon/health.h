@@ -69,8 +69,9 @@ int health_ready(strbuf *report);
 /* Monotonic milliseconds, the clock health_alive() expects. */
 int64_t health_now_ms(void);
 
-/* Forget every heartbeat and fact (the unit tests start each case anew;
- * only with no pipeline thread running). */
-void health_reset(void);
+/* Forget every heartbeat and fact, and take beats' times from clock
+ * (NULL: health_now_ms): the unit tests start each case anew on a clock
+ * they set. Only with no pipeline thread running. */
+void health_reset(int64_t (*clock)(void));
 
 #endif
