@@ -215,7 +215,13 @@ class TestProbes(ProbeCase):
             p.send(h.event_bytes(event_id="probe-%d" % i, customer_id="probe-c%d" % i,
                                  text="The kettle broke after a week.", lang="en"))
         self.assertEqual(len(sub.collect(20)), 20)
-        self.assertEqual(get(d.base + "/healthz")[0], 200)
+        # Idle again, every thread says so: it marks itself waiting before
+        # it blocks (an idle daemon must never look stuck to the watchdog).
+        threads = ("ingest", "worker-0", "worker-1", "writer", "publisher")
+        idle = lambda body: all("%s waiting for input" % t in body for t in threads)  # noqa: E731
+        status, body = h.poll_until(lambda: get(d.base + "/healthz"), lambda r: idle(r[1]), 10.0)
+        self.assertEqual(status, 200, body)
+        self.assertTrue(idle(body), body)
         self.assertEqual(get(d.base + "/nothing")[0], 404)
         d.stop()
 
