@@ -239,6 +239,7 @@ static int check_config(const config *cfg, const char *config_path, const char *
     printf("complaintd: configuration ok\n");
     return 0;
 fail:
+    fflush(stdout);  /* what passed, then what did not */
     fprintf(stderr, "complaintd: %s\n", err);
     fprintf(stderr, "complaintd: configuration check failed\n");
     return 2;
