@@ -383,15 +383,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "ready\n");
         pthread_sigmask(SIG_BLOCK, &blocked, NULL);  /* signals wake the main thread only */
         reloader *rl = reloader_start(config_path_of(argc, argv), &cfg, cache, p, &stats);
-        notify_watchdog *wd = notify_watchdog_start();
+        notify_watchdog *wd = NULL;
+        if (rl) {
+            char ready[CONFIG_ENDPOINT + 64];
+            snprintf(ready, sizeof ready, "accepting events on %s", cfg.ingest);
+            notify_ready(ready);
+            wd = notify_watchdog_start();  /* systemd watches from READY=1 on */
+        }
         pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
         if (!rl) {
             log_error("cannot start the reload thread; stopping");
             status = 1;
         } else {
-            char ready[CONFIG_ENDPOINT + 64];
-            snprintf(ready, sizeof ready, "accepting events on %s", cfg.ingest);
-            notify_ready(ready);
             control_hooks hooks = {&stop_requested, &reload_requested, rl};
             control_serve(control_sock, &stats, env, &hooks);
         }

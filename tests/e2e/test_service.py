@@ -313,8 +313,10 @@ class TestSystemdNotify(E2ETestCase):
         d.send_signal(signal.SIGTERM)
         self.assertTrue(read_until(lambda: got("STOPPING=1")), messages)
         self.assertEqual(d.wait(), 0, d.log())
-        ready_at = messages.index(got("READY=1")[0])
-        self.assertLess(ready_at, messages.index(got("WATCHDOG=1")[-1]))
+        first = lambda word: next(i for i, m in enumerate(messages)  # noqa: E731
+                                  if word in m.split("\n"))
+        self.assertLess(first("READY=1"), first("WATCHDOG=1"), "READY=1 comes first")
+        self.assertLess(first("WATCHDOG=1"), first("STOPPING=1"))
 
 
 class TestUnit(unittest.TestCase):
