@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buildinfo.h"
 #include "ctl.h"
 
 static void usage(FILE *f)
@@ -46,7 +47,9 @@ static void usage(FILE *f)
             "  stats --watch [--interval MS] [--count N] [--control ENDPOINT]\n"
             "                      totals and rates per second, refreshed like top\n"
             "  ping [--control ENDPOINT]\n"
-            "  reload [--control ENDPOINT]              recompile rules, re-read policy\n");
+            "  reload [--control ENDPOINT]              recompile rules, re-read policy\n"
+            "\n"
+            "  --version           the version and git commit of this build\n");
 }
 
 int main(int argc, char **argv)
@@ -56,6 +59,10 @@ int main(int argc, char **argv)
         return argc < 2 ? CTL_USAGE : 0;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        buildinfo_print(stdout, "complaintctl");
+        return 0;
+    }
     argc--;
     argv++;
     if (strcmp(cmd, "classify") == 0)

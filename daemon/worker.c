@@ -14,6 +14,7 @@
 #include "batch.h"
 #include "clock.h"
 #include "inproc.h"
+#include "health.h"
 #include "log.h"
 #include "worker.h"
 
@@ -103,9 +104,14 @@ void *worker_main(void *arg)
     pack_ref *mine = NULL;
     unsigned gen = 0;
 
+    char name[24];
+    snprintf(name, sizeof name, "worker-%d", p->index);
+    health_slot *hb = health_register(name);
     for (;;) {
         job_batch *b;
+        health_wait(hb);
         int n = zmq_recv(in, &b, sizeof b, 0);
+        health_beat(hb);
         if (n < 0 && zmq_errno() == EINTR)
             continue;
         if (n != (int)sizeof b)
@@ -125,5 +131,6 @@ void *worker_main(void *arg)
     pack_ref_put(mine);
     zmq_close(in);
     zmq_close(out);
+    health_exit(hb);
     return NULL;
 }
