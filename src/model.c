@@ -21,6 +21,11 @@ typedef struct mentry {
     uint32_t slot; /* index into the model's labels */
 } mentry;
 
+typedef struct mslot {
+    uint32_t key; /* feature id */
+    uint32_t val; /* first entry << 5 | entry count */
+} mslot;
+
 struct model {
     atomic_int  refs;
     char       *name;                  /* owned */
@@ -30,8 +35,9 @@ struct model {
     float       thr_alone[LABEL_COUNT], thr_add[LABEL_COUNT], thr_veto[LABEL_COUNT];
     float       bias[LABEL_COUNT];
     label_set   labels;
-    uint32_t   *key;                   /* [mask + 1] feature id, 0 = empty slot */
-    uint32_t   *val;                   /* [mask + 1] first entry << 5 | entry count */
+    uint64_t   *present;               /* bit id set: the id has weights (an L2-resident
+                                          filter: most n-grams of an event have none) */
+    mslot      *slots;                 /* [mask + 1] open addressing, key 0 = empty */
     uint32_t    mask, shift;
     mentry     *entries;               /* [n_entries], grouped by id */
     size_t      n_ids, n_entries;
@@ -97,21 +103,23 @@ static uint32_t probe_start(const model *m, uint32_t id)
 static void table_put(model *m, uint32_t id, uint32_t first, uint32_t count)
 {
     uint32_t i = probe_start(m, id);
-    while (m->key[i])
+    while (m->slots[i].key)
         i = (i + 1) & m->mask;
-    m->key[i] = id;
-    m->val[i] = first << 5 | count;
+    m->slots[i] = (mslot){id, first << 5 | count};
+    m->present[id >> 6] |= 1ull << (id & 63);
 }
 
 /* The run of entries of feature id, or NULL. */
 static inline const mentry *lookup(const model *m, uint32_t id, uint32_t *count)
 {
+    if (!(m->present[id >> 6] >> (id & 63) & 1))
+        return NULL;
     uint32_t i = probe_start(m, id);
     for (;;) {
-        uint32_t k = m->key[i];
+        uint32_t k = m->slots[i].key;
         if (k == id) {
-            *count = m->val[i] & 31;
-            return m->entries + (m->val[i] >> 5);
+            *count = m->slots[i].val & 31;
+            return m->entries + (m->slots[i].val >> 5);
         }
         if (!k)
             return NULL;
@@ -167,14 +175,14 @@ model *model_from_spec(const model_spec *s, const char *name, char *err, size_t 
                 m->entries[m->n_entries++].slot = (uint32_t)i;
             }
     }
-    uint32_t bits = 4;
-    while ((1u << bits) < 2 * m->n_ids + 2)
+    uint32_t bits = 4; /* load factor at most 2/3: short probe runs, a small table */
+    while ((1u << bits) < m->n_ids + m->n_ids / 2 + 2)
         bits++;
     m->mask = (1u << bits) - 1;
     m->shift = 32 - bits;
-    m->key = calloc((size_t)m->mask + 1, sizeof *m->key);
-    m->val = calloc((size_t)m->mask + 1, sizeof *m->val);
-    if (!m->key || !m->val || m->n_entries >= (1u << 27)) {
+    m->slots = calloc((size_t)m->mask + 1, sizeof *m->slots);
+    m->present = calloc(feat_id_limit(&m->fp) / 64 + 1, sizeof *m->present);
+    if (!m->slots || !m->present || m->n_entries >= (1u << 27)) {
         free(ids);
         free(first);
         goto oom;
@@ -203,8 +211,8 @@ void model_release(model *m)
     if (!m || atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
         return;
     free(m->name);
-    free(m->key);
-    free(m->val);
+    free(m->slots);
+    free(m->present);
     free(m->entries);
     free(m);
 }

@@ -93,3 +93,19 @@ void model_thr_choose(thr_row *r, size_t n, int veto, thr_choice *out)
         out->f1_add = best;
     }
 }
+
+void model_thr_count(const thr_row *r, size_t n, const thr_choice *c, long tp[3], long fp[3],
+                     long fn[3])
+{
+    for (int k = 0; k < 3; k++)
+        tp[k] = fp[k] = fn[k] = 0;
+    for (size_t i = 0; i < n; i++) {
+        int on[3] = {r[i].rules, r[i].p >= c->thr_alone,
+                     (r[i].rules && r[i].p >= c->thr_veto) || r[i].p >= c->thr_add};
+        for (int k = 0; k < 3; k++) {
+            tp[k] += on[k] && r[i].gold;
+            fp[k] += on[k] && !r[i].gold;
+            fn[k] += !on[k] && r[i].gold;
+        }
+    }
+}

@@ -31,4 +31,8 @@ typedef struct thr_choice {
 /* rows[0..n) is reordered. */
 void model_thr_choose(thr_row *rows, size_t n, int veto, thr_choice *out /* OUT */);
 
+/* The counts of the three decisions of c over rows (rules, alone, combined). */
+void model_thr_count(const thr_row *rows, size_t n, const thr_choice *c, long tp[3], long fp[3],
+                     long fn[3]);
+
 #endif

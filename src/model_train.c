@@ -34,8 +34,12 @@ void train_opts_default(train_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->l1 = 0;
-    o->c[0] = 4.0;
-    o->n_c = 1;
+    /* Hashed features are worth 1/sqrt(n) each, so useful weights are large:
+     * weak regularisation wins in writer-grouped cross-validation (docs/model.md). */
+    o->c[0] = 8.0;
+    o->c[1] = 32.0;
+    o->c[2] = 128.0;
+    o->n_c = 3;
     o->eps = 0.01;
     o->folds_max = 8;
     o->min_positives = 5;
@@ -226,7 +230,7 @@ static struct model *fit(fit_ctx *fc, int l, int skip, double C)
         return NULL;
     struct problem prob = {.l = n, .n = (int)feat_id_limit(&ts->fp), .y = fc->y, .x = fc->px,
                            .bias = 1.0};
-    struct parameter par = {.solver_type = fc->o->l1 ? L1R_LR : L2R_LR, .eps = fc->o->eps, .C = C};
+    struct parameter par = {.solver_type = fc->o->l1 ? L1R_LR : L2R_LR_DUAL, .eps = fc->o->eps, .C = C};
     struct model *m = train(&prob, &par);
     if (!m)
         return NULL;
@@ -308,7 +312,7 @@ void train_spec_free(model_spec *spec)
 
 /* Fit label l: choose C and thresholds out of fold, then fit on all rows. */
 static int fit_label(fit_ctx *fc, int l, float *p, float *best_p, thr_row *tr,
-                     model_label_spec *ls)
+                     model_label_spec *ls, long cnt[3][3])
 {
     train_set *ts = fc->ts;
     const train_opts *o = fc->o;
@@ -341,6 +345,13 @@ static int fit_label(fit_ctx *fc, int l, float *p, float *best_p, thr_row *tr,
             tr[m++] = (thr_row){best_p[i], (ts->gold[i] >> l) & 1, (ts->rules[i] >> l) & 1};
     thr_choice ch;
     model_thr_choose(tr, m, o->veto, &ch);
+    long tp[3], fp[3], fn[3];
+    model_thr_count(tr, m, &ch, tp, fp, fn);
+    for (int k = 0; k < 3; k++) {
+        cnt[0][k] += tp[k];
+        cnt[1][k] += fp[k];
+        cnt[2][k] += fn[k];
+    }
     struct model *fm = fit(fc, l, -1, best_c);
     if (!fm)
         return 0;
@@ -399,14 +410,24 @@ int train_fit(train_set *ts, const train_opts *o, model_spec *spec, char *err, s
     if (o->log)
         fprintf(o->log, "train: %zu rows, %d folds, %s, C %g%s\n", ts->n, fc.n_folds,
                 o->l1 ? "L1" : "L2", o->c[0], o->n_c > 1 ? " (and others, chosen per label)" : "");
+    long cnt[3][3] = {{0}}; /* [tp fp fn][rules alone combined], out of fold */
     for (int l = 1; l < LABEL_COUNT; l++) {
-        int r = fit_label(&fc, l, p, best_p, tr, &spec->labels[spec->n_labels]);
+        int r = fit_label(&fc, l, p, best_p, tr, &spec->labels[spec->n_labels], cnt);
         if (r < 0) {
             snprintf(err, errlen, "out of memory");
             train_spec_free(spec);
             goto done;
         }
         spec->n_labels += r;
+    }
+    if (o->log) {
+        double f[3];
+        for (int k = 0; k < 3; k++)
+            f[k] = cnt[0][k] ? 2.0 * (double)cnt[0][k] /
+                                   (double)(2 * cnt[0][k] + cnt[1][k] + cnt[2][k])
+                             : 0;
+        fprintf(o->log, "train: out-of-fold micro-F1 over the trained labels: rules %.3f model "
+                "%.3f combined %.3f\n", f[0], f[1], f[2]);
     }
     rc = 0;
 done:
