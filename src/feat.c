@@ -24,8 +24,10 @@ void feat_params_default(feat_params *p)
     p->seed = 0x5eed1234u;
     p->words = 1;
     p->bigrams = 1;
-    p->char_min = 3;
-    p->char_max = 5;
+    /* Character 4-grams alone score as well as 3..5-grams in writer-grouped
+     * cross-validation and cost a third of the lookups (docs/model.md). */
+    p->char_min = 4;
+    p->char_max = 4;
 }
 
 const char *feat_params_invalid(const feat_params *p)

@@ -375,7 +375,9 @@ int model_predict(const model *m, model_scratch *s, int channel, const class_res
             r->veto &= ~bit;
             r->unvetoed |= bit;
         }
-        if (!was_on && ((r->alone | r->add) & bit))
+        /* Evidence for the labels the model drives: a label the rules set
+         * already has their matches for evidence. */
+        if (!was_on && ((r->alone | r->add) & bit) && !(rules && (rules->labels & bit)))
             explain(m, s, (uint32_t)i, scale, r);
     }
     return MODEL_OK;

@@ -105,7 +105,8 @@ typedef struct model_result {
     label_set veto;               /* covered labels every model vetoes */
     label_set unvetoed;           /* internal: labels some model does not veto */
     float     prob[LABEL_COUNT];  /* highest probability over the models; 0 if none */
-    model_evidence ev[MODEL_EVIDENCE_MAX]; /* for the labels in alone | add */
+    model_evidence ev[MODEL_EVIDENCE_MAX]; /* for the labels in alone | add that the
+                                              rules did not set */
     size_t    n_ev;
 } model_result;
 

@@ -65,6 +65,8 @@ static void insult_spec(model_spec *spec)
 {
     memset(spec, 0, sizeof *spec);
     feat_params_default(&spec->fp);
+    spec->fp.char_min = 3; /* the arithmetic below counts 3..5-grams */
+    spec->fp.char_max = 5;
     size_t n = ids_of(&spec->fp, "idiot", g_id, 256);
     for (size_t i = 0; i < n; i++)
         g_w[i] = 1.0f;
@@ -338,9 +340,10 @@ static void test_train_small(void **state)
     assert_non_null(m);
     model_scratch *s = model_scratch_new();
     model_result r;
-    predict(m, s, "such a moron", &r);
+    /* Unseen sentences; "again" and "today" are spread over both classes. */
+    predict(m, s, "a total moron again", &r);
     assert_true(r.add & LABEL_BIT(LABEL_INSULT));
-    predict(m, s, "my order is late", &r);
+    predict(m, s, "my order is late today", &r);
     assert_false(r.add & LABEL_BIT(LABEL_INSULT));
     model_scratch_free(s);
     model_release(m);
