@@ -22,6 +22,7 @@
 #include "classify.h"
 #include "ctl.h"
 #include "model.h"
+#include "model_thr.h"
 #include "model_train.h"
 #include "strbuf.h"
 
@@ -65,8 +66,8 @@ static int json_label_set(json_t *arr, label_set *out, char *err, size_t errlen)
 }
 
 /* One line into ts; returns 0 or -1 with the problem in err. */
-static int add_line(train_set *ts, classifier *cl, groups *g, const char *file, const char *line,
-                    char *err, size_t errlen)
+static int add_line(train_set *ts, classifier *cl, groups *g, const char *file, int source,
+                    const char *line, char *err, size_t errlen)
 {
     json_error_t je;
     json_t *obj = json_loads(line, JSON_REJECT_DUPLICATES, &je);
@@ -99,7 +100,7 @@ static int add_line(train_set *ts, classifier *cl, groups *g, const char *file, 
     }
     rc = train_set_add(ts, cl, json_string_value(text), json_string_length(text), channel,
                        json_is_string(lang) ? json_string_value(lang) : NULL, labels, sc, group,
-                       err, errlen);
+                       source, err, errlen);
 out:
     json_decref(obj);
     return rc;
@@ -212,7 +213,7 @@ int cmd_train(int argc, char **argv)
         long lineno = 0, n;
         while ((n = ctl_read_line(in, &line, &cap)) >= 0) {
             lineno++;
-            if (n > 0 && add_line(ts, cl, &g, argv[i], line, err, sizeof err) < 0) {
+            if (n > 0 && add_line(ts, cl, &g, argv[i], (i - optind) % THR_SOURCES_MAX, line, err, sizeof err) < 0) {
                 fprintf(stderr, "complaintctl: %s:%ld: %s\n", argv[i], lineno, err);
                 status = CTL_USAGE;
             }
@@ -345,6 +346,14 @@ void ctl_model_json(strbuf *sb, const char *text, label_set rules, const class_r
         sb_printf(sb, ",\"by\":\"%s\"%s}", vetoed ? "model_veto" : by, "");
         first = 0;
     }
+    /* The model's probabilities, on or off, when not negligible. */
+    sb_puts(sb, "},\"model_scores\":{");
+    first = 1;
+    for (int l = 1; l < LABEL_COUNT; l++)
+        if ((mr->covered & LABEL_BIT(l)) && mr->prob[l] >= 0.05f) {
+            sb_printf(sb, "%s\"%s\":%.3f", first ? "" : ",", label_name(l), (double)mr->prob[l]);
+            first = 0;
+        }
     sb_puts(sb, "},\"model_evidence\":[");
     first = 1;
     for (size_t i = 0; i < mr->n_ev; i++) {

@@ -1,8 +1,9 @@
 /*
  * model_thr — choose a label's thresholds from out-of-fold probabilities.
  *
- * Each row is (probability, gold, rules fired). Three choices, each the F1
- * maximiser over the cut points between distinct probabilities (a cut
+ * Each row is (probability, gold, rules fired, source). Three choices, each
+ * maximising the mean over sources of their F1 (model_thr.c says why), over
+ * the cut points between distinct probabilities (a cut
  * halfway between two neighbours, so that a probability a little off the
  * training rows falls on the same side):
  *   thr_alone  the model alone: label on when p >= thr_alone;
@@ -17,15 +18,18 @@
 
 #include <stddef.h>
 
+#define THR_SOURCES_MAX 64
+
 typedef struct thr_row {
     float p;
     int   gold;
     int   rules;
+    int   src;   /* the row's source (0..THR_SOURCES_MAX-1), e.g. its file */
 } thr_row;
 
 typedef struct thr_choice {
     float  thr_alone, thr_add, thr_veto;
-    double f1_rules, f1_alone, f1_add; /* out-of-fold F1 of the rules, the model, combined */
+    double f1_rules, f1_alone, f1_add; /* out-of-fold mean F1 of the rules, the model, combined */
 } thr_choice;
 
 /* rows[0..n) is reordered. */

@@ -25,6 +25,7 @@ struct train_set {
     size_t     *row_off;         /* [n] first node of row i */
     label_set  *gold, *scope, *rules;
     int        *group;
+    int        *source;          /* [n] the row's source, for thresholds (model_thr.h) */
     size_t      n, cap;
     uint32_t   *sorted;          /* sort buffer for one row's ids */
     size_t      sorted_cap;
@@ -70,6 +71,7 @@ void train_set_free(train_set *ts)
     free(ts->scope);
     free(ts->rules);
     free(ts->group);
+    free(ts->source);
     free(ts->sorted);
     free(ts);
 }
@@ -116,15 +118,18 @@ static int grow_rows(train_set *ts)
     int *gr = realloc(ts->group, cap * sizeof *gr);
     if (gr)
         ts->group = gr;
-    if (!ro || !g || !s || !r || !gr)
+    int *so = realloc(ts->source, cap * sizeof *so);
+    if (so)
+        ts->source = so;
+    if (!ro || !g || !s || !r || !gr || !so)
         return -1;
     ts->cap = cap;
     return 0;
 }
 
 int train_set_add(train_set *ts, classifier *cl, const char *text, size_t len, int channel,
-                  const char *lang, label_set labels, label_set scope, int group, char *err,
-                  size_t errlen)
+                  const char *lang, label_set labels, label_set scope, int group, int source,
+                  char *err, size_t errlen)
 {
     class_result cr;
     int rc = cl ? classify_text(cl, text, len, channel, lang, &cr) : CLASSIFY_OK;
@@ -159,6 +164,7 @@ int train_set_add(train_set *ts, classifier *cl, const char *text, size_t len, i
     ts->scope[ts->n] = scope;
     ts->rules[ts->n] = cl ? cr.labels & ~LABEL_FLAG_AT_STAFF : 0;
     ts->group[ts->n] = group;
+    ts->source[ts->n] = source;
     ts->n++;
     return 0;
 oom:
@@ -330,7 +336,7 @@ static int fit_label(fit_ctx *fc, int l, float *p, float *best_p, thr_row *tr,
         size_t m = 0;
         for (size_t i = 0; i < ts->n; i++)
             if (ts->scope[i] & LABEL_BIT(l))
-                tr[m++] = (thr_row){p[i], (ts->gold[i] >> l) & 1, (ts->rules[i] >> l) & 1};
+                tr[m++] = (thr_row){p[i], (ts->gold[i] >> l) & 1, (ts->rules[i] >> l) & 1, ts->source[i]};
         thr_choice ch;
         model_thr_choose(tr, m, 0, &ch);
         if (ch.f1_add > best_f) {
@@ -342,7 +348,8 @@ static int fit_label(fit_ctx *fc, int l, float *p, float *best_p, thr_row *tr,
     size_t m = 0;
     for (size_t i = 0; i < ts->n; i++)
         if (ts->scope[i] & LABEL_BIT(l))
-            tr[m++] = (thr_row){best_p[i], (ts->gold[i] >> l) & 1, (ts->rules[i] >> l) & 1};
+            tr[m++] = (thr_row){best_p[i], (ts->gold[i] >> l) & 1, (ts->rules[i] >> l) & 1,
+                                ts->source[i]};
     thr_choice ch;
     model_thr_choose(tr, m, o->veto, &ch);
     long tp[3], fp[3], fn[3];

@@ -4,7 +4,8 @@
  * Rows are added one by one (the text is normalised, classified by the rule
  * pack for its rule features, and turned into a sorted sparse vector right
  * away; the text is not kept). Training then fits, per label, an L1- or
- * L2-regularised logistic regression with liblinear, and picks its
+ * L2-regularised logistic regression with liblinear (the dual solver: far
+ * faster when features outnumber rows), and picks its
  * thresholds from out-of-fold probabilities:
  *
  *   - the folds follow the rows' groups (one group per writer, i.e. per
@@ -12,7 +13,7 @@
  *     model never saw, as the product will meet it; rows without a group are
  *     spread over the folds;
  *   - thr_alone maximises the model's own F1, thr_add the F1 of "rules OR
- *     model", and a veto threshold is kept only when dropping the rules'
+ *     model" (both the mean F1 over the rows' sources), and a veto threshold is kept only when dropping the rules'
  *     label below it raises the out-of-fold F1 (and --veto asks for it);
  *   - with several C values, each label keeps the one with the best
  *     out-of-fold F1 of "rules OR model".
@@ -57,11 +58,12 @@ size_t train_set_rows(const train_set *ts);
 
 /* Add one row. cl: the rule pack's classifier for the rule features (NULL:
  * none). group: the row's cross-validation group (>= 0, e.g. its writer), or
- * -1 to spread it. Returns 0, or -1 with the problem in err (invalid UTF-8,
+ * -1 to spread it. source: where it comes from (its file, 0..63), whose F1s
+ * the thresholds average (model_thr.h). Returns 0, or -1 with the problem in err (invalid UTF-8,
  * out of memory). */
 int train_set_add(train_set *ts, classifier *cl, const char *text, size_t len, int channel,
-                  const char *lang, label_set labels, label_set scope, int group, char *err,
-                  size_t errlen);
+                  const char *lang, label_set labels, label_set scope, int group, int source,
+                  char *err, size_t errlen);
 
 /* Fit every label and fill spec (its weight arrays are allocated here:
  * train_spec_free). Returns 0, or -1 with the problem in err. */

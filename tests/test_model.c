@@ -297,8 +297,8 @@ static void test_thresholds(void **state)
     (void)state;
     /* The rules catch row 0; the model ranks the other positives above the
      * negatives except one. */
-    thr_row r[] = {{0.05f, 1, 1}, {0.9f, 1, 0}, {0.8f, 1, 0}, {0.7f, 0, 0},
-                   {0.6f, 1, 0},  {0.2f, 0, 0}, {0.1f, 0, 0}};
+    thr_row r[] = {{0.05f, 1, 1, 0}, {0.9f, 1, 0, 0}, {0.8f, 1, 0, 0}, {0.7f, 0, 0, 0},
+                   {0.6f, 1, 0, 0},  {0.2f, 0, 0, 0}, {0.1f, 0, 0, 0}};
     thr_choice c;
     model_thr_choose(r, sizeof r / sizeof r[0], 1, &c);
     assert_true(fabs(c.f1_rules - 2.0 / 5.0) < 1e-9);   /* tp 1, fn 3 */
@@ -325,10 +325,10 @@ static void test_train_small(void **state)
         snprintf(text, sizeof text, "%s %s", pos ? bad[i % 4] : good[i % 4],
                  i % 2 ? "today" : "again");
         assert_int_equal(train_set_add(ts, NULL, text, strlen(text), CHANNEL_CHAT, "en",
-                                       pos ? LABEL_BIT(LABEL_INSULT) : 0, ~0u, i % 4, err,
-                                       sizeof err), 0);
+                                       pos ? LABEL_BIT(LABEL_INSULT) : 0, ~0u, i % 4, 0,
+                                       err, sizeof err), 0);
     }
-    assert_int_equal(train_set_add(ts, NULL, "\xff", 1, 0, NULL, 0, ~0u, 0, err, sizeof err), -1);
+    assert_int_equal(train_set_add(ts, NULL, "\xff", 1, 0, NULL, 0, ~0u, 0, 0, err, sizeof err), -1);
     assert_non_null(strstr(err, "UTF-8"));
     train_opts o;
     train_opts_default(&o);
