@@ -16,9 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A weight quantised to 16 bits against its label's largest (scale[slot]):
+ * 4 bytes an entry, so 16 labels x 4000 weights take 256 KB. */
 typedef struct mentry {
-    float    w;
-    uint32_t slot; /* index into the model's labels */
+    int16_t  q;
+    uint16_t slot; /* index into the model's labels */
 } mentry;
 
 typedef struct mslot {
@@ -34,6 +36,7 @@ struct model {
     int         label[LABEL_COUNT];    /* [slot] label_id */
     float       thr_alone[LABEL_COUNT], thr_add[LABEL_COUNT], thr_veto[LABEL_COUNT];
     float       bias[LABEL_COUNT];
+    float       scale[LABEL_COUNT];    /* [slot] weight of one quantum */
     label_set   labels;
     uint64_t   *present;               /* bit id set: the id has weights (an L2-resident
                                           filter: most n-grams of an event have none) */
@@ -147,6 +150,11 @@ model *model_from_spec(const model_spec *s, const char *name, char *err, size_t 
         m->bias[i] = ls->bias;
         m->labels |= LABEL_BIT(ls->label);
         total += ls->n;
+        float max = 0;
+        for (size_t k = 0; k < ls->n; k++)
+            if (fabsf(ls->w[k]) > max)
+                max = fabsf(ls->w[k]);
+        m->scale[i] = max > 0 ? max / 32767.0f : 1.0f;
     }
     m->entries = malloc((total ? total : 1) * sizeof *m->entries);
     if (!m->entries)
@@ -171,8 +179,9 @@ model *model_from_spec(const model_spec *s, const char *name, char *err, size_t 
         first[m->n_ids++] = (uint32_t)m->n_entries;
         for (int i = 0; i < s->n_labels; i++)
             if (pos[i] < s->labels[i].n && s->labels[i].id[pos[i]] == min) {
-                m->entries[m->n_entries].w = s->labels[i].w[pos[i]++];
-                m->entries[m->n_entries++].slot = (uint32_t)i;
+                m->entries[m->n_entries].q =
+                    (int16_t)lrintf(s->labels[i].w[pos[i]++] / m->scale[i]);
+                m->entries[m->n_entries++].slot = (uint16_t)i;
             }
     }
     uint32_t bits = 4; /* load factor at most 2/3: short probe runs, a small table */
@@ -293,7 +302,7 @@ static void explain(const model *m, const model_scratch *s, uint32_t slot, float
         float w = 0;
         for (uint32_t k = 0; e && k < count; k++)
             if (e[k].slot == slot)
-                w = e[k].w * scale;
+                w = (float)e[k].q * m->scale[slot] * scale;
         if (w == 0)
             continue;
         uint32_t ws, we;
@@ -345,18 +354,21 @@ int model_predict(const model *m, model_scratch *s, int channel, const class_res
         s->fb_rules = with_rules;
     }
     const feat_buf *fb = &s->fb;
-    float score[LABEL_COUNT];
-    memcpy(score, m->bias, sizeof score);
+    /* Sums of quanta: the fixed features (value 1) and the hashed ones (value
+     * scale each) apart, each label's scale applied once at the end. */
+    float fixed[LABEL_COUNT] = {0}, hashed[LABEL_COUNT] = {0}, score[LABEL_COUNT];
     float scale = feat_scale(fb);
     for (size_t i = 0; i < fb->n; i++) {
         uint32_t count;
         const mentry *e = lookup(m, fb->id[i], &count);
         if (!e)
             continue;
-        float v = i < fb->n_fixed ? 1.0f : scale;
+        float *acc = i < fb->n_fixed ? fixed : hashed;
         for (uint32_t k = 0; k < count; k++)
-            score[e[k].slot] += e[k].w * v;
+            acc[e[k].slot] += (float)e[k].q;
     }
+    for (int i = 0; i < m->n_labels; i++)
+        score[i] = m->bias[i] + m->scale[i] * (fixed[i] + hashed[i] * scale);
     for (int i = 0; i < m->n_labels; i++) {
         int l = m->label[i];
         float p = 1.0f / (1.0f + expf(-score[i]));

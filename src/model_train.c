@@ -44,6 +44,7 @@ void train_opts_default(train_opts *o)
     o->eps = 0.01;
     o->folds_max = 8;
     o->min_positives = 5;
+    o->pos_weight = 1.0;
     o->prune = 1e-3f;
     o->max_weights = 4000; /* per label: 16 labels x 4000 stay in L2 (docs/model.md) */
 }
@@ -236,7 +237,10 @@ static struct model *fit(fit_ctx *fc, int l, int skip, double C)
         return NULL;
     struct problem prob = {.l = n, .n = (int)feat_id_limit(&ts->fp), .y = fc->y, .x = fc->px,
                            .bias = 1.0};
-    struct parameter par = {.solver_type = fc->o->l1 ? L1R_LR : L2R_LR_DUAL, .eps = fc->o->eps, .C = C};
+    int wl[1] = {1};
+    double ww[1] = {fc->o->pos_weight};
+    struct parameter par = {.solver_type = fc->o->l1 ? L1R_LR : L2R_LR_DUAL, .eps = fc->o->eps, .C = C,
+                            .nr_weight = fc->o->pos_weight != 1.0, .weight_label = wl, .weight = ww};
     struct model *m = train(&prob, &par);
     if (!m)
         return NULL;

@@ -42,6 +42,7 @@ typedef struct train_opts {
     int    folds_max;      /* at most this many cross-validation folds */
     int    veto;           /* allow veto thresholds */
     int    min_positives;  /* fewer positive rows: no classifier for the label */
+    double pos_weight;     /* C of positive rows relative to negatives (1 = same) */
     float  prune;          /* drop weights with |w| below this */
     size_t max_weights;    /* and keep at most this many per label (0 = all) */
     FILE  *log;            /* progress and per-label choices, or NULL */
