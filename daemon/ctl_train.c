@@ -127,13 +127,14 @@ static void usage(void)
     fprintf(stderr,
             "usage: complaintctl train CORPUS.jsonl... --out MODEL [--rules DIR] [--no-rules]\n"
             "       [--c C[,C...]] [--l1] [--veto] [--folds N] [--bits N] [--chars MIN-MAX]\n"
-            "       [--no-bigrams] [--max-weights N] [--min-positives N] [--pos-weight W] [--quiet]\n");
+            "       [--no-bigrams] [--max-weights N] [--min-positives N] [--pos-weight W]\n"
+            "       [--len-power P] [--quiet]\n");
 }
 
 int cmd_train(int argc, char **argv)
 {
     enum { O_OUT = 1, O_RULES, O_NORULES, O_C, O_L1, O_VETO, O_FOLDS, O_BITS, O_CHARS,
-           O_NOBI, O_MAXW, O_MINPOS, O_QUIET, O_POSW };
+           O_NOBI, O_MAXW, O_MINPOS, O_QUIET, O_POSW, O_LENP };
     static const struct option opts[] = {
         {"out", required_argument, 0, O_OUT},       {"rules", required_argument, 0, O_RULES},
         {"no-rules", no_argument, 0, O_NORULES},    {"c", required_argument, 0, O_C},
@@ -142,7 +143,8 @@ int cmd_train(int argc, char **argv)
         {"chars", required_argument, 0, O_CHARS},   {"no-bigrams", no_argument, 0, O_NOBI},
         {"max-weights", required_argument, 0, O_MAXW},
         {"min-positives", required_argument, 0, O_MINPOS},
-        {"quiet", no_argument, 0, O_QUIET},         {"pos-weight", required_argument, 0, O_POSW},         {0, 0, 0, 0}};
+        {"quiet", no_argument, 0, O_QUIET},         {"pos-weight", required_argument, 0, O_POSW},
+        {"len-power", required_argument, 0, O_LENP},         {0, 0, 0, 0}};
     const char *out = NULL, *rules = NULL;
     int no_rules = 0, quiet = 0, o;
     train_opts to;
@@ -179,6 +181,7 @@ int cmd_train(int argc, char **argv)
         case O_MAXW: to.max_weights = (size_t)atol(optarg); break;
         case O_MINPOS: to.min_positives = atoi(optarg); break;
         case O_QUIET: quiet = 1; break;
+        case O_LENP: fp.len_power = (float)atof(optarg); break;
         case O_POSW:
             if ((to.pos_weight = atof(optarg)) <= 0) {
                 fprintf(stderr, "complaintctl: --pos-weight: want a positive number\n");

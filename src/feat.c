@@ -28,6 +28,7 @@ void feat_params_default(feat_params *p)
      * cross-validation and cost a third of the lookups (docs/model.md). */
     p->char_min = 4;
     p->char_max = 4;
+    p->len_power = 0.1f;
 }
 
 const char *feat_params_invalid(const feat_params *p)
@@ -39,6 +40,8 @@ const char *feat_params_invalid(const feat_params *p)
     if ((p->char_min == 0) != (p->char_max == 0) || p->char_min > p->char_max ||
         p->char_max > 8)
         return "character n-gram lengths must be 0 0, or 1 <= min <= max <= 8";
+    if (!(p->len_power >= 0.0f && p->len_power <= 1.0f))
+        return "length power must be within 0..1";
     return NULL;
 }
 
@@ -194,8 +197,8 @@ int feat_extract(const feat_params *p, const norm_buf *nb, const class_result *r
     return 0;
 }
 
-float feat_scale(const feat_buf *fb)
+float feat_scale(const feat_params *p, const feat_buf *fb)
 {
     size_t hashed = fb->n - fb->n_fixed;
-    return hashed ? (float)(1.0 / sqrt((double)hashed)) : 0.0f;
+    return hashed ? (float)pow((double)hashed, -(double)p->len_power) : 0.0f;
 }

@@ -15,8 +15,10 @@
  *   [FEAT_RULE_WEAK + l]    a rule of label l fired, but the label stayed off;
  *   [FEAT_CHANNEL + c]      the event's channel is c;
  *   [FEAT_HASH_BASE, FEAT_HASH_BASE + 2^hash_bits)  hashed n-grams, each
- *                           occurrence worth 1/sqrt(number of n-gram occurrences),
- *                           so a long letter weighs no more than a short one.
+ *                           occurrence worth 1/n^len_power (n: the event's n-gram
+ *                           occurrences): a long letter weighs a little less per
+ *                           word than a short one, but its one telling phrase is
+ *                           not drowned (0.1 beat 0.5 in cross-validation).
  *
  * Ownership: a feat_buf owns its arrays; one per thread, reused across events
  * (it only grows), freed with feat_buf_free.
@@ -47,6 +49,8 @@ typedef struct feat_params {
     uint8_t  bigrams;   /* word bigrams */
     uint8_t  char_min;  /* character n-grams of char_min..char_max code points, */
     uint8_t  char_max;  /* within a word and its boundary spaces; 0 = none */
+    float    len_power; /* a hashed occurrence is worth 1/n^len_power, n the event's
+                           occurrences (0..1: 0 = raw counts, 0.5 = unit length) */
 } feat_params;
 
 void feat_params_default(feat_params *p);
@@ -69,8 +73,8 @@ void feat_buf_free(feat_buf *fb);
 int feat_extract(const feat_params *p, const norm_buf *nb, const class_result *rules, int channel,
                  feat_buf *fb);
 
-/* Value of each hashed occurrence of fb. */
-float feat_scale(const feat_buf *fb);
+/* Value of each hashed occurrence of fb under p. */
+float feat_scale(const feat_params *p, const feat_buf *fb);
 
 /* One past the largest feature id under p. */
 uint32_t feat_id_limit(const feat_params *p);

@@ -357,7 +357,7 @@ int model_predict(const model *m, model_scratch *s, int channel, const class_res
     /* Sums of quanta: the fixed features (value 1) and the hashed ones (value
      * scale each) apart, each label's scale applied once at the end. */
     float fixed[LABEL_COUNT] = {0}, hashed[LABEL_COUNT] = {0}, score[LABEL_COUNT];
-    float scale = feat_scale(fb);
+    float scale = feat_scale(&m->fp, fb);
     for (size_t i = 0; i < fb->n; i++) {
         uint32_t count;
         const mentry *e = lookup(m, fb->id[i], &count);

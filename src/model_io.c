@@ -159,6 +159,7 @@ model *model_load_bytes(const uint8_t *buf, size_t len, const char *name, char *
     spec.fp.bigrams = get_u8(&r, "feature parameters");
     spec.fp.char_min = get_u8(&r, "feature parameters");
     spec.fp.char_max = get_u8(&r, "feature parameters");
+    spec.fp.len_power = get_f32(&r, "feature parameters");
     uint32_t n_labels = get_u32(&r, "label count");
     if (!r.failed && n_labels > LABEL_COUNT - 1)
         fail(&r, "%u labels, the taxonomy has %d", n_labels, LABEL_COUNT - 1);
@@ -279,6 +280,7 @@ int model_save(const char *path, const model_spec *spec, char *err, size_t errle
     put_u8(&w, spec->fp.bigrams);
     put_u8(&w, spec->fp.char_min);
     put_u8(&w, spec->fp.char_max);
+    put_f32(&w, spec->fp.len_power);
     put_u32(&w, (uint32_t)spec->n_labels);
     for (int i = 0; i < spec->n_labels; i++) {
         const model_label_spec *ls = &spec->labels[i];

@@ -151,7 +151,7 @@ int train_set_add(train_set *ts, classifier *cl, const char *text, size_t len, i
     ts->row_off[ts->n] = ts->n_nodes;
     for (size_t i = 0; i < fb->n_fixed; i++) /* ascending by construction */
         ts->nodes[ts->n_nodes++] = (struct feature_node){(int)fb->id[i], 1.0};
-    double scale = feat_scale(fb);
+    double scale = feat_scale(&ts->fp, fb);
     for (size_t i = 0; i < hashed;) {
         size_t j = i;
         while (j < hashed && ts->sorted[j] == ts->sorted[i])

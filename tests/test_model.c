@@ -67,6 +67,7 @@ static void insult_spec(model_spec *spec)
     feat_params_default(&spec->fp);
     spec->fp.char_min = 3; /* the arithmetic below counts 3..5-grams */
     spec->fp.char_max = 5;
+    spec->fp.len_power = 0.5f;
     size_t n = ids_of(&spec->fp, "idiot", g_id, 256);
     for (size_t i = 0; i < n; i++)
         g_w[i] = 1.0f;
@@ -308,6 +309,22 @@ static void test_thresholds(void **state)
     assert_true(c.thr_veto == 0.0f); /* vetoing row 0 would lose a true positive */
 }
 
+/* Source 1 scores everything high, source 0 low: pooled, the cut would sit
+ * between source 1's rows and leave source 0 without recall; the mean of the
+ * sources' F1s takes source 0's positives too. */
+static void test_thresholds_per_source(void **state)
+{
+    (void)state;
+    thr_row r[] = {{0.99f, 1, 0, 1}, {0.98f, 1, 0, 1}, {0.97f, 1, 0, 1}, {0.96f, 1, 0, 1},
+                   {0.60f, 0, 0, 1}, {0.50f, 0, 0, 1}, {0.40f, 0, 0, 1}, {0.30f, 1, 0, 0},
+                   {0.25f, 0, 0, 0}, {0.20f, 0, 0, 0}, {0.10f, 0, 0, 0}, {0.05f, 0, 0, 0}};
+    thr_choice c;
+    model_thr_choose(r, sizeof r / sizeof r[0], 0, &c);
+    /* Pooled F1 would cut at 0.78 (8/9 against 10/14 at 0.275). */
+    assert_true(c.thr_alone > 0.25f && c.thr_alone < 0.30f);
+    assert_true(fabs(c.f1_alone - (8.0 / 11.0 + 1.0) / 2) < 1e-9);
+}
+
 static void test_train_small(void **state)
 {
     (void)state;
@@ -379,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_save_load_and_bad_files),
         cmocka_unit_test(test_spec_checks),
         cmocka_unit_test(test_thresholds),
+        cmocka_unit_test(test_thresholds_per_source),
         cmocka_unit_test(test_train_small),
         cmocka_unit_test(test_default_model),
     };
