@@ -5,7 +5,10 @@
  * Every event is decided as a first contact (no history), which is how the
  * corpus was labelled. Prints per-label precision/recall/F1, micro-F1, macro
  * F1 per family, action and public_response accuracy, the action confusion
- * matrix, and with --errors every event it got wrong.
+ * matrix, and with --errors every event it got wrong. With a model (the
+ * default one unless --no-model, and any --model), every figure is given for
+ * the rules alone, the model alone and the two combined, side by side; the
+ * floors (--min-*) and the confusion matrix are the combined ones.
  */
 #include <getopt.h>
 #include <jansson.h>

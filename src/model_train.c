@@ -208,13 +208,16 @@ static void prune(const fit_ctx *fc, double *w, int n)
         return;
     qsort(fc->abs_w, nz, sizeof *fc->abs_w, cmp_desc);
     double cut = fc->abs_w[fc->o->max_weights - 1];
-    size_t kept = 0;
+    size_t above = 0; /* weights strictly above the cut stay; ties fill the rest */
+    for (size_t k = 0; k < nz && fc->abs_w[k] > cut; k++)
+        above++;
+    size_t ties = fc->o->max_weights - above;
     for (int j = 0; j < n; j++)
-        if (w[j] != 0) {
-            if (fabs(w[j]) < cut || (fabs(w[j]) == cut && kept >= fc->o->max_weights))
-                w[j] = 0;
+        if (w[j] != 0 && fabs(w[j]) <= cut) {
+            if (fabs(w[j]) == cut && ties > 0)
+                ties--;
             else
-                kept++;
+                w[j] = 0;
         }
 }
 
