@@ -24,6 +24,7 @@ int cmd_employee(int argc, char **argv);
 int cmd_forget(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 /* forget through a running daemon's control endpoint (ctl_forget.c): 1 if
  * it did (the exit code in *status), 0 to write the store directly; takes
