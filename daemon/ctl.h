@@ -68,6 +68,12 @@ int ctl_each_event(FILE *in, const char *input, ctl_event_fn fn, void *ctx);
  * owned by the caller's *buf (getline style). */
 long ctl_read_line(FILE *f, char **buf, size_t *cap);
 
+/* Cluster mode (ctl_nats.c, ctl_cluster.c): send/tail given --nats go
+ * through NATS JetStream; `cluster` prints the cluster's state. */
+int ctl_nats_wanted(int argc, char **argv);
+int ctl_nats_main(const char *cmd, int argc, char **argv);
+int ctl_nats_cluster(const char *urls);
+
 #define CTL_USAGE 2
 #define CTL_FAIL 1
 

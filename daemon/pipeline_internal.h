@@ -1,7 +1,8 @@
 /*
  * pipeline_internal — what the pipeline's threads share: the pipeline
  * itself and the batch of jobs that travels through it. Only
- * daemon/{pipeline,ingest,worker,writer,publisher,group}.c include it.
+ * daemon/{pipeline,ingest,worker,writer,publisher,group}.c include it
+ * (and, for cluster mode, daemon/nats_publish.c).
  *
  * A batch is allocated once per run of events and handed on as a pointer
  * inside a ZeroMQ message, never copied: ingest fills in each job's receipt
@@ -45,6 +46,7 @@ typedef struct job {
     class_result cr;      /* cr.matches points at matches below */
     class_match matches[JOB_MATCHES];
     int64_t     received_us;  /* when ingest took it (monotonic) */
+    struct nats_in *nats;     /* cluster mode: where it came from (nats_in.h); owned; else NULL */
     uint8_t     acked;        /* came from the ROUTER: send an Ack after commit */
     uint8_t     route_len;
     uint8_t     route[ROUTE_MAX];

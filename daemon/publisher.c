@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "nats_publish.h"
 #include "pipeline_internal.h"
 
 enum { MAX_GROUPS_PER_FLUSH = 64 };
@@ -44,7 +45,7 @@ static void send_ack(void *acks, const job *j, const decision_ref *d)
 /* b - a in microseconds, 0 if the clock said otherwise. */
 static uint64_t span_us(int64_t a, int64_t b) { return b > a ? (uint64_t)(b - a) : 0; }
 
-static void publish_group(pipeline *p, void *acks, const decided_group *g)
+static void publish_group(pipeline *p, void *acks, const decided_group *g, nats_pub *np)
 {
     size_t k = 0;
     int64_t now_us = clock_mono_us();
@@ -78,6 +79,9 @@ static void publish_group(pipeline *p, void *acks, const decided_group *g)
             zmq_send(p->pub, g->bytes.buf + d->off, d->len, 0);
             if (j->acked)
                 send_ack(acks, j, d);
+            if (j->nats)  /* cluster mode: to DECISIONS; the input is acked at the flush */
+                nats_pub_add(np, j->nats, topic, j->ev ? j->ev->event_id : NULL,
+                             g->bytes.buf + d->off, d->len);
         }
     }
 }
@@ -108,6 +112,7 @@ void *publisher_main(void *arg)
     void *acks = zmq_socket(p->zctx, ZMQ_PUSH);
     zmq_connect(acks, ACKS_ENDPOINT);
     decided_group *groups[MAX_GROUPS_PER_FLUSH];
+    nats_pub *np = nats_pub_open(p->cfg, p->stats);  /* NULL in ZeroMQ mode */
     for (int done = 0; !done;) {
         /* Block for one group, then take what else is queued, up to about
          * batch_size events (a burst the PUB queue is sized for): one
@@ -138,11 +143,13 @@ void *publisher_main(void *arg)
             continue;
         make_durable(p);
         atomic_store(&p->stats->last_seq, groups[n - 1]->last_seq);  /* before anyone hears */
-        for (size_t i = 0; i < n; i++) {
-            publish_group(p, acks, groups[i]);
+        for (size_t i = 0; i < n; i++)
+            publish_group(p, acks, groups[i], np);
+        nats_pub_flush(np);  /* every decision stored before any input is acked */
+        for (size_t i = 0; i < n; i++)
             group_free(groups[i]);
-        }
     }
+    nats_pub_close(np);
     zmq_send(acks, "", 0, 0);  /* tells ingest no more acks will come */
     zmq_close(in);
     zmq_close(acks);

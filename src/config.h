@@ -37,6 +37,14 @@ typedef struct config {
     char   curve_key_file[CONFIG_PATH];     /* server key pair; "" = no CURVE */
     char   curve_clients_file[CONFIG_PATH]; /* allowlist of client public keys */
     int    allow_plaintext;           /* permit plain TCP on non-loopback endpoints */
+    /* Cluster mode (issue 18): a node of a cluster on NATS JetStream. */
+    char   nats_url[CONFIG_PATH];     /* "nats://h:p[,...]"; "" = ZeroMQ single node */
+    char   node_id[64];               /* this node's name in the cluster */
+    int    partitions;                /* must equal the servers' partition(N,1) */
+    int    nats_replicas;             /* replicas of the streams the node creates */
+    int    lease_ttl_ms;              /* a partition lease lapses this long after its renewal */
+    int    snapshot_interval_s;       /* each owned partition is snapshotted this often */
+    int    max_ack_pending;           /* unacked events per partition, at most */
     policy pol;
 } config;
 

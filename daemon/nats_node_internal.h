@@ -1,0 +1,67 @@
+/*
+ * nats_node_internal — what nats_node.c (setup, lease thread) and
+ * nats_takeover.c (takeover, handover, snapshots) share. Everything here
+ * is the lease thread's unless a field says otherwise.
+ */
+#ifndef COMPLAINTD_NATS_NODE_INTERNAL_H
+#define COMPLAINTD_NATS_NODE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "history.h"
+#include "nats_conn.h"
+#include "nats_node.h"
+#include "nats_part.h"
+#include "stats.h"
+
+/* Retention (stated in docs/cluster.md, checked by node_retention_problem):
+ * - COMPLAINTS keeps every event a takeover may replay: those after the
+ *   latest snapshot of its partition. Snapshots are taken every
+ *   snapshot_interval_s, so limits retention with max_age 0 (for ever) or
+ *   at least NODE_REPLAY_MARGIN + 2 x interval + 2 x lease TTL, and no
+ *   limit by count or size (which would drop events by volume, not age).
+ *   Not work-queue or interest retention: acked events are replayed.
+ * - DECISIONS drops a decision derived again for an event whose decision
+ *   was stored, but not yet acked, when its owner died: its duplicate
+ *   window must outlast a takeover, at least max(60 s, 4 x lease TTL).
+ * - COMPLAINTD_SNAPSHOTS keeps chunks until a newer snapshot replaces them. */
+enum { NODE_REPLAY_MARGIN_MS = 10 * 60 * 1000, NODE_IN_DUPLICATES_MS = 2 * 60 * 1000 };
+
+int64_t node_min_max_age_ms(const config *cfg);      /* COMPLAINTS' max_age, at least */
+int64_t node_default_max_age_ms(const config *cfg);  /* for streams the node creates */
+int64_t node_dup_window_ms(const config *cfg);       /* DECISIONS' duplicate window, at least */
+/* Why stream `name` with config sc cannot serve the cluster, or NULL. */
+const char *node_retention_problem(const config *cfg, const char *name, const jsStreamConfig *sc);
+
+typedef struct node_lease {
+    int      held;
+    uint64_t rev;         /* the lease entry's revision as of our last write */
+    int64_t  renewed_ms;  /* monotonic ms of the last successful create or renew */
+    int64_t  snap_ms;     /* of the last snapshot (or the takeover) */
+} node_lease;
+
+struct nats_node {
+    const config *cfg;    /* borrowed */
+    hist_env     *env;    /* borrowed */
+    daemon_stats *stats;  /* borrowed */
+    void         *zctx;   /* borrowed */
+    nconn         c;      /* shared by the lease and fetch threads (nats.c is thread-safe) */
+    kvStore      *nodes, *leases, *snaps;
+    int           n_parts;
+    nats_part    *parts;  /* n_parts; see nats_part.h for who touches what */
+    node_lease   *lease;  /* n_parts */
+    pthread_t     thread;
+    int           started;
+    atomic_int    stop;   /* main -> lease thread */
+};
+
+/* nats_takeover.c */
+int  node_takeover(nats_node *n, int p, uint64_t rev);  /* create the lease, restore, replay */
+void node_handover(nats_node *n, int p, int graceful);  /* stop; graceful: snapshot, release */
+int  node_renew(nats_node *n, int p);
+int  node_snapshot(nats_node *n, int p);
+
+#endif
