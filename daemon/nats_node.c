@@ -171,67 +171,95 @@ static int live_nodes(nats_node *n, kvKeysList *keys, int *me)
     return keys->Count;
 }
 
-/* One round: announce, read the owners, rebalance, act on this node's part. */
-static void lease_round(nats_node *n)
+/* Renew every lease held, and the node's own entry, if a tick has passed
+ * since the last time: called between the slow steps of a round (a
+ * takeover creates a replicated consumer), so that none of them starves
+ * the renewals. A lease that cannot be renewed for 2/3 of its TTL is given
+ * up before it can lapse under us. */
+static void keep_alive(nats_node *n, int force)
 {
-    const char *self = n->cfg->node_id;
-    kvStore_PutString(NULL, n->nodes, self, "alive");
-    kvKeysList keys = {0};
-    int me = -1;
-    int n_nodes = live_nodes(n, &keys, &me);
-    int *owner = malloc((size_t)n->n_parts * sizeof *owner);
-    int *want = malloc((size_t)n->n_parts * sizeof *want);
-    uint64_t *rev = calloc((size_t)n->n_parts, sizeof *rev);
-    int readable = n_nodes > 0 && me >= 0;
-    for (int p = 0; p < n->n_parts && readable; p++) {
+    int64_t now = clock_mono_us() / 1000;
+    if (!force && now - n->alive_ms < n->cfg->lease_ttl_ms / 4)
+        return;
+    n->alive_ms = now;
+    kvStore_PutString(NULL, n->nodes, n->cfg->node_id, "alive");
+    for (int p = 0; p < n->n_parts; p++) {
+        node_lease *l = &n->lease[p];
+        if (!l->held || node_renew(n, p) == 0)
+            continue;
+        now = clock_mono_us() / 1000;
+        if (now - l->renewed_ms > n->cfg->lease_ttl_ms * 2 / 3) {
+            log_warn("partition %d: lease not renewed for %lld ms; giving it up", p,
+                     (long long)(now - l->renewed_ms));
+            node_handover(n, p, 0);  /* fenced: it may lapse any moment now */
+        }
+    }
+}
+
+/* The owner of every partition as an index into the live nodes (-1 none,
+ * -2 a departed node whose lease has not lapsed yet); 0, or -1 when the
+ * view is partial (a server away: decide nothing on it). */
+static int read_owners(nats_node *n, const kvKeysList *keys, int *owner)
+{
+    for (int p = 0; p < n->n_parts; p++) {
         owner[p] = -1;
         char key[32];
         snprintf(key, sizeof key, "p.%d", p);
         kvEntry *e = NULL;
         natsStatus s = kvStore_Get(&e, n->leases, key);
         if (s == NATS_OK) {
-            rev[p] = kvEntry_Revision(e);
             const char *who = kvEntry_ValueString(e);
-            for (int i = 0; i < keys.Count; i++)
-                if (strcmp(keys.Keys[i], who) == 0)
+            for (int i = 0; i < keys->Count; i++)
+                if (strcmp(keys->Keys[i], who) == 0)
                     owner[p] = i;
             if (owner[p] < 0)
-                owner[p] = -2;  /* held by a node that is gone: wait for it to lapse */
-        } else if (s != NATS_NOT_FOUND) {
-            readable = 0;  /* a server away: decide nothing on a partial view */
+                owner[p] = -2;
         }
         kvEntry_Destroy(e);
+        if (s != NATS_OK && s != NATS_NOT_FOUND)
+            return -1;
     }
+    return 0;
+}
+
+/* One round: announce, read the owners, rebalance, act on this node's part. */
+static void lease_round(nats_node *n)
+{
+    keep_alive(n, 1);
+    kvKeysList keys = {0};
+    int me = -1;
+    int n_nodes = live_nodes(n, &keys, &me);
+    int *owner = malloc((size_t)n->n_parts * sizeof *owner);
+    int *want = malloc((size_t)n->n_parts * sizeof *want);
+    int *view = malloc((size_t)n->n_parts * sizeof *view);
+    int readable = n_nodes > 0 && me >= 0 && read_owners(n, &keys, owner) == 0;
     if (readable) {
         /* A lapsing lease of a departed node counts as unowned for the
          * rule (its partition goes to someone), but nobody can take it
          * before it lapses. */
-        int *view = malloc((size_t)n->n_parts * sizeof *view);
         for (int p = 0; p < n->n_parts; p++)
             view[p] = owner[p] >= 0 ? owner[p] : -1;
         part_assign(n->n_parts, n_nodes, view, want);
-        free(view);
+        for (int p = 0; p < n->n_parts; p++)  /* rebalancing: to its new owner */
+            if (n->lease[p].held && want[p] != me) {
+                node_handover(n, p, 1);
+                keep_alive(n, 0);
+            }
+        for (int p = 0; p < n->n_parts && !atomic_load(&n->stop); p++)
+            if (!n->lease[p].held && want[p] == me && owner[p] == -1) {
+                node_takeover(n, p);
+                keep_alive(n, 0);
+            }
     }
     int64_t now = clock_mono_us() / 1000;
-    for (int p = 0; p < n->n_parts; p++) {
-        node_lease *l = &n->lease[p];
-        if (l->held) {
-            if (readable && want[p] != me) {
-                node_handover(n, p, 1);  /* rebalancing: hand it to its new owner */
-            } else if (node_renew(n, p) < 0 && now - l->renewed_ms > n->cfg->lease_ttl_ms * 2 / 3) {
-                log_warn("partition %d: lease not renewed for %lld ms; giving it up", p,
-                         (long long)(now - l->renewed_ms));
-                node_handover(n, p, 0);  /* fenced: it may lapse any moment now */
-            } else if (now - l->snap_ms >= n->cfg->snapshot_interval_s * 1000LL) {
-                node_snapshot(n, p);
-            }
-        } else if (readable && want[p] == me && owner[p] == -1 && !atomic_load(&n->stop)) {
-            node_takeover(n, p, rev[p]);
+    for (int p = 0; p < n->n_parts && !atomic_load(&n->stop); p++)
+        if (n->lease[p].held && now - n->lease[p].snap_ms >= n->cfg->snapshot_interval_s * 1000LL) {
+            node_snapshot(n, p);
+            keep_alive(n, 0);
         }
-    }
     free(owner);
     free(want);
-    free(rev);
+    free(view);
     if (n_nodes >= 0)
         kvKeysList_Destroy(&keys);
 }
@@ -245,11 +273,14 @@ static void *lease_main(void *arg)
         for (int waited = 0; waited < tick && !atomic_load(&n->stop); waited += 20)
             sleep_ms(20);
     }
+
     /* Leave: hand every partition back so the others need not wait for
      * the leases to lapse, then say goodbye. */
     for (int p = 0; p < n->n_parts; p++)
-        if (n->lease[p].held)
+        if (n->lease[p].held) {
             node_handover(n, p, 1);
+            keep_alive(n, 0);
+        }
     kvStore_Delete(n->nodes, n->cfg->node_id);
     return NULL;
 }

@@ -56,10 +56,11 @@ struct nats_node {
     pthread_t     thread;
     int           started;
     atomic_int    stop;   /* main -> lease thread */
+    int64_t       alive_ms;  /* monotonic ms of the last keep_alive round */
 };
 
 /* nats_takeover.c */
-int  node_takeover(nats_node *n, int p, uint64_t rev);  /* create the lease, restore, replay */
+int  node_takeover(nats_node *n, int p);  /* create the lease, restore, replay */
 void node_handover(nats_node *n, int p, int graceful);  /* stop; graceful: snapshot, release */
 int  node_renew(nats_node *n, int p);
 int  node_snapshot(nats_node *n, int p);

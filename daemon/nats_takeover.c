@@ -91,12 +91,16 @@ static int snapshot_now(nats_node *n, int p)
     lease_key(p, key, sizeof key);
     if (rc == 0 && chunks <= SNAP_MAX_CHUNKS &&
         kvStore_PutString(NULL, n->snaps, key, manifest.buf) == NATS_OK) {
-        jsOptions o;  /* the chunks of older snapshots of p are no longer needed */
+        /* The chunks of older snapshots of p are no longer needed. Not with
+         * first == 1: nothing is older, and a subject purge "below 1"
+         * removes the whole subject (seen with nats-server 2.9.10). */
+        jsOptions o;
         jsOptions_Init(&o);
         o.Stream.Purge.Subject = subject;
         o.Stream.Purge.Sequence = first;
         jsErrCode jerr = 0;
-        js_PurgeStream(n->c.js, NATS_STREAM_SNAP, &o, &jerr);
+        if (first > 1)
+            js_PurgeStream(n->c.js, NATS_STREAM_SNAP, &o, &jerr);
         STAT_ADD(n->stats->snapshots, 1);
         log_debug("partition %d: snapshot of %zu customers covers COMPLAINTS up to %" PRIu64, p,
                   customers, covered);
@@ -188,9 +192,8 @@ static int recreate_consumer(nats_node *n, int p, uint64_t covered, uint64_t *fl
     return s == NATS_OK ? 0 : -1;
 }
 
-int node_takeover(nats_node *n, int p, uint64_t rev)
+int node_takeover(nats_node *n, int p)
 {
-    (void)rev;
     nats_part *pt = &n->parts[p];
     node_lease *l = &n->lease[p];
     if (pt->sub) {  /* handed back undrained earlier: wait until its events are done */
