@@ -204,6 +204,12 @@ static int nats_tail(nats_opts *o)
     natsSubscription *sub = NULL;
     jsErrCode jerr = 0;
     natsStatus s = js_SubscribeSync(&sub, c.js, subject, NULL, &so, &jerr);
+    /* Right after a server is lost JetStream elects new leaders: a few
+     * seconds without answers. */
+    for (int attempt = 0; s != NATS_OK && attempt < 30; attempt++) {
+        nats_Sleep(500);
+        s = js_SubscribeSync(&sub, c.js, subject, NULL, &so, &jerr);
+    }
     if (s != NATS_OK) {
         fprintf(stderr, "complaintctl: subscribe %s: %s\n", subject, nconn_error(s));
         nconn_close(&c);

@@ -9,11 +9,25 @@ enum { NCONN_MAX_SERVERS = 16 };
 
 const char *nconn_error(natsStatus s)
 {
-    const char *e = nats_GetLastError(NULL);
-    return e && *e ? e : natsStatus_GetText(s);
+    /* The library's last error may be an older one of this thread: say the
+     * status too. */
+    static __thread char buf[512];
+    natsStatus last = NATS_OK;
+    const char *e = nats_GetLastError(&last);
+    if (e && *e && last == s)
+        snprintf(buf, sizeof buf, "%s", e);
+    else
+        snprintf(buf, sizeof buf, "%s", natsStatus_GetText(s));
+    return buf;
 }
 
 int nconn_open(nconn *c, const char *urls, const char *name, char *err, size_t errlen)
+{
+    return nconn_open_wait(c, urls, name, 5000, err, errlen);
+}
+
+int nconn_open_wait(nconn *c, const char *urls, const char *name, int wait_ms, char *err,
+                    size_t errlen)
 {
     memset(c, 0, sizeof *c);
     char *copy = strdup(urls), *save = NULL;
@@ -40,7 +54,7 @@ int nconn_open(nconn *c, const char *urls, const char *name, char *err, size_t e
     if (s == NATS_OK) {
         jsOptions jo;
         jsOptions_Init(&jo);
-        jo.Wait = 5000;
+        jo.Wait = wait_ms;
         s = natsConnection_JetStream(&c->js, c->nc, &jo);
     }
     if (s != NATS_OK) {

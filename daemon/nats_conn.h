@@ -31,6 +31,9 @@ typedef struct nconn {
 /* Connect to urls ("nats://h:p[,nats://h:p...]"), naming the connection
  * name. 0, or -1 with "urls: why" in err. */
 int  nconn_open(nconn *c, const char *urls, const char *name, char *err, size_t errlen);
+/* The same, with JetStream requests given up after wait_ms (5000 above). */
+int  nconn_open_wait(nconn *c, const char *urls, const char *name, int wait_ms, char *err,
+                     size_t errlen);
 void nconn_close(nconn *c);  /* safe on a zeroed or closed nconn */
 
 /* The text of a failed call: the library's last error, else the status. */

@@ -21,7 +21,8 @@ typedef struct nats_in {
     struct __natsMsg *msg;    /* owned: acked and destroyed after its decision is stored */
     struct nats_part *part;   /* the partition it came from (counts it in flight) */
     uint64_t          stream_seq;  /* its COMPLAINTS sequence */
-    int               quiet;  /* replayed, decided before: apply to history, publish nothing */
+    int               quiet;  /* decided before the takeover: apply to history, publish nothing */
+    int               replay; /* from the takeover's replay (an ordered consumer): nothing to ack */
 } nats_in;
 
 /* The event's bytes, borrowed from the message (nats_publish.c). */

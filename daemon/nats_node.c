@@ -40,6 +40,12 @@ static int ensure_stream(nats_node *n, const char *name, const char *subject, in
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
     natsStatus s = js_GetStreamInfo(&si, n->c.js, name, NULL, &jerr);
+    /* A cluster that just started (or lost a server) may have no JetStream
+     * leader for a few seconds. */
+    for (int attempt = 0; s != NATS_OK && s != NATS_NOT_FOUND && attempt < 20; attempt++) {
+        nats_Sleep(500);
+        s = js_GetStreamInfo(&si, n->c.js, name, NULL, &jerr);
+    }
     if (s == NATS_NOT_FOUND) {
         const char *subjects[] = {subject};
         jsStreamConfig sc;
@@ -53,6 +59,12 @@ static int ensure_stream(nats_node *n, const char *name, const char *subject, in
         sc.MaxAge = max_age_ns;
         sc.Duplicates = dup_ns;
         s = js_AddStream(&si, n->c.js, &sc, NULL, &jerr);
+        for (int attempt = 0; s == NATS_TIMEOUT && attempt < 10; attempt++) {
+            nats_Sleep(500);  /* created meanwhile, or still not */
+            s = js_GetStreamInfo(&si, n->c.js, name, NULL, &jerr);
+            if (s == NATS_NOT_FOUND)
+                s = js_AddStream(&si, n->c.js, &sc, NULL, &jerr);
+        }
         if (s == NATS_OK)
             log_info("created stream %s on %s, %d replica(s)", name, subject, n->cfg->nats_replicas);
         else if (jerr == JSStreamNameExistErr)  /* another node was quicker */
@@ -135,6 +147,7 @@ nats_node *nats_node_open(const config *cfg, hist_env *env, daemon_stats *stats,
         free(n);
         return NULL;
     }
+    pthread_mutex_init(&n->lease_lock, NULL);
     n->parts = calloc((size_t)n->n_parts, sizeof *n->parts);
     n->lease = calloc((size_t)n->n_parts, sizeof *n->lease);
     for (int p = 0; p < n->n_parts; p++) {
@@ -171,31 +184,6 @@ static int live_nodes(nats_node *n, kvKeysList *keys, int *me)
     return keys->Count;
 }
 
-/* Renew every lease held, and the node's own entry, if a tick has passed
- * since the last time: called between the slow steps of a round (a
- * takeover creates a replicated consumer), so that none of them starves
- * the renewals. A lease that cannot be renewed for 2/3 of its TTL is given
- * up before it can lapse under us. */
-static void keep_alive(nats_node *n, int force)
-{
-    int64_t now = clock_mono_us() / 1000;
-    if (!force && now - n->alive_ms < n->cfg->lease_ttl_ms / 4)
-        return;
-    n->alive_ms = now;
-    kvStore_PutString(NULL, n->nodes, n->cfg->node_id, "alive");
-    for (int p = 0; p < n->n_parts; p++) {
-        node_lease *l = &n->lease[p];
-        if (!l->held || node_renew(n, p) == 0)
-            continue;
-        now = clock_mono_us() / 1000;
-        if (now - l->renewed_ms > n->cfg->lease_ttl_ms * 2 / 3) {
-            log_warn("partition %d: lease not renewed for %lld ms; giving it up", p,
-                     (long long)(now - l->renewed_ms));
-            node_handover(n, p, 0);  /* fenced: it may lapse any moment now */
-        }
-    }
-}
-
 /* The owner of every partition as an index into the live nodes (-1 none,
  * -2 a departed node whose lease has not lapsed yet); 0, or -1 when the
  * view is partial (a server away: decide nothing on it). */
@@ -225,7 +213,9 @@ static int read_owners(nats_node *n, const kvKeysList *keys, int *owner)
 /* One round: announce, read the owners, rebalance, act on this node's part. */
 static void lease_round(nats_node *n)
 {
-    keep_alive(n, 1);
+    for (int p = 0; p < n->n_parts; p++)  /* fenced by the renew thread */
+        if (n->lease[p].held && atomic_load(&n->lease[p].lost))
+            node_handover(n, p, 0);
     kvKeysList keys = {0};
     int me = -1;
     int n_nodes = live_nodes(n, &keys, &me);
@@ -241,22 +231,16 @@ static void lease_round(nats_node *n)
             view[p] = owner[p] >= 0 ? owner[p] : -1;
         part_assign(n->n_parts, n_nodes, view, want);
         for (int p = 0; p < n->n_parts; p++)  /* rebalancing: to its new owner */
-            if (n->lease[p].held && want[p] != me) {
+            if (n->lease[p].held && want[p] != me)
                 node_handover(n, p, 1);
-                keep_alive(n, 0);
-            }
         for (int p = 0; p < n->n_parts && !atomic_load(&n->stop); p++)
-            if (!n->lease[p].held && want[p] == me && owner[p] == -1) {
+            if (!n->lease[p].held && want[p] == me && owner[p] == -1)
                 node_takeover(n, p);
-                keep_alive(n, 0);
-            }
     }
     int64_t now = clock_mono_us() / 1000;
     for (int p = 0; p < n->n_parts && !atomic_load(&n->stop); p++)
-        if (n->lease[p].held && now - n->lease[p].snap_ms >= n->cfg->snapshot_interval_s * 1000LL) {
+        if (n->lease[p].held && now - n->lease[p].snap_ms >= n->cfg->snapshot_interval_s * 1000LL)
             node_snapshot(n, p);
-            keep_alive(n, 0);
-        }
     free(owner);
     free(want);
     free(view);
@@ -277,11 +261,8 @@ static void *lease_main(void *arg)
     /* Leave: hand every partition back so the others need not wait for
      * the leases to lapse, then say goodbye. */
     for (int p = 0; p < n->n_parts; p++)
-        if (n->lease[p].held) {
+        if (n->lease[p].held)
             node_handover(n, p, 1);
-            keep_alive(n, 0);
-        }
-    kvStore_Delete(n->nodes, n->cfg->node_id);
     return NULL;
 }
 
@@ -290,8 +271,15 @@ int nats_node_start(nats_node *n, void *zctx)
     n->zctx = zctx;
     for (int p = 0; p < n->n_parts; p++)
         n->parts[p].zctx = zctx;
-    if (pthread_create(&n->thread, NULL, lease_main, n) != 0)
+    char err[512];
+    if (node_renewer_start(n, err, sizeof err) < 0) {
+        log_error("node %s: %s", n->cfg->node_id, err);
         return -1;
+    }
+    if (pthread_create(&n->thread, NULL, lease_main, n) != 0) {
+        node_renewer_stop(n);
+        return -1;
+    }
     pthread_setname_np(n->thread, "cd-lease");
     log_info("node %s: %d partitions, lease TTL %d ms, snapshots every %d s, NATS %s",
              n->cfg->node_id, n->n_parts, n->cfg->lease_ttl_ms, n->cfg->snapshot_interval_s,
@@ -305,7 +293,8 @@ void nats_node_stop(nats_node *n)
     if (!n || !n->started)
         return;
     atomic_store(&n->stop, 1);
-    pthread_join(n->thread, NULL);
+    pthread_join(n->thread, NULL);  /* it hands every partition back first */
+    node_renewer_stop(n);
     n->started = 0;
 }
 
@@ -326,6 +315,7 @@ void nats_node_free(nats_node *n)
     nconn_close(&n->c);
     free(n->parts);
     free(n->lease);
+    pthread_mutex_destroy(&n->lease_lock);
     free(n);
     nats_Close();  /* the library's threads and caches: the process is ending */
 }

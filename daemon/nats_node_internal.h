@@ -36,11 +36,17 @@ int64_t node_dup_window_ms(const config *cfg);       /* DECISIONS' duplicate win
 /* Why stream `name` with config sc cannot serve the cluster, or NULL. */
 const char *node_retention_problem(const config *cfg, const char *name, const jsStreamConfig *sc);
 
+/* A partition lease as this node sees it. held, rev and renewed_ms are
+ * guarded by nats_node.lease_lock (the lease thread takes and gives up
+ * leases, the renew thread renews them); lost is set by the renew thread
+ * when a lease could not be renewed in time, and the lease thread then
+ * finishes giving it up. snap_ms is the lease thread's. */
 typedef struct node_lease {
-    int      held;
-    uint64_t rev;         /* the lease entry's revision as of our last write */
-    int64_t  renewed_ms;  /* monotonic ms of the last successful create or renew */
-    int64_t  snap_ms;     /* of the last snapshot (or the takeover) */
+    int        held;
+    uint64_t   rev;         /* the lease entry's revision as of our last write */
+    int64_t    renewed_ms;  /* monotonic ms of the last successful create or renew */
+    atomic_int lost;
+    int64_t    snap_ms;     /* of the last snapshot (or the takeover) */
 } node_lease;
 
 struct nats_node {
@@ -53,16 +59,26 @@ struct nats_node {
     int           n_parts;
     nats_part    *parts;  /* n_parts; see nats_part.h for who touches what */
     node_lease   *lease;  /* n_parts */
-    pthread_t     thread;
+    pthread_mutex_t lease_lock;  /* guards lease[].held, .rev, .renewed_ms */
+    pthread_t     thread;       /* the lease thread (nats_node.c) */
     int           started;
-    atomic_int    stop;   /* main -> lease thread */
-    int64_t       alive_ms;  /* monotonic ms of the last keep_alive round */
+    atomic_int    stop;         /* main -> lease thread */
+    /* The renew thread (nats_renew.c): its own connection, so that a slow
+     * request of the lease thread (creating a replicated consumer) never
+     * holds a renewal up. */
+    nconn         rc;
+    kvStore      *r_nodes, *r_leases;
+    pthread_t     renewer;
+    atomic_int    renew_stop;   /* main -> renew thread */
 };
 
 /* nats_takeover.c */
 int  node_takeover(nats_node *n, int p);  /* create the lease, restore, replay */
 void node_handover(nats_node *n, int p, int graceful);  /* stop; graceful: snapshot, release */
-int  node_renew(nats_node *n, int p);
+
+/* nats_renew.c */
+int  node_renewer_start(nats_node *n, char *err, size_t errlen);
+void node_renewer_stop(nats_node *n);  /* and remove the node's entry */
 int  node_snapshot(nats_node *n, int p);
 
 #endif

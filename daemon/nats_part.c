@@ -30,22 +30,76 @@ void nats_part_done(nats_in *in)
     atomic_fetch_sub(&pt->inflight, 1);  /* last: the lease thread may free the sub after it */
 }
 
-/* Hand one fetched message to ingest; takes m. */
-static void hand_over(nats_part *pt, void *push, natsMsg *m)
+static uint64_t stream_seq(natsMsg *m)
+{
+    jsMsgMetaData *meta = NULL;
+    uint64_t seq = 0;
+    if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
+        seq = meta->Sequence.Stream;
+        jsMsgMetaData_Destroy(meta);
+    }
+    return seq;
+}
+
+/* Hand one message to ingest; takes m. */
+static void hand_over(nats_part *pt, void *push, natsMsg *m, uint64_t seq, int replay)
 {
     nats_in *in = calloc(1, sizeof *in);
     if (!in)
         abort();
     in->msg = m;
     in->part = pt;
-    jsMsgMetaData *meta = NULL;
-    if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
-        in->stream_seq = meta->Sequence.Stream;
-        jsMsgMetaData_Destroy(meta);
-    }
-    in->quiet = in->stream_seq && in->stream_seq <= pt->quiet_upto;
+    in->stream_seq = seq;
+    in->quiet = seq && seq <= pt->quiet_upto;
+    in->replay = replay;
     atomic_fetch_add(&pt->inflight, 1);
     zmq_send(push, &in, sizeof in, 0);  /* blocks while ingest is behind: backpressure */
+}
+
+/* The takeover's replay: replay_from..replay_to of the partition, in order,
+ * through an ordered consumer (memory, one replica: quick to create even
+ * with a server down), then until the pipeline has applied all of it. */
+static void replay(nats_part *pt, void *push)
+{
+    char subject[64];
+    snprintf(subject, sizeof subject, "complaints.p.%d.>", pt->index);
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = NATS_STREAM_IN;
+    so.Ordered = true;
+    so.Config.DeliverPolicy = js_DeliverByStartSequence;
+    so.Config.OptStartSeq = pt->replay_from;
+    natsSubscription *sub = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = NATS_ERR;
+    for (int attempt = 0; s != NATS_OK && attempt < 50 && !atomic_load(&pt->stop); attempt++) {
+        if (attempt)
+            sleep_ms(200);
+        s = js_SubscribeSync(&sub, pt->js, subject, NULL, &so, &jerr);
+    }
+    uint64_t seq = 0, n = 0;
+    for (int idle = 0; s == NATS_OK && seq < pt->replay_to && idle < 50 && !atomic_load(&pt->stop);) {
+        natsMsg *m = NULL;
+        if (natsSubscription_NextMsg(&m, sub, 200) != NATS_OK) {
+            idle++;
+            continue;
+        }
+        idle = 0;
+        seq = stream_seq(m);
+        if (seq > pt->replay_to) {  /* beyond: the durable consumer delivers it */
+            natsMsg_Destroy(m);
+            break;
+        }
+        hand_over(pt, push, m, seq, 1);
+        n++;
+    }
+    if (seq < pt->replay_to && !atomic_load(&pt->stop))
+        log_error("partition %d: replay stopped at seq %llu of %llu: histories may miss events",
+                  pt->index, (unsigned long long)seq, (unsigned long long)pt->replay_to);
+    natsSubscription_Destroy(sub);
+    while (atomic_load(&pt->inflight) > 0 && !atomic_load(&pt->stop))
+        sleep_ms(2);
+    log_debug("partition %d: replayed %llu events", pt->index, (unsigned long long)n);
 }
 
 static void *fetch_main(void *arg)
@@ -55,6 +109,8 @@ static void *fetch_main(void *arg)
     int linger = 0;
     zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger);
     zmq_connect(push, NATS_IN_ENDPOINT);
+    if (pt->replay_from && pt->replay_from <= pt->replay_to)
+        replay(pt, push);
     while (!atomic_load(&pt->stop)) {
         int room = pt->max_ack_pending - atomic_load(&pt->inflight);
         if (atomic_load(&pt->paused) || room <= 0) {
@@ -67,8 +123,15 @@ static void *fetch_main(void *arg)
                                               FETCH_WAIT_MS, &jerr);
         if (s == NATS_OK) {
             for (int i = 0; i < list.Count; i++) {
-                hand_over(pt, push, list.Msgs[i]);
-                list.Msgs[i] = NULL;  /* the pipeline has it */
+                natsMsg *m = list.Msgs[i];
+                list.Msgs[i] = NULL;
+                uint64_t seq = stream_seq(m);
+                if (seq && seq <= pt->skip_upto) {  /* a redelivery the replay covered */
+                    natsMsg_Ack(m, NULL);
+                    natsMsg_Destroy(m);
+                    continue;
+                }
+                hand_over(pt, push, m, seq, 0);
             }
             atomic_fetch_add(&pt->fetched, list.Count);
         } else if (s != NATS_TIMEOUT) {

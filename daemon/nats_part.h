@@ -1,7 +1,10 @@
 /*
  * nats_part — one partition a node owns (cluster mode, issue 18): its
- * fetch thread reads the partition's durable pull consumer in order and
- * hands each message to the pipeline's ingest (nats_in.h); the publisher
+ * fetch thread first replays what the takeover asks for (an ordered
+ * consumer over the partition's subjects, from the snapshot's sequence on),
+ * waits until the pipeline is done with it, then reads the partition's
+ * durable pull consumer in order, and hands each message to the pipeline's
+ * ingest (nats_in.h); the publisher
  * reports each one done (nats_part_done) once its decision is stored and
  * the message acked. The lease thread (nats_node.c) starts, pauses and
  * stops it.
@@ -27,7 +30,10 @@ typedef struct nats_part {
     atomic_int   paused;     /* lease thread -> fetch thread: fetch nothing (snapshots) */
     atomic_int   inflight;   /* handed to the pipeline and not yet done; any thread */
     _Atomic uint64_t done_seq;   /* highest COMPLAINTS seq done (acked); publisher writes */
-    uint64_t     quiet_upto; /* set before the thread starts: seqs <= it are replays */
+    /* Set by the takeover before the thread starts (nats_takeover.c): */
+    uint64_t     replay_from, replay_to;  /* replay these COMPLAINTS seqs first (if from <= to) */
+    uint64_t     quiet_upto; /* seqs <= it were decided before: apply, publish nothing */
+    uint64_t     skip_upto;  /* the consumer's seqs <= it are covered already: ack, drop */
     natsSubscription *sub;   /* the fetch thread's while it runs; freed by the lease thread */
     _Atomic int64_t fetched; /* messages fetched since the node started (stats) */
 } nats_part;

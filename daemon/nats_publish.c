@@ -165,7 +165,8 @@ void nats_pub_flush(nats_pub *np)
         nats_in *in = np->q[i].in;
         /* A lost ack is redelivered after the consumer's ack wait, and then
          * found a duplicate by event id: nothing to retry here. */
-        natsMsg_Ack(in->msg, NULL);
+        if (!in->replay)
+            natsMsg_Ack(in->msg, NULL);
         nats_part_done(in);  /* frees in */
     }
     np->n = 0;

@@ -3,15 +3,18 @@
  * snapshots (cluster mode, issue 18). Lease thread only.
  *
  * Takeover of partition p, once its lease is ours:
- *   1. F = the ack floor of p's consumer: every event up to F had its
- *      decision stored in DECISIONS by the previous owner.
- *   2. Drop whatever this node's store holds of p (a previous ownership),
+ *   1. Drop whatever this node's store holds of p (a previous ownership),
  *      restore p's latest snapshot (covering COMPLAINTS up to S).
- *   3. Re-create p's durable consumer to start at S+1, and read on: events
- *      up to F are applied to the histories quietly (their decisions exist),
- *      the rest are decided and published as usual. A decision the previous
- *      owner stored but did not get acked is derived again with the same
- *      Nats-Msg-Id and dropped by DECISIONS' duplicate window.
+ *   2. From p's durable consumer: F, its ack floor (every event up to F had
+ *      its decision stored in DECISIONS by the previous owner), and D, the
+ *      last event it delivered. If some were delivered and never acked
+ *      (the owner died), the consumer is made anew to start after D.
+ *   3. The fetch thread replays S+1..D through an ordered consumer: events
+ *      up to F are applied to the histories quietly (their decisions
+ *      exist), the others are decided and published as usual; a decision
+ *      the previous owner stored but did not get acked is derived again
+ *      with the same Nats-Msg-Id and dropped by DECISIONS' duplicate window.
+ *      Then it reads the durable consumer on from D+1.
  *
  * A snapshot is consistent because it is taken with nothing of p in
  * flight: the fetch thread pauses, the pipeline finishes what it holds,
@@ -45,19 +48,6 @@ static void set_owned(nats_node *n, int p, int on)
         atomic_fetch_or(&n->stats->partitions_owned[p / 64], bit);
     else
         atomic_fetch_and(&n->stats->partitions_owned[p / 64], ~bit);
-}
-
-int node_renew(nats_node *n, int p)
-{
-    node_lease *l = &n->lease[p];
-    char key[32];
-    lease_key(p, key, sizeof key);
-    uint64_t rev = 0;
-    if (kvStore_UpdateString(&rev, n->leases, key, n->cfg->node_id, l->rev) != NATS_OK)
-        return -1;
-    l->rev = rev;
-    l->renewed_ms = now_ms();
-    return 0;
 }
 
 /* Store a snapshot of p now (nothing of p in flight). */
@@ -159,33 +149,45 @@ static uint64_t restore(nats_node *n, int p, size_t *customers)
     return covered;
 }
 
-/* The consumer of p, anew, starting after `covered`; the old one's ack
- * floor in *floor (0 if there was none). */
-static int recreate_consumer(nats_node *n, int p, uint64_t covered, uint64_t *floor)
+/* Make sure p's durable consumer exists and delivers nothing the replay
+ * covers. *floor: its ack floor (decided up to there), *delivered: the
+ * last seq it delivered. A consumer with deliveries never acked (its owner
+ * died) is made anew after them: the replay covers them, and waiting for
+ * their redelivery would stall the partition for the ack wait. */
+static int prepare_consumer(nats_node *n, int p, uint64_t covered, uint64_t *floor,
+                            uint64_t *delivered)
 {
     char name[32], filter[48];
     snprintf(name, sizeof name, NATS_CONSUMER_FMT, p);
     snprintf(filter, sizeof filter, "complaints.p.%d.>", p);
     jsConsumerInfo *ci = NULL;
     jsErrCode jerr = 0;
-    *floor = 0;
-    if (js_GetConsumerInfo(&ci, n->c.js, NATS_STREAM_IN, name, NULL, &jerr) == NATS_OK) {
+    *floor = *delivered = covered;
+    natsStatus s = js_GetConsumerInfo(&ci, n->c.js, NATS_STREAM_IN, name, NULL, &jerr);
+    if (s == NATS_OK) {
         *floor = ci->AckFloor.Stream;
+        *delivered = ci->Delivered.Stream > *floor ? ci->Delivered.Stream : *floor;
+        int stale = ci->NumAckPending > 0;
         jsConsumerInfo_Destroy(ci);
         ci = NULL;
+        if (!stale)
+            return 0;
         if (js_DeleteConsumer(n->c.js, NATS_STREAM_IN, name, NULL, &jerr) != NATS_OK)
             return -1;
+    } else if (s != NATS_NOT_FOUND) {
+        return -1;
     }
+    uint64_t start = (*delivered > covered ? *delivered : covered) + 1;
     jsConsumerConfig cc;
     jsConsumerConfig_Init(&cc);
     cc.Durable = name;
     cc.FilterSubject = filter;
     cc.AckPolicy = js_AckExplicit;
-    cc.DeliverPolicy = covered ? js_DeliverByStartSequence : js_DeliverAll;
-    cc.OptStartSeq = covered ? covered + 1 : 0;
+    cc.DeliverPolicy = start > 1 ? js_DeliverByStartSequence : js_DeliverAll;
+    cc.OptStartSeq = start > 1 ? start : 0;
     cc.MaxAckPending = n->cfg->max_ack_pending;
     cc.AckWait = (int64_t)ACK_WAIT_S * 1000000000LL;
-    natsStatus s = js_AddConsumer(&ci, n->c.js, NATS_STREAM_IN, &cc, NULL, &jerr);
+    s = js_AddConsumer(&ci, n->c.js, NATS_STREAM_IN, &cc, NULL, &jerr);
     jsConsumerInfo_Destroy(ci);
     if (s != NATS_OK)
         log_error("partition %d: cannot create consumer %s: %s", p, name, nconn_error(s));
@@ -206,34 +208,43 @@ int node_takeover(nats_node *n, int p)
     uint64_t got = 0;
     if (kvStore_CreateString(&got, n->leases, key, n->cfg->node_id) != NATS_OK)
         return -1;  /* someone else was quicker: it is theirs */
+    pthread_mutex_lock(&n->lease_lock);
     l->held = 1;
     l->rev = got;
     l->renewed_ms = now_ms();
+    atomic_store(&l->lost, 0);
+    pthread_mutex_unlock(&n->lease_lock);
     int64_t t0 = clock_mono_us();
     size_t dropped = 0, customers = 0;
-    uint64_t floor = 0, covered = 0;
+    uint64_t floor = 0, covered = 0, delivered = 0;
     int rc = pstore_drop(n->env, p, n->n_parts, &dropped, NULL) == HIST_OK ? 0 : -1;
     if (rc == 0) {
         covered = restore(n, p, &customers);
-        rc = recreate_consumer(n, p, covered, &floor);
+        rc = prepare_consumer(n, p, covered, &floor, &delivered);
     }
     if (rc == 0) {
+        pt->replay_from = covered + 1;
+        pt->replay_to = delivered;
         pt->quiet_upto = floor;
+        pt->skip_upto = delivered > covered ? delivered : covered;
         atomic_store(&pt->done_seq, covered);
         rc = nats_part_start(pt);
     }
     if (rc < 0) {
         log_error("partition %d: takeover failed; releasing it", p);
-        kvStore_Delete(n->leases, key);
+        pthread_mutex_lock(&n->lease_lock);
         l->held = 0;
+        pthread_mutex_unlock(&n->lease_lock);
+        kvStore_Delete(n->leases, key);
         return -1;
     }
     l->snap_ms = now_ms();
     set_owned(n, p, 1);
     STAT_ADD(n->stats->takeovers, 1);
     log_info("partition %d: taken over in %lld ms (snapshot of %zu customers at seq %" PRIu64
-             ", replaying quietly up to %" PRIu64 ", %zu stale records dropped)",
-             p, (long long)((clock_mono_us() - t0) / 1000), customers, covered, floor, dropped);
+             ", replay to %" PRIu64 ", quietly to %" PRIu64 ", %zu stale records dropped)",
+             p, (long long)((clock_mono_us() - t0) / 1000), customers, covered, delivered, floor,
+             dropped);
     return 0;
 }
 
@@ -241,18 +252,23 @@ void node_handover(nats_node *n, int p, int graceful)
 {
     nats_part *pt = &n->parts[p];
     node_lease *l = &n->lease[p];
+    graceful = graceful && !atomic_load(&l->lost);
     nats_part_stop(pt);
-    int drained = nats_part_drain(pt, graceful ? 10000 : 0);
+    /* Fenced, the events in flight still finish (a few ms): their acks
+     * spare the next owner a longer replay. */
+    int drained = nats_part_drain(pt, graceful ? 10000 : n->cfg->lease_ttl_ms / 4);
     if (graceful && drained)
         snapshot_now(n, p);  /* the next owner replays only what follows */
     if (drained)
         nats_part_free_sub(pt);  /* else kept: the last acks go through it */
+    pthread_mutex_lock(&n->lease_lock);
+    l->held = 0;  /* no more renewals */
+    pthread_mutex_unlock(&n->lease_lock);
     if (graceful) {
         char key[32];
         lease_key(p, key, sizeof key);
         kvStore_Delete(n->leases, key);
     }
-    l->held = 0;
     set_owned(n, p, 0);
     STAT_ADD(n->stats->handovers, 1);
     log_info("partition %d: %s", p, graceful ? "handed over" : "given up (lease not renewed)");

@@ -145,7 +145,7 @@ class TestClusterChanges(ClusterCase):
         self.assertEqual(sender.wait(60), 0)
         self.assertEqual(len(nh.tail(self.urls, len(part1 + part2), 60000)), len(part1 + part2))
         # A fourth node joins and takes its share; as few partitions as can be move.
-        before = nh.cluster_state(self.urls)
+        before = self.owners({"n1", "n2", "n3"}, timeout=60)
         nodes["n4"] = self.start_node("n4")
         after = self.owners({"n1", "n2", "n3", "n4"})
         was = {p["partition"]: p["owner"] for p in before["partitions"]}
