@@ -30,12 +30,18 @@ void nats_part_done(nats_in *in)
     atomic_fetch_sub(&pt->inflight, 1);  /* last: the lease thread may free the sub after it */
 }
 
-static uint64_t stream_seq(natsMsg *m)
+/* m's COMPLAINTS sequence; *pending (may be NULL): how many messages its
+ * consumer still has after it. */
+static uint64_t stream_seq(natsMsg *m, uint64_t *pending)
 {
     jsMsgMetaData *meta = NULL;
     uint64_t seq = 0;
+    if (pending)
+        *pending = 0;
     if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
         seq = meta->Sequence.Stream;
+        if (pending)
+            *pending = meta->NumPending;
         jsMsgMetaData_Destroy(meta);
     }
     return seq;
@@ -77,15 +83,28 @@ static void replay(nats_part *pt, void *push)
             sleep_ms(200);
         s = js_SubscribeSync(&sub, pt->js, subject, NULL, &so, &jerr);
     }
-    uint64_t seq = 0, n = 0;
-    for (int idle = 0; s == NATS_OK && seq < pt->replay_to && idle < 50 && !atomic_load(&pt->stop);) {
+    /* The consumer's delivered sequence may lie past the partition's last
+     * event (it counts the stream), so the replay ends at replay_to or
+     * after as many messages as the partition had from replay_from when
+     * the ordered consumer was made (delivered or pending then): anything
+     * later comes after replay_to. */
+    uint64_t seq = 0, n = 0, total = 0;
+    jsConsumerInfo *ci = NULL;
+    if (s == NATS_OK && natsSubscription_GetConsumerInfo(&ci, sub, NULL, &jerr) == NATS_OK)
+        total = ci->NumPending + ci->Delivered.Consumer;
+    else
+        s = NATS_ERR;
+    jsConsumerInfo_Destroy(ci);
+    int idle = 0;
+    while (s == NATS_OK && n < total && seq < pt->replay_to && idle < 50 &&
+           !atomic_load(&pt->stop)) {
         natsMsg *m = NULL;
         if (natsSubscription_NextMsg(&m, sub, 200) != NATS_OK) {
             idle++;
             continue;
         }
         idle = 0;
-        seq = stream_seq(m);
+        seq = stream_seq(m, NULL);
         if (seq > pt->replay_to) {  /* beyond: the durable consumer delivers it */
             natsMsg_Destroy(m);
             break;
@@ -93,13 +112,14 @@ static void replay(nats_part *pt, void *push)
         hand_over(pt, push, m, seq, 1);
         n++;
     }
-    if (seq < pt->replay_to && !atomic_load(&pt->stop))
+    if ((s != NATS_OK || idle >= 50) && !atomic_load(&pt->stop))
         log_error("partition %d: replay stopped at seq %llu of %llu: histories may miss events",
                   pt->index, (unsigned long long)seq, (unsigned long long)pt->replay_to);
     natsSubscription_Destroy(sub);
     while (atomic_load(&pt->inflight) > 0 && !atomic_load(&pt->stop))
         sleep_ms(2);
-    log_debug("partition %d: replayed %llu events", pt->index, (unsigned long long)n);
+    log_debug("partition %d: replayed %llu events, to seq %llu", pt->index, (unsigned long long)n,
+             (unsigned long long)seq);
 }
 
 static void *fetch_main(void *arg)
@@ -125,7 +145,7 @@ static void *fetch_main(void *arg)
             for (int i = 0; i < list.Count; i++) {
                 natsMsg *m = list.Msgs[i];
                 list.Msgs[i] = NULL;
-                uint64_t seq = stream_seq(m);
+                uint64_t seq = stream_seq(m, NULL);
                 if (seq && seq <= pt->skip_upto) {  /* a redelivery the replay covered */
                     natsMsg_Ack(m, NULL);
                     natsMsg_Destroy(m);

@@ -83,22 +83,40 @@ class TestClusterFailover(ClusterCase):
         for i, d in nodes.items():  # each node's stats name what it holds
             self.assertGreaterEqual(len(d.stats()["cluster"]["partitions"]), 10, i)
         customers = ["cust-%02d" % i for i in range(40)]
-        first = insults(customers, range(0, 4))
-        rest = insults(customers, range(4, ROUNDS))
+        first = insults(customers, range(0, 2))  # two warnings each
         self.assertEqual(nh.send(self.urls, first).returncode, 0)
         self.assertEqual(len(nh.tail(self.urls, len(first))), len(first))
         victim = nodes["n2"]
         moved = set(victim.stats()["cluster"]["partitions"])
-        sender = nh.send_async(self.urls, rest)
-        time.sleep(0.3)  # the rest is on its way
+        # Every partition of the victim snapshotted after the first events:
+        # the takeover must restore those histories, not only replay.
+        s0 = victim.stats()["cluster"]["snapshots"]
+        st = victim.wait_stats(lambda st: st["cluster"]["snapshots"] >= s0 + 2 * len(moved),
+                               timeout=20)
+        self.assertGreaterEqual(st["cluster"]["snapshots"], s0 + 2 * len(moved))
+        # Then a long stream (one-off customers around more insults), and the
+        # victim is killed while it flows.
+        middle = insults(customers, range(2, 4))
+        filler = [{"event_id": "fill-%d" % i, "customer_id": "fill-%d" % i, "channel": "chat",
+                   "lang": "en", "text": "Where is my parcel, it is late"} for i in range(6000)]
+        stream = filler[:3000] + middle + filler[3000:]
+        sender = nh.send_async(self.urls, stream)
+        time.sleep(0.3)
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)
         self.assertEqual(sender.wait(60), 0)
-        events = first + rest
+        self.owners({"n1", "n3"}, timeout=60)
+        # After the takeover, the histories must be there: the last insults
+        # of every customer end the relationship.
+        last = insults(customers, range(4, ROUNDS))
+        self.assertEqual(nh.send(self.urls, last).returncode, 0)
+        events = first + stream + last
         decisions = nh.tail(self.urls, len(events), timeout_ms=60000)
         self.assertEqual(len(decisions), len(events))
-        self.check_histories(decisions, customers, events)
-        state = self.owners({"n1", "n3"}, timeout=60)
+        self.check_histories([d for d in decisions if not d["event_id"].startswith("fill-")],
+                             customers, first + middle + last)
+        self.assertEqual(len({d["event_id"] for d in decisions}), len(events))
+        state = nh.wait_state(self.urls, lambda s: nh.settled(s, {"n1", "n3"}), 30, "all acked")
         self.assertEqual(state["streams"]["DECISIONS"]["messages"], len(events))
         self.assertEqual(state["streams"]["COMPLAINTS"]["replicas"], 3)
         held = set(nodes["n1"].stats()["cluster"]["partitions"]) | \
