@@ -147,6 +147,7 @@ static int from_nats(ingest *g)
         nats_in *in;
         if (zmq_recv(g->nats, &in, sizeof in, ZMQ_DONTWAIT) != (int)sizeof in)
             return events;
+        NATS_IN_ACQUIRE(in);
         job *j = next_job(g);
         j->nats = in;
         zmq_msg_t m;

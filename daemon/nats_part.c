@@ -59,6 +59,7 @@ static void hand_over(nats_part *pt, void *push, natsMsg *m, uint64_t seq, int r
     in->quiet = seq && seq <= pt->quiet_upto;
     in->replay = replay;
     atomic_fetch_add(&pt->inflight, 1);
+    NATS_IN_RELEASE(in);
     zmq_send(push, &in, sizeof in, 0);  /* blocks while ingest is behind: backpressure */
 }
 

@@ -46,6 +46,14 @@ class ClusterCase(E2ETestCase):
         self.addCleanup(d.kill)
         return d.start()
 
+    def tearDown(self):
+        # A node the cluster could do without would hide a sanitizer's
+        # report behind a takeover: look for them in every log.
+        for d in self.daemons:
+            for what in ("ThreadSanitizer", "AddressSanitizer", "runtime error:"):
+                self.assertNotIn(what, d.log(), "a sanitizer report in a node's log")
+        super().tearDown()
+
     def run(self, result=None):
         before = len(result.failures) + len(result.errors) if result else 0
         out = super().run(result)
