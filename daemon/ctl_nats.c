@@ -78,12 +78,24 @@ typedef struct nsend {
     long    failed;  /* guarded by: written only by the library's ack thread, read after Complete */
 } nsend;
 
+enum { SEND_ATTEMPTS = 5 };
+
+/* A publish not acknowledged (a timeout while JetStream elects a leader,
+ * say) is sent again, a few times: the Msg-Id makes a repeat harmless. */
 static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure)
 {
-    (void)js;
     nsend *r = closure;
-    const char *id = NULL;
+    const char *id = NULL, *tries = NULL;
     natsMsgHeader_Get(pae->Msg, "Nats-Msg-Id", &id);
+    natsMsgHeader_Get(pae->Msg, "Complaintctl-Attempt", &tries);
+    int attempt = tries ? atoi(tries) : 1;
+    if (attempt < SEND_ATTEMPTS && pae->ErrCode != JSStreamNotFoundErr) {
+        char next[16];
+        snprintf(next, sizeof next, "%d", attempt + 1);
+        natsMsgHeader_Set(pae->Msg, "Complaintctl-Attempt", next);
+        if (js_PublishMsgAsync(js, &pae->Msg, NULL) == NATS_OK)
+            return;  /* the library owns it again */
+    }
     fprintf(stderr, "complaintctl: event '%s' not stored: %s\n", id ? id : "?",
             pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
     __atomic_add_fetch(&r->failed, 1, __ATOMIC_RELAXED);
