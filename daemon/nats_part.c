@@ -116,9 +116,11 @@ static void replay(nats_part *pt, void *push)
     if ((s != NATS_OK || idle >= 50) && !atomic_load(&pt->stop))
         log_error("partition %d: replay stopped at seq %llu of %llu: histories may miss events",
                   pt->index, (unsigned long long)seq, (unsigned long long)pt->replay_to);
-    natsSubscription_Destroy(sub);
+    /* Until the pipeline is done with the replay: then nothing refers to
+     * the ordered consumer's messages any more, and it can go. */
     while (atomic_load(&pt->inflight) > 0 && !atomic_load(&pt->stop))
         sleep_ms(2);
+    natsSubscription_Destroy(sub);
     log_debug("partition %d: replayed %llu events, to seq %llu", pt->index, (unsigned long long)n,
              (unsigned long long)seq);
 }

@@ -62,11 +62,15 @@ class ClusterCase(E2ETestCase):
         return out
 
     def owners(self, node_ids, timeout=30):
-        """Wait until the partitions are spread over exactly node_ids."""
-        return nh.wait_state(
-            self.urls, lambda s: nh.settled(s, node_ids) and
-            {p["owner"] for p in s["partitions"]} == set(node_ids),
-            timeout, "partitions owned by %s" % sorted(node_ids))
+        """Wait until the partitions are spread evenly over exactly node_ids."""
+        share = 32 // len(node_ids)
+
+        def even(s):
+            count = collections.Counter(p["owner"] for p in s["partitions"])
+            return set(count) == set(node_ids) and all(share <= n <= share + 1
+                                                       for n in count.values())
+        return nh.wait_state(self.urls, lambda s: nh.settled(s, node_ids) and even(s),
+                             timeout, "partitions owned evenly by %s" % sorted(node_ids))
 
     def check_histories(self, decisions, customers, events):
         """Exactly one decision per event, and every history intact."""
