@@ -223,6 +223,11 @@ static void lease_round(nats_node *n)
     int *want = malloc((size_t)n->n_parts * sizeof *want);
     int *view = malloc((size_t)n->n_parts * sizeof *view);
     int readable = n_nodes > 0 && me >= 0 && read_owners(n, &keys, owner) == 0;
+    if (!readable && n->unreadable_rounds++ % 20 == 5)  /* a few rounds: a server away */
+        log_warn("node %s: cannot read the live nodes or the leases (%d node(s) listed, %s); "
+                 "not rebalancing", n->cfg->node_id, n_nodes, me >= 0 ? "self listed" : "self missing");
+    if (readable)
+        n->unreadable_rounds = 0;
     if (readable) {
         /* A lapsing lease of a departed node counts as unowned for the
          * rule (its partition goes to someone), but nobody can take it

@@ -63,6 +63,7 @@ struct nats_node {
     pthread_t     thread;       /* the lease thread (nats_node.c) */
     int           started;
     atomic_int    stop;         /* main -> lease thread */
+    int           unreadable_rounds;  /* lease rounds in a row without a full view */
     /* The renew thread (nats_renew.c): its own connection, so that a slow
      * request of the lease thread (creating a replicated consumer) never
      * holds a renewal up. */
