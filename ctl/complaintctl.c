@@ -45,6 +45,10 @@ static void usage(FILE *f)
             "                      print decisions as JSON Lines; --from replays the log\n"
             "                      from SEQ first and fills any gap in the live stream\n"
             "  stats [--control ENDPOINT]               counters as JSON\n"
+            "  send --nats URL[,URL...] [FILE]          events to a cluster (JetStream publish acks)\n"
+            "  tail --nats URL [--count N] [--from SEQ] [--action A] [--timeout MS]\n"
+            "                      the cluster's DECISIONS stream as JSON Lines\n"
+            "  cluster --nats URL  streams, nodes, partition owners and backlogs (JSON)\n"
             "  keygen FILE         a CURVE key pair (0600); prints the public key\n"
             "\n"
             "network commands take --curve-server-key KEY --curve-key-file FILE for a daemon\n"
@@ -70,6 +74,9 @@ int main(int argc, char **argv)
     }
     argc--;
     argv++;
+    if (strcmp(cmd, "cluster") == 0 ||
+        ((strcmp(cmd, "send") == 0 || strcmp(cmd, "tail") == 0) && ctl_nats_wanted(argc, argv)))
+        return ctl_nats_main(cmd, argc, argv);
     if (strcmp(cmd, "classify") == 0)
         return cmd_classify(argc, argv);
     if (strcmp(cmd, "eval") == 0)

@@ -31,6 +31,12 @@ int cmd_train(int argc, char **argv);
  * --control and --config out of argv either way. */
 int ctl_forget_via_daemon(int *argc, char **argv, int *status);
 
+/* Cluster mode (ctl_nats.c, ctl_cluster.c): send/tail given --nats go
+ * through NATS JetStream; `cluster` prints the cluster's state. */
+int ctl_nats_wanted(int argc, char **argv);
+int ctl_nats_main(const char *cmd, int argc, char **argv);
+int ctl_nats_cluster(const char *urls);
+
 /* send --acked (ctl_send_acked.c): at-least-once over the acknowledged endpoint. */
 int ctl_send_acked(const char *endpoint, FILE *in, const char *input, long window, int retry_ms,
                    int timeout_ms, long rate, const char *curve_server_key,

@@ -36,6 +36,7 @@ typedef struct job {
     class_result cr;      /* cr.matches points at matches below */
     class_match matches[JOB_MATCHES];
     int64_t     received_us;  /* when ingest took it (monotonic) */
+    struct nats_in *nats;     /* cluster mode: where it came from (nats_in.h); owned; else NULL */
     uint8_t     acked;        /* came from the ROUTER: send an Ack after commit */
     uint8_t     req;          /* from a REQ socket: the Ack carries the empty delimiter */
     uint8_t     route_len;

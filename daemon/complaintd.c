@@ -29,6 +29,7 @@
 #include "history.h"
 #include "log.h"
 #include "metrics.h"
+#include "nats_node.h"
 #include "notify.h"
 #include "paths.h"
 #include "pipeline.h"
@@ -70,11 +71,12 @@ static int parse_args(int argc, char **argv, config *cfg, int *mode)
         {"no-durable", no_argument, 0, 'n'},     {"verbose", no_argument, 0, 'v'},
         {"print-config", no_argument, 0, 'P'},   {"help", no_argument, 0, 'h'},
         {"check-config", no_argument, 0, 'C'},   {"version", no_argument, 0, 'V'},
+        {"nats", required_argument, 0, 'N'},     {"node-id", required_argument, 0, 'I'},
         {0, 0, 0, 0}};
     static const struct { int opt; const char *key; } keymap[] = {
         {'i', "ingest"}, {'a', "ingest_acked"}, {'p', "publish"}, {'c', "control"}, {'d', "data_dir"}, {'r', "rules"},
         {'t', "threads"}, {'b', "batch_size"}, {'m', "commit_interval_ms"}, {'M', "metrics"},
-        {'L', "ingest_linger_us"}};
+        {'L', "ingest_linger_us"}, {'N', "nats_url"}, {'I', "node_id"}};
     char err[1024];
     int o;
     for (int i = 1; i < argc; i++)
@@ -351,6 +353,16 @@ int main(int argc, char **argv)
     }
     if (auth)
         kp = &server_keys;
+    /* Cluster mode: the streams are checked before anything is decided. */
+    nats_node *node = NULL;
+    if (cfg.nats_url[0] && !(node = nats_node_open(&cfg, env, &stats, err, sizeof err, &usage_error))) {
+        fprintf(stderr, "complaintd: %s\n", err);
+        zmq_ctx_term(zctx);
+        rulepack_free(rp);
+        stats_rules_free(&stats.rules);
+        hist_close(env);
+        return usage_error ? 2 : 1;
+    }
     pipeline *p = pipeline_start(zctx, &cfg, rp, env, &stats, kp, err, sizeof err, &usage_error);
     rp = NULL;  /* the pipeline owns the pack now, and frees it */
     pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
@@ -387,6 +399,12 @@ int main(int argc, char **argv)
                  cfg.ingest_acked[0] ? cfg.ingest_acked : "off", cfg.publish, cfg.control, cfg.data_dir);
         if (metrics)
             log_info("metrics on http://%s/metrics", cfg.metrics);
+        if (node) {
+            pthread_sigmask(SIG_BLOCK, &blocked, NULL);
+            if (nats_node_start(node, zctx) < 0)
+                log_error("cannot start the lease thread");
+            pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
+        }
         health_set_accepting(1);
         pthread_sigmask(SIG_BLOCK, &blocked, NULL);  /* signals wake the main thread only */
         reloader *rl = reloader_start(config_path_of(argc, argv), &cfg, cache, p, &stats);
@@ -416,6 +434,7 @@ int main(int argc, char **argv)
         reloader_stop(rl);  /* lets a reload in progress end first */
         metrics_stop(metrics);
         log_info("stopping: draining in-flight events");
+        nats_node_stop(node);  /* hands its partitions back while the pipeline runs */
         if (pipeline_stop(p) < 0) {
             log_error("could not commit the last events: %s", hist_last_error(env));
             status = 1;
@@ -423,6 +442,9 @@ int main(int argc, char **argv)
         log_info("stopped after %llu decisions, %llu rejects",
                  (unsigned long long)STAT_GET(stats.decided), (unsigned long long)STAT_GET(stats.rejected));
     }
+    if (!p)
+        nats_node_stop(node);
+    nats_node_free(node);  /* after the pipeline: every event it held is acked */
     if (control_sock)
         zmq_close(control_sock);
     curve_auth_stop(auth);

@@ -27,6 +27,14 @@ void stats_json(const daemon_stats *s, int64_t now_ms, strbuf *sb)
               U(duplicates), U(published), U(commits), U(commit_failures), U(commit_us),
               U(sync_us), U(last_seq), U(reloads), U(reload_failures));
     sb_printf(sb, ",\"span_misses\":%llu", U(span_misses));
+    if (s->cluster_partitions) {  /* a cluster node: which partitions it holds now */
+        sb_printf(sb, ",\"cluster\":{\"takeovers\":%llu,\"handovers\":%llu,\"snapshots\":%llu,"
+                      "\"partitions\":[", U(takeovers), U(handovers), U(snapshots));
+        for (int p = 0, n = 0; p < s->cluster_partitions && p < 1024; p++)
+            if (atomic_load(&s->partitions_owned[p / 64]) & (1ull << (p % 64)))
+                sb_printf(sb, "%s%d", n++ ? "," : "", p);
+        sb_puts(sb, "]}");
+    }
     sb_puts(sb, ",\"actions\":{");
     for (int a = 1; a < ACTION_COUNT; a++)
         sb_printf(sb, "%s\"%s\":%llu", a > 1 ? "," : "", action_name(a), U(per_action[a]));

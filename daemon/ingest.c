@@ -29,6 +29,7 @@
 #include "ingest.h"
 #include "inproc.h"
 #include "lograte.h"
+#include "nats_in.h"
 
 typedef struct ingest {
     const ingest_ctx *p;  /* what the pipeline gave this thread (ingest.h) */
@@ -38,6 +39,7 @@ typedef struct ingest {
     job_batch *run;   /* the run being gathered; NULL when none */
     void      *acks;  /* writer -> ingest */
     lograte    extra; /* multi-part messages, one summary per window */
+    void      *nats;  /* cluster mode: events fetched from NATS (nats_in.h); idle otherwise */
 } ingest;
 
 /* Receive and drop the rest of a multi-part message: events are one frame. */
@@ -85,6 +87,7 @@ static job *next_job(ingest *g)
     j->acked = 0;
     j->req = 0;
     j->route_len = 0;
+    j->nats = NULL;
     STAT_ADD(g->p->stats->received, 1);
     return j;
 }
@@ -155,6 +158,24 @@ static int from_router(ingest *g)
     }
 }
 
+/* Everything the partition threads handed over now (nats_in.h): the job
+ * owns the nats_in, its body borrows the message's bytes (the message
+ * outlives the body: the publisher frees it). Returns how many events. */
+static int from_nats(ingest *g)
+{
+    for (int events = 0;; events++) {
+        nats_in *in;
+        if (zmq_recv(g->nats, &in, sizeof in, ZMQ_DONTWAIT) != (int)sizeof in)
+            return events;
+        NATS_IN_ACQUIRE(in);
+        job *j = next_job(g);
+        j->nats = in;
+        zmq_msg_t m;
+        zmq_msg_init_data(&m, (void *)nats_in_data(in), nats_in_len(in), NULL, NULL);
+        add_body(g, j, &m);
+    }
+}
+
 /* Forward the publisher's acks, every frame of each ([routing id],
  * perhaps the REQ delimiter, [Ack]); returns 1 once the publisher said it
  * is done (a lone frame). */
@@ -212,12 +233,16 @@ void *ingest_main(void *arg)
         zmq_connect(g.out[i], ep);
     }
     g.acks = p->acks;
+    g.nats = zmq_socket(p->zctx, ZMQ_PULL);
+    set_sockopt_int(g.nats, ZMQ_RCVHWM, WORKER_BATCH * 4);
+    zmq_bind(g.nats, NATS_IN_ENDPOINT);
 
-    zmq_pollitem_t items[4] = {{p->stop_recv, 0, ZMQ_POLLIN, 0},
+    zmq_pollitem_t items[5] = {{p->stop_recv, 0, ZMQ_POLLIN, 0},
                                {g.acks, 0, ZMQ_POLLIN, 0},
                                {p->pull, 0, ZMQ_POLLIN, 0},
+                               {g.nats, 0, ZMQ_POLLIN, 0},
                                {p->router, 0, ZMQ_POLLIN, 0}};
-    int n_items = p->router ? 4 : 3;
+    int n_items = p->router ? 5 : 4;
     int stopping = 0, writer_done = 0;
     const struct timespec linger = {p->cfg->ingest_linger_us / 1000000,
                                     (long)(p->cfg->ingest_linger_us % 1000000) * 1000L};
@@ -240,7 +265,9 @@ void *ingest_main(void *arg)
         if (stopping || (items[1].revents & ZMQ_POLLIN))
             writer_done |= forward_acks(&g);
         int got = take_events(&g, stopping || (items[2].revents & ZMQ_POLLIN),
-                              stopping || (items[3].revents & ZMQ_POLLIN));
+                              stopping || (items[4].revents & ZMQ_POLLIN));
+        if (stopping || (items[3].revents & ZMQ_POLLIN))
+            got += from_nats(&g);
         if (g.run && got < WORKER_BATCH && (linger.tv_sec || linger.tv_nsec) && !stopping) {
             nanosleep(&linger, NULL);
             take_events(&g, 1, 1);
@@ -256,6 +283,7 @@ void *ingest_main(void *arg)
     while (!writer_done && zmq_poll(&ack_item, 1, 60000) > 0)
         writer_done = forward_acks(&g);
     zmq_close(g.acks);
+    zmq_close(g.nats);
     zmq_close(p->pull);
     if (p->router)
         zmq_close(p->router);

@@ -24,6 +24,7 @@
 #include "inproc.h"
 #include "log.h"
 #include "lograte.h"
+#include "nats_publish.h"
 #include "publisher.h"
 #include "utf8.h"
 
@@ -53,7 +54,8 @@ static void send_ack(void *acks, const job *j, const decision_ref *d)
 /* b - a in microseconds, 0 if the clock said otherwise. */
 static uint64_t span_us(int64_t a, int64_t b) { return b > a ? (uint64_t)(b - a) : 0; }
 
-static void publish_group(const publisher_ctx *p, void *acks, const decided_group *g, lograte *rejects)
+static void publish_group(const publisher_ctx *p, void *acks, const decided_group *g, lograte *rejects,
+                          nats_pub *np)
 {
     size_t k = 0;
     int64_t now_us = clock_mono_us();
@@ -91,6 +93,9 @@ static void publish_group(const publisher_ctx *p, void *acks, const decided_grou
             zmq_send(p->pub, g->bytes.buf + d->off, d->len, 0);
             if (j->acked)
                 send_ack(acks, j, d);
+            if (j->nats)  /* cluster mode: to DECISIONS; the input is acked at the flush */
+                nats_pub_add(np, j->nats, topic, j->ev ? j->ev->event_id : NULL,
+                             g->bytes.buf + d->off, d->len);
         }
     }
 }
@@ -127,6 +132,7 @@ void *publisher_main(void *arg)
     lograte rejects;
     lograte_init(&rejects, "rejected", LOG_WARN, (int64_t)p->cfg->reject_log_interval_s * 1000);
     health_slot *hb = health_register("publisher");
+    nats_pub *np = nats_pub_open(p->cfg, p->stats);  /* NULL in ZeroMQ mode */
     for (int done = 0; !done;) {
         /* Wake for the rejects' summary when one is due. */
         long due = lograte_due_ms(&rejects, clock_wall_ms());
@@ -171,13 +177,15 @@ void *publisher_main(void *arg)
             continue;
         make_durable(p, hb);
         atomic_store(&p->stats->last_seq, groups[n - 1]->last_seq);  /* before anyone hears */
-        for (size_t i = 0; i < n; i++) {
-            publish_group(p, acks, groups[i], &rejects);
+        for (size_t i = 0; i < n; i++)
+            publish_group(p, acks, groups[i], &rejects, np);
+        nats_pub_flush(np);  /* every decision stored before any input is acked */
+        for (size_t i = 0; i < n; i++)
             group_free(groups[i]);
-        }
     }
     lograte_flush(&rejects, clock_wall_ms(), 1);  /* what the last window counted */
     lograte_destroy(&rejects);
+    nats_pub_close(np);
     zmq_send(acks, "", 0, 0);  /* tells ingest no more acks will come */
     zmq_close(in);
     zmq_close(acks);

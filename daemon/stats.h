@@ -156,6 +156,13 @@ typedef struct daemon_stats {
 
     /* Per-rule hits, by rule id, across rule reloads (stats_rules_*). */
     stats_rules rules;
+
+    /* Cluster mode (issue 18): written by the lease thread, read by stats. */
+    int cluster_partitions;  /* partitions of the cluster; 0 = not a cluster node (set before threads) */
+    atomic_uint_fast64_t partitions_owned[16];  /* bit p%64 of word p/64: this node holds p */
+    atomic_uint_fast64_t takeovers;   /* partitions taken (restored and replayed) */
+    atomic_uint_fast64_t handovers;   /* partitions given up (lost, released, or left) */
+    atomic_uint_fast64_t snapshots;   /* partition snapshots stored */
 } daemon_stats;
 
 #define STAT_ADD(field, n) atomic_fetch_add_explicit(&(field), (n), memory_order_relaxed)

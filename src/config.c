@@ -93,6 +93,19 @@ static const key_def keys[] = {
      "error|warn|info|debug"},
     {"reject_log_interval_s", K_INT, 1, 3600, OFF(reject_log_interval_s), 0,
      "rejected events are logged as one summary per this many seconds, with counts by reason"},
+    {"nats_url", STR(nats_url),
+     "cluster mode: NATS server URLs, comma-separated; empty = single node on ZeroMQ"},
+    {"node_id", STR(node_id), "cluster mode: this node's id ([A-Za-z0-9_-], unique in the cluster)"},
+    {"partitions", K_INT, 1, 1024, OFF(partitions), 0,
+     "cluster mode: partitions; must match the servers' mapping partition(N,1)"},
+    {"nats_replicas", K_INT, 1, 5, OFF(nats_replicas), 0,
+     "cluster mode: replicas of the streams and buckets the node creates (3 in a cluster)"},
+    {"lease_ttl_ms", K_INT, 500, 600000, OFF(lease_ttl_ms), 0,
+     "cluster mode: a partition's owner must renew its lease within this; a dead node's lapse after it"},
+    {"snapshot_interval_s", K_INT, 1, 86400, OFF(snapshot_interval_s), 0,
+     "cluster mode: each owned partition's histories are snapshotted this often"},
+    {"max_ack_pending", K_INT, 1, 1000000, OFF(max_ack_pending), 0,
+     "cluster mode: events of one partition delivered and not yet acked, at most (backpressure)"},
     {"authority_limit", K_I64, 0, 1LL << 50, OFF(pol.authority_limit), 0,
      "compensation an employee may grant without the central office", NULL, CF_LIVE},
     {"extremism_limit", K_INT, 2, 1000, OFF(pol.extremism_limit), 0,
@@ -140,6 +153,11 @@ void config_defaults(config *c)
     c->log_target = 0;  /* stderr */
     c->log_level = 2;   /* info */
     c->reject_log_interval_s = 10;
+    c->partitions = 32;
+    c->nats_replicas = 1;
+    c->lease_ttl_ms = 3000;
+    c->snapshot_interval_s = 60;
+    c->max_ack_pending = 1024;
     policy_defaults(&c->pol);
 }
 

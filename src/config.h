@@ -43,6 +43,14 @@ typedef struct config {
     int    log_target;                /* LOG_TARGET_STDERR or _SYSLOG */
     int    log_level;                 /* LOG_ERROR .. LOG_DEBUG */
     int    reject_log_interval_s;     /* one summary of rejects per this long */
+    /* Cluster mode (issue 18): a node of a cluster on NATS JetStream. */
+    char   nats_url[CONFIG_PATH];     /* "nats://h:p[,...]"; "" = ZeroMQ single node */
+    char   node_id[64];               /* this node's name in the cluster */
+    int    partitions;                /* must equal the servers' partition(N,1) */
+    int    nats_replicas;             /* replicas of the streams the node creates */
+    int    lease_ttl_ms;              /* a partition lease lapses this long after its renewal */
+    int    snapshot_interval_s;       /* each owned partition is snapshotted this often */
+    int    max_ack_pending;           /* unacked events per partition, at most */
     policy pol;
 } config;
 

@@ -368,6 +368,36 @@ int hist_each_customer(hist_txn *t,
     return (rc == 0 || rc == MDB_NOTFOUND) ? HIST_OK : hist_map_err(t->env, "mdb_cursor_get", rc);
 }
 
+int hist_each_customer_raw(hist_txn *t,
+                           int (*fn)(const char *id, size_t idlen, const void *rec, size_t len,
+                                     void *ctx),
+                           void *ctx)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(t->txn, t->env->customers, &cur);
+    if (rc != 0)
+        return hist_map_err(t->env, "mdb_cursor_open", rc);
+    MDB_val k, v;
+    int stop = 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !stop;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        stop = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, ctx);
+    mdb_cursor_close(cur);
+    return (rc == 0 || rc == MDB_NOTFOUND) ? HIST_OK : hist_map_err(t->env, "mdb_cursor_get", rc);
+}
+
+int hist_put_customer_raw(hist_txn *t, const char *id, size_t idlen, const void *rec, size_t len)
+{
+    hist_customer c;
+    MDB_val v = {len, (void *)rec};
+    if (read_customer(&v, &c) < 0) {
+        snprintf(t->env->last_error, sizeof t->env->last_error,
+                 "customer record '%.*s' does not decode", (int)idlen, id);
+        return HIST_ECORRUPT;
+    }
+    return hist_put_val(t, t->env->customers, id, idlen, rec, len);
+}
+
 /* ---- employees ---------------------------------------------------------- */
 
 int hist_get_employee(hist_txn *t, const char *id, size_t idlen, hist_employee *out)
@@ -420,6 +450,12 @@ int hist_get_event(hist_txn *t, const char *id, size_t idlen, uint64_t *seq)
 int hist_put_event(hist_txn *t, const char *id, size_t idlen, uint64_t seq)
 {
     return hist_put_val(t, t->env->events, id, idlen, &seq, sizeof seq);
+}
+
+int hist_del_event(hist_txn *t, const char *id, size_t idlen)
+{
+    MDB_val key = {idlen, (void *)id};
+    return hist_map_err(t->env, "mdb_del", mdb_del(t->txn, t->env->events, &key, NULL));
 }
 
 int hist_get_next_seq(hist_txn *t, uint64_t *seq)

@@ -122,6 +122,16 @@ int hist_get_customer(hist_txn *txn, const char *id, size_t idlen, hist_customer
 int hist_put_customer(hist_txn *txn, const char *id, size_t idlen, const hist_customer *c);
 int hist_del_customer(hist_txn *txn, const char *id, size_t idlen);
 
+/* Customer records as stored (serialized CustomerRecord), for moving a
+ * partition's histories between nodes (cluster mode): each's bytes are
+ * borrowed for the call; stop early if fn returns non-zero. put_raw
+ * refuses (HIST_ECORRUPT) bytes that do not decode. */
+int hist_each_customer_raw(hist_txn *txn,
+                           int (*fn)(const char *id, size_t idlen, const void *rec, size_t len,
+                                     void *ctx),
+                           void *ctx);
+int hist_put_customer_raw(hist_txn *txn, const char *id, size_t idlen, const void *rec, size_t len);
+
 /* Employee record; a missing one gives HIST_NOTFOUND and a zeroed *out. */
 int hist_get_employee(hist_txn *txn, const char *id, size_t idlen, hist_employee *out);
 int hist_put_employee(hist_txn *txn, const char *id, size_t idlen, const hist_employee *e);
@@ -129,6 +139,7 @@ int hist_put_employee(hist_txn *txn, const char *id, size_t idlen, const hist_em
 /* De-duplication: the seq of event_id's decision, or HIST_NOTFOUND. */
 int hist_get_event(hist_txn *txn, const char *id, size_t idlen, uint64_t *seq /* OUT */);
 int hist_put_event(hist_txn *txn, const char *id, size_t idlen, uint64_t seq);
+int hist_del_event(hist_txn *txn, const char *id, size_t idlen);  /* HIST_NOTFOUND if absent */
 
 /* The sequence counter: next seq to assign (1 for a new store). */
 int hist_get_next_seq(hist_txn *txn, uint64_t *seq /* OUT */);
