@@ -24,6 +24,7 @@ int cmd_employee(int argc, char **argv);
 int cmd_forget(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_feedback(int argc, char **argv); /* managers' reviews to a daemon */
 
 /* send --acked (ctl_send_acked.c): at-least-once over the acknowledged endpoint. */
 int ctl_send_acked(const char *endpoint, FILE *in, const char *input, long window, int retry_ms,

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pipeline.h"
+#include "retrain.h"
 #include "rules.h"
 
 /* Set by on_signal, read by the main thread's control loop: sig_atomic_t, no lock. */
@@ -275,15 +276,18 @@ int main(int argc, char **argv)
                 config_path = argv[i + 1];
         pthread_sigmask(SIG_BLOCK, &blocked, NULL);  /* signals wake the main thread only */
         reloader *rl = reloader_start(config_path, &cfg, cache, p, &stats);
+        retrain *rt = retrain_start(&cfg, cache, env, p, &stats);
         pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
-        if (!rl) {
-            log_error("cannot start the reload thread; stopping");
+        if (!rl || !rt) {
+            log_error("cannot start the reload or retrain thread; stopping");
             status = 1;
         } else {
-            control_hooks hooks = {&stop_requested, &reload_requested, rl};
+            control_hooks hooks = {&stop_requested, &reload_requested, rl, rt, zctx,
+                                   cfg.max_message_bytes};
             control_serve(control_sock, &stats, env, &hooks);
-            reloader_stop(rl);  /* lets a reload in progress end first */
         }
+        retrain_stop(rt);   /* lets a retrain in progress end first */
+        reloader_stop(rl);  /* and a reload */
         metrics_stop(metrics);
         log_info("stopping: draining in-flight events");
         if (pipeline_stop(p) < 0) {

@@ -9,7 +9,10 @@
 #include <zmq.h>
 
 #include "clock.h"
+#include "control_feedback.h"
 #include "grow.h"
+#include "inproc.h"
+#include "log.h"
 
 void stats_json(const daemon_stats *s, int64_t now_ms, strbuf *sb)
 {
@@ -23,6 +26,10 @@ void stats_json(const daemon_stats *s, int64_t now_ms, strbuf *sb)
               U(duplicates), U(published), U(commits), U(commit_failures), U(commit_us),
               U(sync_us), U(last_seq), U(reloads), U(reload_failures));
     sb_printf(sb, ",\"span_misses\":%llu", U(span_misses));
+    sb_printf(sb, ",\"feedback\":%llu,\"feedback_rejected\":%llu,\"feedback_stored\":%llu",
+              U(feedback), U(feedback_rejected), U(feedback_stored));
+    sb_printf(sb, ",\"retrains\":%llu,\"retrain_failures\":%llu,\"retrain_skipped\":%llu",
+              U(retrains), U(retrain_failures), U(retrain_skipped));
     sb_puts(sb, ",\"actions\":{");
     for (int a = 1; a < ACTION_COUNT; a++)
         sb_printf(sb, "%s\"%s\":%llu", a > 1 ? "," : "", action_name(a), U(per_action[a]));
@@ -83,9 +90,13 @@ static void skip_rest(void *sock)
 }
 
 /* One request: its envelope and its first body frame, NUL-terminated (cut
- * at cap - 1 bytes). Returns 0, or -1 if there was none or it was malformed. */
-static int recv_request(void *sock, envelope *e, char *word, size_t cap)
+ * at cap - 1 bytes), and, if payload is not NULL, its second body frame
+ * there (empty if none; the caller closes it). Returns 0, or -1 if there
+ * was none or it was malformed. */
+static int recv_request(void *sock, envelope *e, char *word, size_t cap, zmq_msg_t *payload)
 {
+    if (payload)
+        zmq_msg_init(payload);
     int n = zmq_recv(sock, e->id, sizeof e->id, ZMQ_DONTWAIT);
     if (n < 0)
         return -1;
@@ -101,6 +112,8 @@ static int recv_request(void *sock, envelope *e, char *word, size_t cap)
         return -1;
     }
     word[(size_t)n < cap - 1 ? (size_t)n : cap - 1] = '\0';
+    if (payload && has_more(sock))
+        zmq_msg_recv(payload, sock, 0);
     skip_rest(sock);
     return 0;
 }
@@ -172,23 +185,47 @@ static void replay(void *sock, const envelope *e, hist_env *env, const char *arg
     free(r);
 }
 
-/* The clients waiting for a reload, each with the ticket of its request. */
-typedef struct reload_waiter {
+/* The clients waiting for a reload or a retrain, each with the ticket of
+ * its request. */
+typedef struct ticket_waiter {
     envelope e;
     uint64_t ticket;
-} reload_waiter;
+} ticket_waiter;
 
 typedef struct waiters {
-    reload_waiter *w;
+    ticket_waiter *w;
     size_t         n, cap;
-    uint64_t       served;  /* the last ticket reloader_take reported */
+    uint64_t       served;  /* the last ticket the take function reported */
 } waiters;
 
-/* Reloads have ended: answer each waiter with the outcome of the first
- * reload that started after its request. */
-static void answer_waiters(void *sock, reloader *rl, waiters *ws, strbuf *sb)
+/* reloader_take and retrain_take have this shape. */
+typedef int (*take_fn)(void *src, uint64_t *served, strbuf *reply);
+
+static int take_reload(void *r, uint64_t *served, strbuf *reply)
 {
-    while (reloader_take(rl, &ws->served, sb)) {
+    return reloader_take(r, served, reply);
+}
+
+static int take_retrain(void *r, uint64_t *served, strbuf *reply)
+{
+    return retrain_take(r, served, reply);
+}
+
+static int wait_for(waiters *ws, const envelope *e, uint64_t ticket)
+{
+    ticket_waiter *grown = grow_array(ws->w, &ws->cap, ws->n + 1, sizeof *ws->w, 4);
+    if (!grown)
+        return -1;
+    ws->w = grown;
+    ws->w[ws->n++] = (ticket_waiter){*e, ticket};
+    return 0;
+}
+
+/* Jobs have ended: answer each waiter with the outcome of the first job
+ * that started after its request. */
+static void answer_waiters(void *sock, take_fn take, void *src, waiters *ws, strbuf *sb)
+{
+    while (take(src, &ws->served, sb)) {
         size_t kept = 0;
         for (size_t i = 0; i < ws->n; i++) {
             if (ws->w[i].ticket <= ws->served)
@@ -200,53 +237,170 @@ static void answer_waiters(void *sock, reloader *rl, waiters *ws, strbuf *sb)
     }
 }
 
-static void serve_request(void *sock, daemon_stats *stats, hist_env *env, reloader *rl,
-                          waiters *ws, strbuf *sb)
+/* Clients whose reviews are with the writer: answered when it has stored
+ * them (feedback_done carries the ticket). */
+typedef struct fb_waiter {
+    envelope       e;
+    uint64_t       ticket;
+    feedback_check fc;  /* owned */
+} fb_waiter;
+
+typedef struct control {
+    void         *sock;
+    daemon_stats *stats;
+    hist_env     *env;
+    control_hooks *hooks;
+    waiters       reloads, retrains;
+    void         *fb_out;   /* reviews to the writer (PUSH to FEEDBACK_ENDPOINT) */
+    void         *fb_done;  /* the writer's outcomes (PULL bound to FEEDBACK_DONE_ENDPOINT) */
+    fb_waiter    *fb;
+    size_t        n_fb, cap_fb;
+    uint64_t      fb_ticket;
+    strbuf        sb;
+} control;
+
+static void feedback(control *c, const envelope *e, zmq_msg_t *payload)
+{
+    strbuf msg = STRBUF_INIT;
+    feedback_check fc;
+    uint64_t ticket = ++c->fb_ticket;
+    sb_reset(&c->sb);
+    if (feedback_check_batch(zmq_msg_data(payload), zmq_msg_size(payload),
+                             (size_t)c->hooks->max_text, ticket, &msg, &fc) < 0) {
+        feedback_check_free(&fc);
+        sb_free(&msg);
+        sb_puts(&c->sb, "{\"ok\":false,\"error\":\"out of memory\"}");
+        reply(c->sock, e, c->sb.buf, c->sb.len);
+        return;
+    }
+    STAT_ADD(c->stats->feedback, fc.received);
+    STAT_ADD(c->stats->feedback_rejected, fc.rejected);
+    if (fc.valid) {
+        fb_waiter *grown = grow_array(c->fb, &c->cap_fb, c->n_fb + 1, sizeof *c->fb, 4);
+        /* The writer's queue has no high-water mark to hit (inproc, default
+         * HWM 1000 messages, each answered before the client may send more). */
+        if (grown && zmq_send(c->fb_out, msg.buf, msg.len, ZMQ_DONTWAIT) == (int)msg.len) {
+            c->fb = grown;
+            c->fb[c->n_fb++] = (fb_waiter){*e, ticket, fc};
+            sb_free(&msg);
+            return;  /* answered when the writer has stored them */
+        }
+        if (grown)
+            c->fb = grown;
+        feedback_done d = {.ticket = ticket, .rc = HIST_ERR};
+        snprintf(d.error, sizeof d.error, "the writer's queue is full or out of memory");
+        feedback_reply(&c->sb, &fc, &d);
+    } else {
+        feedback_reply(&c->sb, &fc, NULL);
+    }
+    reply(c->sock, e, c->sb.buf, c->sb.len);
+    feedback_check_free(&fc);
+    sb_free(&msg);
+}
+
+/* The writer has stored (or not) some reviews: answer their client, and
+ * count them towards the next retrain. */
+static void feedback_stored(control *c)
+{
+    feedback_done d;
+    while (zmq_recv(c->fb_done, &d, sizeof d, ZMQ_DONTWAIT) == (int)sizeof d) {
+        for (size_t i = 0; i < c->n_fb; i++) {
+            if (c->fb[i].ticket != d.ticket)
+                continue;
+            sb_reset(&c->sb);
+            feedback_reply(&c->sb, &c->fb[i].fc, &d);
+            reply(c->sock, &c->fb[i].e, c->sb.buf, c->sb.len);
+            feedback_check_free(&c->fb[i].fc);
+            c->fb[i] = c->fb[--c->n_fb];
+            break;
+        }
+        if (d.rc == HIST_OK && d.stored && c->hooks->retrain)
+            retrain_note_feedback(c->hooks->retrain, d.stored);
+    }
+}
+
+static void serve_request(control *c)
 {
     envelope e;
     char word[128];
-    if (recv_request(sock, &e, word, sizeof word) < 0)
+    zmq_msg_t payload;
+    if (recv_request(c->sock, &e, word, sizeof word, &payload) < 0) {
+        zmq_msg_close(&payload);
         return;
+    }
+    strbuf *sb = &c->sb;
     sb_reset(sb);
     if (strcmp(word, "ping") == 0) {
         sb_puts(sb, "pong");
     } else if (strcmp(word, "stats") == 0) {
-        stats_json(stats, clock_wall_ms(), sb);
+        stats_json(c->stats, clock_wall_ms(), sb);
     } else if (strcmp(word, "reload") == 0) {
-        reload_waiter *grown = grow_array(ws->w, &ws->cap, ws->n + 1, sizeof *ws->w, 4);
-        if (grown) {
-            ws->w = grown;
-            ws->w[ws->n++] = (reload_waiter){e, reloader_request(rl)};
+        if (wait_for(&c->reloads, &e, reloader_request(c->hooks->reloader)) == 0) {
+            zmq_msg_close(&payload);
             return;  /* answered when the reload ends */
         }
         sb_puts(sb, "{\"ok\":false,\"error\":\"out of memory\"}");
+    } else if (strcmp(word, "retrain") == 0 && c->hooks->retrain) {
+        if (wait_for(&c->retrains, &e, retrain_request(c->hooks->retrain)) == 0) {
+            zmq_msg_close(&payload);
+            return;  /* answered when the retrain ends */
+        }
+        sb_puts(sb, "{\"ok\":false,\"error\":\"out of memory\"}");
+    } else if (strcmp(word, "feedback") == 0) {
+        feedback(c, &e, &payload);
+        zmq_msg_close(&payload);
+        return;
     } else if (strncmp(word, "replay ", 7) == 0) {
-        replay(sock, &e, env, word + 7, stats);
+        replay(c->sock, &e, c->env, word + 7, c->stats);
+        zmq_msg_close(&payload);
         return;
     } else {
-        sb_puts(sb, "{\"error\":\"unknown command; try ping, stats, reload or replay FROM\"}");
+        sb_puts(sb, "{\"error\":\"unknown command; try ping, stats, reload, retrain, feedback "
+                    "or replay FROM\"}");
     }
-    reply(sock, &e, sb->buf, sb->len);
+    zmq_msg_close(&payload);
+    reply(c->sock, &e, sb->buf, sb->len);
 }
 
 void control_serve(void *sock, daemon_stats *stats, hist_env *env, control_hooks *hooks)
 {
-    strbuf sb = STRBUF_INIT;
-    waiters ws = {NULL, 0, 0, 0};
+    control c = {.sock = sock, .stats = stats, .env = env, .hooks = hooks, .sb = STRBUF_INIT};
+    c.fb_out = zmq_socket(hooks->zctx, ZMQ_PUSH);
+    c.fb_done = zmq_socket(hooks->zctx, ZMQ_PULL);
+    int linger = 0;
+    zmq_setsockopt(c.fb_out, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(c.fb_done, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_connect(c.fb_out, FEEDBACK_ENDPOINT) < 0 || zmq_bind(c.fb_done, FEEDBACK_DONE_ENDPOINT) < 0)
+        log_error("control: feedback queue: %s; feedback will not be answered",
+                  zmq_strerror(zmq_errno()));
     while (!*hooks->stop) {
         if (*hooks->reload) {  /* SIGHUP: nobody waits for the outcome, the log has it */
             *hooks->reload = 0;
             reloader_request(hooks->reloader);
         }
-        zmq_pollitem_t items[2] = {{sock, 0, ZMQ_POLLIN, 0},
-                                   {NULL, reloader_fd(hooks->reloader), ZMQ_POLLIN, 0}};
-        if (zmq_poll(items, 2, 100) <= 0)
+        zmq_pollitem_t items[4] = {{sock, 0, ZMQ_POLLIN, 0},
+                                   {NULL, reloader_fd(hooks->reloader), ZMQ_POLLIN, 0},
+                                   {c.fb_done, 0, ZMQ_POLLIN, 0},
+                                   {NULL, hooks->retrain ? retrain_fd(hooks->retrain) : -1,
+                                    ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, hooks->retrain ? 4 : 3, 100) <= 0)
             continue;  /* timeout or EINTR: look at *stop again */
         if (items[1].revents & ZMQ_POLLIN)
-            answer_waiters(sock, hooks->reloader, &ws, &sb);
+            answer_waiters(sock, take_reload, hooks->reloader, &c.reloads, &c.sb);
+        if (hooks->retrain && (items[3].revents & ZMQ_POLLIN))
+            answer_waiters(sock, take_retrain, hooks->retrain, &c.retrains, &c.sb);
+        if (items[2].revents & ZMQ_POLLIN)
+            feedback_stored(&c);
         if (items[0].revents & ZMQ_POLLIN)
-            serve_request(sock, stats, env, hooks->reloader, &ws, &sb);
+            serve_request(&c);
     }
-    free(ws.w);  /* clients still waiting time out on their side */
-    sb_free(&sb);
+    /* Clients still waiting time out on their side. */
+    free(c.reloads.w);
+    free(c.retrains.w);
+    for (size_t i = 0; i < c.n_fb; i++)
+        feedback_check_free(&c.fb[i].fc);
+    free(c.fb);
+    zmq_close(c.fb_out);
+    zmq_close(c.fb_done);
+    sb_free(&c.sb);
 }

@@ -9,6 +9,13 @@
  *                         them in between batches: {"ok":true,...} or
  *                         {"ok":false,"error":"file:line: ..."} (the old
  *                         ones keep running). SIGHUP does the same.
+ *   feedback + a second frame, a serialized FeedbackBatch
+ *                      -> {"ok":true,"received","stored","replaced","rejected",
+ *                         "errors":[{"item","event_id","error"}]} once the
+ *                         writer has stored the valid reviews (control_feedback.h)
+ *   retrain            -> train the local model from the stored feedback and
+ *                         swap it in: {"ok":true,...} or {"ok":false,"error"}
+ *                         when it ends (retrain.h)
  *   replay FROM [MAX]  -> a JSON header frame {"from","count","next","last_seq"}
  *                         then up to MAX (default and cap 1000) frames, each a
  *                         serialized TriageDecision with seq >= FROM, in order.
@@ -29,6 +36,7 @@
 
 #include "history.h"
 #include "reloader.h"
+#include "retrain.h"
 #include "stats.h"
 
 enum { REPLAY_MAX = 1000 };
@@ -37,6 +45,9 @@ typedef struct control_hooks {
     volatile sig_atomic_t *stop;    /* set by SIGINT/SIGTERM */
     volatile sig_atomic_t *reload;  /* set by SIGHUP */
     reloader *reloader;             /* runs reloads, by command or SIGHUP */
+    retrain  *retrain;              /* retrains from feedback; NULL = "retrain" is unknown */
+    void     *zctx;                 /* for the queues to and from the writer (inproc.h) */
+    long      max_text;             /* a review's text limit (max_message_bytes) */
 } control_hooks;
 
 /* Serve requests on sock (a bound ROUTER) until *hooks->stop becomes non-zero (checked every

@@ -118,6 +118,7 @@ static void discard(pipeline *p)
     for (int i = 0; p->workers && i < p->n_workers; i++)
         close_if(p->workers[i].in);
     close_if(p->writer.in);
+    close_if(p->writer.feedback_in);
     close_if(p->publisher.in);
     close_if(p->publisher.pub);
     free(p->workers);
@@ -146,6 +147,7 @@ static int make_sockets(pipeline *p, void *zctx, const config *cfg, const curve_
     if (!(in->stop_recv = bind_inproc(zctx, ZMQ_PAIR, STOP_ENDPOINT, 0, err, errlen)) ||
         !(in->acks = bind_inproc(zctx, ZMQ_PULL, ACKS_ENDPOINT, 0, err, errlen)) ||
         !(p->writer.in = bind_inproc(zctx, ZMQ_PULL, DECIDE_ENDPOINT, 64, err, errlen)) ||
+        !(p->writer.feedback_in = bind_inproc(zctx, ZMQ_PULL, FEEDBACK_ENDPOINT, 0, err, errlen)) ||
         !(p->publisher.in = bind_inproc(zctx, ZMQ_PULL, PUBLISH_ENDPOINT, 0, err, errlen)))
         return -1;
     for (int i = 0; i < p->n_workers; i++) {

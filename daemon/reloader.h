@@ -4,8 +4,9 @@
  * changed pack compiles (seconds in a release build, half a minute under
  * ASan).
  *
- * Requests are tickets. A reload starts only after the request it serves, so
- * whoever asked sees files at least as new as when they asked; requests made
+ * The thread and its tickets are a job_thread (job_thread.h): a reload
+ * starts only after the request it serves, so whoever asked sees files at
+ * least as new as when they asked; requests made
  * while a reload runs are served together by the next one. When a reload
  * ends, reloader_fd() becomes readable and reloader_take() hands out its
  * outcome, oldest first: the highest ticket it served and the JSON reply.

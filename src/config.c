@@ -64,6 +64,11 @@ static const key_def keys[] = {
      "allowlist of client public keys, one per line (required with curve_key_file)"},
     {"allow_plaintext", K_BOOL, 0, 1, OFF(allow_plaintext), 0,
      "permit plain TCP on non-loopback endpoints (without CURVE)"},
+    {"model", STR(models),
+     "learned models beside the rules, comma-separated (or one per line); empty = the "
+     "default model; none = rules alone"},
+    {"retrain_every", K_INT, 0, 100000000, OFF(retrain_every), 0,
+     "retrain the local model after this many managers' reviews; 0 = only on complaintctl retrain"},
     {"authority_limit", K_I64, 0, 1LL << 50, OFF(pol.authority_limit), 0,
      "compensation an employee may grant without the central office"},
     {"extremism_limit", K_INT, 2, 1000, OFF(pol.extremism_limit), 0,
@@ -101,6 +106,7 @@ void config_defaults(config *c)
     c->durable = 1;
     c->decision_log_max = 1000000;
     c->hwm = 10000;
+    c->retrain_every = 500;
     policy_defaults(&c->pol);
 }
 
@@ -224,6 +230,23 @@ static int set_policy_table(config *c, const char *key, const char *v, char *err
     return set_authority(c, key, n, err, errlen);
 }
 
+/* "model" may be given more than once (lines or flags): each adds its
+ * files to the list, except "none", which stands alone. */
+static int set_models(config *c, const char *v, char *err, size_t errlen)
+{
+    size_t have = strlen(c->models);
+    if (have && (strcmp(v, "none") == 0 || strcmp(c->models, "none") == 0)) {
+        snprintf(err, errlen, "model: none means rules alone and takes no other model");
+        return -1;
+    }
+    if (have + (have ? 1 : 0) + strlen(v) >= sizeof c->models) {
+        snprintf(err, errlen, "model: the list is longer than %zu bytes", sizeof c->models - 1);
+        return -1;
+    }
+    snprintf(c->models + have, sizeof c->models - have, "%s%s", have ? "," : "", v);
+    return 0;
+}
+
 int config_set(config *c, const char *key, const char *value, char *err, size_t errlen)
 {
     if (strncmp(key, "tier.", 5) == 0 || strncmp(key, "matrix.", 7) == 0 ||
@@ -235,6 +258,8 @@ int config_set(config *c, const char *key, const char *value, char *err, size_t 
             continue;
         if (k->type != K_STR)
             return set_number(k, c, value, err, errlen);
+        if (strcmp(key, "model") == 0)
+            return set_models(c, value, err, errlen);
         if (strlen(value) >= k->size) {
             snprintf(err, errlen, "%s: longer than %zu bytes", key, k->size - 1);
             return -1;
@@ -273,7 +298,7 @@ int config_load_file(config *c, const char *path, char *err, size_t errlen)
         *eq = '\0';
         char *key = str_trim(s), *val = str_trim(eq + 1);
         for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-            if (strcmp(keys[i].name, key) == 0 && seen[i]++) {
+            if (strcmp(keys[i].name, key) == 0 && seen[i]++ && strcmp(key, "model") != 0) {
                 snprintf(err, errlen, "%s:%d: %s is duplicate", path, lineno, key);
                 rc = -1;
             }

@@ -37,6 +37,9 @@ typedef struct config {
     char   curve_key_file[CONFIG_PATH];     /* server key pair; "" = no CURVE */
     char   curve_clients_file[CONFIG_PATH]; /* allowlist of client public keys */
     int    allow_plaintext;           /* permit plain TCP on non-loopback endpoints */
+    char   models[CONFIG_PATH];       /* key "model": comma-separated model files; "" = the
+                                         default model if there is one; "none" = rules alone */
+    int    retrain_every;             /* retrain from feedback after this many reviews; 0 = never */
     policy pol;
 } config;
 

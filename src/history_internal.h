@@ -1,5 +1,5 @@
 /*
- * history_internal — what history.c and history_log.c share: the
+ * history_internal — what history.c, history_log.c and feedback.c share: the
  * environment, the transaction and LMDB's error mapping. Not for other
  * modules: they see history.h only.
  */
@@ -19,6 +19,8 @@
 struct hist_env {
     MDB_env *env;
     MDB_dbi  customers, events, decisions, meta, employees;
+    MDB_dbi  feedback;      /* managers' reviews (feedback.h) */
+    int      has_feedback;  /* 0: a read-only open of a store that has none yet */
     char     last_error[256];
 };
 
