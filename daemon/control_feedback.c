@@ -29,10 +29,15 @@ int feedback_check_batch(const void *bytes, size_t len, size_t max_text, uint64_
 {
     memset(fc, 0, sizeof *fc);
     fc->errors = (strbuf)STRBUF_INIT;
+    /* No frame, or an empty one (a batch of no reviews packs to nothing). */
+    if (len == 0) {
+        fc->fatal = "feedback needs a second frame: a serialized complaint.v1.FeedbackBatch "
+                    "of one review or more";
+        return 0;
+    }
     Complaint__V1__FeedbackBatch *b = complaint__v1__feedback_batch__unpack(NULL, len, bytes);
     if (!b) {
-        fc->fatal = len ? "not a serialized complaint.v1.FeedbackBatch"
-                        : "feedback needs a second frame: a serialized complaint.v1.FeedbackBatch";
+        fc->fatal = "not a serialized complaint.v1.FeedbackBatch";
         return 0;
     }
     fc->received = b->n_items;
