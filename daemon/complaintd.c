@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "config.h"
@@ -23,6 +24,8 @@
 #include "history.h"
 #include "log.h"
 #include "metrics.h"
+#include "model_set.h"
+#include "models.h"
 #include "pipeline.h"
 #include "retrain.h"
 #include "rules.h"
@@ -141,6 +144,29 @@ static int secure_endpoints(void *zctx, const config *cfg, curve_keypair *kp, cu
     return 0;
 }
 
+/* The models at start: the configured ones, and the model retrained from
+ * feedback by an earlier run, if it left one (a bad one is only logged: it
+ * is derived data, and the next retrain writes it anew). */
+static void start_models(pipeline *p, const config *cfg, model **models, int n)
+{
+    char path[CONFIG_PATH + 32], err[1024];
+    if (pipeline_swap_models(p, models, n) < 0)
+        log_error("out of memory for the models; labelling with the rules alone");
+    for (int i = 0; i < n; i++)
+        log_info("model %s: %zu weights", model_name(models[i]), model_weight_count(models[i]));
+    retrain_model_path(cfg, path, sizeof path);
+    if (access(path, F_OK) != 0)
+        return;
+    model *fb = model_load(path, err, sizeof err);
+    if (!fb) {
+        log_error("feedback model not used: %s", err);
+        return;
+    }
+    if (pipeline_swap_feedback_model(p, fb) == 0)
+        log_info("feedback model %s: %zu weights", path, model_weight_count(fb));
+    model_release(fb);
+}
+
 /* SIGINT/SIGTERM only set a flag; the threads never see them. */
 static void setup_signals(sigset_t *blocked)
 {
@@ -189,12 +215,21 @@ int main(int argc, char **argv)
         fprintf(stderr, "complaintd: %s\n", err);
         return 2;
     }
+    /* So are the configured models (a bad file is named). */
+    model *models[MODEL_SET_MAX - 1];
+    int n_models = 0;
+    if (models_load(cfg.models, models, MODEL_SET_MAX - 1, &n_models, err, sizeof err) < 0) {
+        fprintf(stderr, "complaintd: %s\n", err);
+        rulepack_free(rp);
+        return 2;
+    }
     /* Durable commits defer their second flush to the publisher thread. */
     hist_env *env = hist_open(cfg.data_dir, (size_t)cfg.map_size_mb,
                               cfg.durable ? HIST_SYNC_DEFERRED : HIST_NO_SYNC, 0, err, sizeof err);
     if (!env) {
         fprintf(stderr, "complaintd: data_dir %s\n", err);
         rulepack_free(rp);
+        models_release(models, n_models);
         return 1;
     }
     log_info("rules %s: %zu rules, %zu patterns, %s (%.0f ms)", cfg.rules, rp->n_rules,
@@ -227,6 +262,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "complaintd: %s\n", err);
         zmq_ctx_term(zctx);
         rulepack_free(rp);
+        models_release(models, n_models);
         stats_rules_free(&stats.rules);
         hist_close(env);
         return 2;
@@ -235,6 +271,9 @@ int main(int argc, char **argv)
         kp = &server_keys;
     pipeline *p = pipeline_start(zctx, &cfg, rp, env, &stats, kp, err, sizeof err, &usage_error);
     rp = NULL;  /* the pipeline owns the pack now, and frees it */
+    if (p)
+        start_models(p, &cfg, models, n_models);
+    models_release(models, n_models);  /* the pipeline holds its own references */
     pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
     void *control_sock = NULL;
     metrics_server *metrics = NULL;

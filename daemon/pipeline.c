@@ -187,6 +187,18 @@ int pipeline_swap_rules(pipeline *p, rulepack *rp)
 
 void pipeline_swap_policy(pipeline *p, const policy *pol) { live_set_policy(&p->rules, pol); }
 
+pack_ref *pipeline_pack(pipeline *p) { return live_pack(&p->rules); }
+
+int pipeline_swap_models(pipeline *p, model *const *m, int n)
+{
+    return live_set_base_models(&p->rules, m, n);
+}
+
+int pipeline_swap_feedback_model(pipeline *p, model *fb)
+{
+    return live_set_feedback_model(&p->rules, fb);
+}
+
 pipeline *pipeline_start(void *zctx, const config *cfg, rulepack *rp, hist_env *env,
                          daemon_stats *stats, const curve_keypair *kp, char *err, size_t errlen,
                          int *usage_error)

@@ -6,6 +6,8 @@
 
 #include "job_thread.h"
 #include "log.h"
+#include "model_set.h"
+#include "models.h"
 #include "rules.h"
 
 /* Set by reloader_start, read-only after: the job thread reads them. */
@@ -41,14 +43,33 @@ static void reload_once(void *arg, job_thread *jt, strbuf *reply)
         refuse(r, reply, err);
         return;
     }
+    /* The models first: a bad file is named and refuses the whole reload,
+     * before the (possibly long) compile. One place stays for the feedback
+     * model. */
+    model *models[MODEL_SET_MAX - 1];
+    int n_models = 0;
+    if (models_load(r->config_path ? fresh.models : r->cfg->models, models, MODEL_SET_MAX - 1,
+                    &n_models, err, sizeof err) < 0) {
+        refuse(r, reply, err);
+        return;
+    }
     rulepack *rp = rulepack_load(r->cfg->rules, r->cache_dir, err, sizeof err);
     if (!rp) {
+        models_release(models, n_models);
         refuse(r, reply, err);
         return;
     }
     if (job_thread_stopping(jt)) {  /* the pipeline is about to stop: nothing to swap into */
+        models_release(models, n_models);
         rulepack_free(rp);
         sb_puts(reply, "{\"ok\":false,\"error\":\"the daemon is stopping\"}");
+        return;
+    }
+    int swapped = pipeline_swap_models(r->p, models, n_models);
+    models_release(models, n_models);  /* the pipeline holds its own references */
+    if (swapped < 0) {
+        rulepack_free(rp);
+        refuse(r, reply, "out of memory while swapping in the new models");
         return;
     }
     size_t n_rules = rp->n_rules, n_patterns = rp->n_patterns;
@@ -59,10 +80,12 @@ static void reload_once(void *arg, job_thread *jt, strbuf *reply)
         refuse(r, reply, "out of memory while swapping in the new pack");
         return;
     }
-    sb_printf(reply, "{\"ok\":true,\"rules\":%zu,\"patterns\":%zu,\"from_cache\":%s,\"compile_ms\":%.0f}",
-              n_rules, n_patterns, from_cache ? "true" : "false", compile_ms);
-    log_info("reload: %zu rules, %zu patterns (%s), policy %s", n_rules, n_patterns,
-             from_cache ? "from cache" : "compiled", r->config_path ? r->config_path : "(defaults)");
+    sb_printf(reply, "{\"ok\":true,\"rules\":%zu,\"patterns\":%zu,\"from_cache\":%s,\"compile_ms\":%.0f,"
+              "\"models\":%d}",
+              n_rules, n_patterns, from_cache ? "true" : "false", compile_ms, n_models);
+    log_info("reload: %zu rules, %zu patterns (%s), %d model(s), policy %s", n_rules, n_patterns,
+             from_cache ? "from cache" : "compiled", n_models,
+             r->config_path ? r->config_path : "(defaults)");
     pipeline_swap_policy(r->p, r->config_path ? &fresh.pol : &r->cfg->pol);
     STAT_ADD(r->stats->reloads, 1);
 }

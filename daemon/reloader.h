@@ -1,6 +1,7 @@
 /*
- * reloader — recompiles the rules and re-reads the policy in a thread of its
- * own, so that the control endpoint keeps answering ping and stats while a
+ * reloader — recompiles the rules, reloads the models (config key `model`)
+ * and re-reads the policy in a thread of its own, so that the control
+ * endpoint keeps answering ping and stats while a
  * changed pack compiles (seconds in a release build, half a minute under
  * ASan).
  *
@@ -11,8 +12,10 @@
  * ends, reloader_fd() becomes readable and reloader_take() hands out its
  * outcome, oldest first: the highest ticket it served and the JSON reply.
  *
- * A broken pack or config keeps the running ones (the reply says why, with
- * file and line); a good one is swapped into the pipeline between batches.
+ * A broken pack, model file or config keeps the running ones (the reply
+ * says why, with file and line, or the model file); good ones are swapped
+ * into the pipeline between batches. The feedback model is the retrain's
+ * (retrain.h) and is kept across reloads.
  */
 #ifndef COMPLAINTD_RELOADER_H
 #define COMPLAINTD_RELOADER_H

@@ -1,21 +1,28 @@
 /* retrain — the local model from managers' feedback; see retrain.h. */
 #include "retrain.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "clock.h"
 #include "feedback.h"
 #include "job_thread.h"
 #include "log.h"
+#include "model.h"
+#include "model_train.h"
+#include "pack_ref.h"
 #include "pipeline.h"
 
-/* Set by retrain_start and read-only after, except pending (the control
- * thread's alone: retrain_note_feedback). */
+/* Set by retrain_start and read-only after, except pending, which only the
+ * control thread touches (retrain_note_feedback): no lock. The job thread
+ * reads the rest. */
 struct retrain {
     const config *cfg;
     const char   *cache_dir;
-    hist_env     *env;
+    hist_env     *env;      /* read transactions only: the writer stays LMDB's one writer */
     pipeline     *p;
     daemon_stats *stats;
     job_thread   *jt;
@@ -27,19 +34,130 @@ void retrain_model_path(const config *cfg, char *out, size_t cap)
     snprintf(out, cap, "%s/models/feedback.model", cfg->data_dir);
 }
 
+/* One review into the training set. A manager's verdict covers every
+ * label: the ones not given are negatives (scope: all). */
+typedef struct rows {
+    train_set  *ts;
+    classifier *cl;
+    size_t      bad;     /* reviews that could not be added (invalid UTF-8: cannot happen) */
+    char        err[256];
+} rows;
+
+static int add_review(const feedback_msg *fb, void *arg)
+{
+    rows *r = arg;
+    label_set labels = 0;
+    for (size_t i = 0; i < fb->n_labels; i++)
+        labels |= LABEL_BIT((int)fb->labels[i]);
+    if (train_set_add(r->ts, r->cl, fb->text, strlen(fb->text), (int)fb->channel, fb->lang,
+                      labels, ~(label_set)0, -1, r->err, sizeof r->err) < 0)
+        r->bad++;
+    return 0;
+}
+
+static void fail(retrain *r, strbuf *reply, const char *what, const char *err)
+{
+    STAT_ADD(r->stats->retrain_failures, 1);
+    log_error("retrain failed, keeping the running models: %s: %s", what, err);
+    sb_puts(reply, "{\"ok\":false,\"error\":");
+    strbuf msg = STRBUF_INIT;
+    sb_printf(&msg, "%s: %s", what, err);
+    sb_json_str(reply, msg.buf, msg.len);
+    sb_free(&msg);
+    sb_putc(reply, '}');
+}
+
+/* The stored reviews as rows, read in one read transaction (never blocks
+ * the writer; closed before the fit, so it pins no pages while that runs). */
+static int read_rows(retrain *r, rows *rw, uint64_t *n_reviews, char *err, size_t errlen)
+{
+    hist_txn *t;
+    int rc = hist_begin(r->env, 0, &t);
+    if (rc == HIST_OK) {
+        rc = feedback_each(t, add_review, rw, NULL);
+        if (rc == HIST_OK)
+            feedback_count(t, n_reviews);
+        hist_abort(t);
+    }
+    if (rc != HIST_OK)
+        snprintf(err, errlen, "%s", hist_last_error(r->env));
+    return rc == HIST_OK ? 0 : -1;
+}
+
 static void retrain_once(void *arg, job_thread *jt, strbuf *reply)
 {
     retrain *r = arg;
-    (void)jt;
-    hist_txn *t;
-    uint64_t n = 0;
-    if (hist_begin(r->env, 0, &t) == HIST_OK) {
-        feedback_count(t, &n);
-        hist_abort(t);
+    char path[CONFIG_PATH + 32], dir[CONFIG_PATH + 16], err[1024];
+    int64_t t0 = clock_mono_us();
+    feat_params fp;
+    feat_params_default(&fp);
+    pack_ref *pack = pipeline_pack(r->p);
+    rows rw = {.ts = train_set_new(&fp), .cl = classifier_new(pack->rp)};
+    uint64_t n_reviews = 0;
+    train_opts to;
+    train_opts_default(&to);
+    model_spec spec;
+    memset(&spec, 0, sizeof spec);
+    if (!rw.ts || !rw.cl) {
+        fail(r, reply, "retrain", "out of memory");
+        goto done;
     }
-    STAT_ADD(r->stats->retrain_skipped, 1);
-    sb_printf(reply, "{\"ok\":false,\"error\":\"no learned layer in this build\",\"feedback\":%llu}",
-              (unsigned long long)n);
+    classifier_set_hit_counters(rw.cl, NULL);  /* training is not traffic */
+    if (read_rows(r, &rw, &n_reviews, err, sizeof err) < 0) {
+        fail(r, reply, "feedback store", err);
+        goto done;
+    }
+    if (train_fit(rw.ts, &to, &spec, err, sizeof err) < 0) {
+        fail(r, reply, "train", err);
+        goto done;
+    }
+    if (spec.n_labels == 0) {
+        STAT_ADD(r->stats->retrain_skipped, 1);
+        log_info("retrain skipped: %llu review(s), no label has %d positive ones yet",
+                 (unsigned long long)n_reviews, to.min_positives);
+        sb_printf(reply, "{\"ok\":true,\"skipped\":true,\"feedback\":%llu,\"labels\":0,"
+                  "\"reason\":\"no label has %d positive reviews yet\"}",
+                  (unsigned long long)n_reviews, to.min_positives);
+        goto done;
+    }
+    snprintf(dir, sizeof dir, "%s/models", r->cfg->data_dir);
+    retrain_model_path(r->cfg, path, sizeof path);
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        fail(r, reply, dir, strerror(errno));
+        goto done;
+    }
+    /* Saved (through a temporary file renamed into place) and read back
+     * through the same checks as any model file. */
+    model *m = NULL;
+    if (model_save(path, &spec, err, sizeof err) < 0 || !(m = model_load(path, err, sizeof err))) {
+        fail(r, reply, "feedback model", err);
+        goto done;
+    }
+    if (job_thread_stopping(jt)) {
+        model_release(m);
+        sb_puts(reply, "{\"ok\":false,\"error\":\"the daemon is stopping\"}");
+        goto done;
+    }
+    if (pipeline_swap_feedback_model(r->p, m) < 0) {
+        model_release(m);
+        fail(r, reply, "feedback model", "out of memory while swapping it in");
+        goto done;
+    }
+    size_t weights = model_weight_count(m);
+    model_release(m);  /* the pipeline holds its own reference */
+    STAT_ADD(r->stats->retrains, 1);
+    double ms = (double)(clock_mono_us() - t0) / 1000.0;
+    log_info("retrain: %llu review(s), %d label(s), %zu weights -> %s (%.0f ms)",
+             (unsigned long long)n_reviews, spec.n_labels, weights, path, ms);
+    sb_printf(reply, "{\"ok\":true,\"feedback\":%llu,\"labels\":%d,\"weights\":%zu,\"model\":",
+              (unsigned long long)n_reviews, spec.n_labels, weights);
+    sb_json_str(reply, path, strlen(path));
+    sb_printf(reply, ",\"ms\":%.0f}", ms);
+done:
+    train_spec_free(&spec);
+    train_set_free(rw.ts);
+    classifier_free(rw.cl);
+    pack_ref_put(pack);
 }
 
 retrain *retrain_start(const config *cfg, const char *cache_dir, hist_env *env, pipeline *p,
@@ -62,8 +180,9 @@ void retrain_note_feedback(retrain *r, uint32_t n)
 {
     r->pending += n;
     if (r->cfg->retrain_every > 0 && r->pending >= (uint64_t)r->cfg->retrain_every) {
+        log_info("retrain: %llu new review(s); retraining the local model",
+                 (unsigned long long)r->pending);
         r->pending = 0;
-        log_info("retrain: %d new reviews; retraining the local model", r->cfg->retrain_every);
         job_thread_request(r->jt);
     }
 }

@@ -78,8 +78,9 @@ static int decide_group(writer *w)
                 t = triage_reject(&w->ts, j->ev, j->reject, now, &bytes, &len);
                 status = COMPLAINT__V1__ACK__STATUS__REJECTED;
             } else {
-                t = triage_event(&w->ts, j->ev, &j->cr, g->batches[b]->pack->rp, now, &action, &bytes,
-                                 &len);
+                t = triage_event_explained(&w->ts, j->ev, &j->cr,
+                                           j->explain.n_models ? &j->explain : NULL,
+                                           g->batches[b]->pack->rp, now, &action, &bytes, &len);
                 status = t == TRIAGE_DUPLICATE ? COMPLAINT__V1__ACK__STATUS__DUPLICATE
                                                : COMPLAINT__V1__ACK__STATUS__DECIDED;
             }
