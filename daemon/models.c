@@ -15,9 +15,8 @@ static int is_file(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-const char *models_default_path(void)
+const char *models_default_path(char *path, size_t cap)
 {
-    static char path[PATH_MAX];  /* written once, by the main thread at start-up */
     if (is_file("models/default.model"))
         return "models/default.model";
     char exe[PATH_MAX - 32];
@@ -29,7 +28,7 @@ const char *models_default_path(void)
     if (!slash)
         return NULL;
     *slash = '\0';
-    snprintf(path, sizeof path, "%s/../models/default.model", exe);
+    snprintf(path, cap, "%s/../models/default.model", exe);
     return is_file(path) ? path : NULL;
 }
 
@@ -45,13 +44,14 @@ int models_load(const char *list, model **out, int max, int *n, char *err, size_
     if (strcmp(list, "none") == 0)
         return 0;
     if (!*list) {
-        const char *def = models_default_path();
+        char buf[PATH_MAX];
+        const char *def = models_default_path(buf, sizeof buf);
         if (def && !(out[0] = model_load(def, err, errlen)))
             return -1;
         *n = def ? 1 : 0;
         return 0;
     }
-    char buf[CONFIG_PATH];
+    char buf[CONFIG_PATH];  /* a copy to cut up */
     snprintf(buf, sizeof buf, "%s", list);
     char *save = NULL;
     for (char *p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save)) {

@@ -12,8 +12,9 @@
 
 #include "model.h"
 
-/* The default model's path, or NULL if there is none. */
-const char *models_default_path(void);
+/* The default model's path (a constant, or written into path[0..cap)), or
+ * NULL if there is none. */
+const char *models_default_path(char *path, size_t cap);
 
 /* Load every model of list into out[0..*n) (references the caller releases
  * with models_release). On a bad file: -1, nothing kept, and err says

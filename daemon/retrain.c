@@ -16,6 +16,10 @@
 #include "pack_ref.h"
 #include "pipeline.h"
 
+/* liblinear keeps process-wide state (its print function, set by
+ * train_fit): in the daemon only this thread trains, one job at a time
+ * (job_thread.h), so nothing else touches it. */
+
 /* Set by retrain_start and read-only after, except pending, which only the
  * control thread touches (retrain_note_feedback): no lock. The job thread
  * reads the rest. */

@@ -12,8 +12,9 @@
 
 /* env and the dbi handles: set by hist_open, read-only after it, so any
  * thread. last_error: guarded by nothing; whichever call fails writes it
- * and its caller reads it next. In the daemon the writer's calls and the
- * control thread's replay reads can both fail, so two failures at once may
+ * and its caller reads it next. In the daemon the writer's calls, the
+ * control thread's replay reads and the retrain thread's feedback reads can
+ * all fail, so two failures at once may
  * mix their messages (never a return code); hist_sync and hist_map_use,
  * called beside the writer, leave it alone for that reason. */
 struct hist_env {
