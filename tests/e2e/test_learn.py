@@ -13,6 +13,7 @@ import os
 import random
 import shutil
 import unittest
+import urllib.request
 
 import daemon_harness as h
 from test_feedback import review, send_feedback, write_jsonl
@@ -56,7 +57,8 @@ class Learning(unittest.TestCase):
 
 class TestLearnFromFeedback(Learning):
     def test_feedback_changes_later_decisions(self):
-        d = self.daemon(config={"retrain_every": 40})
+        port = h.free_port()
+        d = self.daemon(config={"retrain_every": 40, "metrics": "127.0.0.1:%d" % port})
         sub, prod = h.Subscriber(d), h.Producer(d)
         self.addCleanup(sub.close)
         self.addCleanup(prod.close)
@@ -104,9 +106,13 @@ class TestLearnFromFeedback(Learning):
         out = json.loads(r.stdout)
         self.assertEqual((out["ok"], out["feedback"]), (True, 40), out)
         self.assertEqual(d.stats()["retrains"], 2)
+        body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5).read().decode()
+        self.assertIn('complaintd_retrains_total{outcome="ok"} 2\n', body)
+        self.assertIn('complaintd_retrains_total{outcome="failed"} 0\n', body)
 
         # A restart takes the feedback model up from the data directory.
         d.stop()
+        d.config["metrics"] = "off"
         d.start(same_ports=True)
         sub2 = h.Subscriber(d)
         self.addCleanup(sub2.close)
