@@ -26,6 +26,11 @@ int cmd_top(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_feedback(int argc, char **argv); /* managers' reviews to a daemon */
 
+/* forget through a running daemon's control endpoint (ctl_forget.c): 1 if
+ * it did (the exit code in *status), 0 to write the store directly; takes
+ * --control and --config out of argv either way. */
+int ctl_forget_via_daemon(int *argc, char **argv, int *status);
+
 /* send --acked (ctl_send_acked.c): at-least-once over the acknowledged endpoint. */
 int ctl_send_acked(const char *endpoint, FILE *in, const char *input, long window, int retry_ms,
                    int timeout_ms, long rate, const char *curve_server_key,

@@ -183,6 +183,8 @@ int cmd_forget(int argc, char **argv)
 {
     const char *id;
     int status = 0;
+    if (ctl_forget_via_daemon(&argc, argv, &status))  /* a daemon holds the store */
+        return status;
     hist_env *env = open_store(argc, argv, 0, &id, "complaintctl forget CUSTOMER --data-dir DIR", &status);
     if (!env)
         return status;

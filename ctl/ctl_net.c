@@ -335,6 +335,15 @@ static int control_request(net_opts *o, const char *word)
             const char *text = zmq_msg_data(&reply);
             size_t len = zmq_msg_size(&reply);
             printf("%.*s\n", (int)len, text);
+            /* Say it where a person looks: the names, without the JSON. */
+            const char *rn = memmem(text, len, "\"restart_needed\":[\"", 19);
+            if (rn) {
+                fprintf(stderr, "complaintctl: reloaded, but these keys changed and need a restart: ");
+                for (const char *c = rn + 18; c < text + len && *c != ']'; c++)
+                    if (*c != '"')
+                        fputc(*c == ',' ? ' ' : *c, stderr);
+                fputc('\n', stderr);
+            }
             /* A refused reload or an unknown command is a failure for scripts. */
             status = (memmem(text, len, "\"ok\":false", 10) || memmem(text, len, "\"error\"", 7))
                          ? CTL_FAIL : 0;

@@ -7,6 +7,10 @@
  * after --retry-ms is sent again: if the daemon had committed it before a
  * crash, de-duplication answers DUPLICATE and nothing is counted twice. The
  * DEALER reconnects by itself when the daemon comes back.
+ *
+ * A line of the input that is not an event is reported (INPUT:LINE) and
+ * skipped; the good ones are sent all the same, and the exit code is 2 at
+ * the end, as with plain send.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,6 +29,7 @@ typedef struct pending {
     size_t   len;
     int64_t  sent_us;   /* 0 = not sent yet */
     int      done;
+    long     lineno;    /* where the input had it */
 } pending;
 
 typedef struct acked_send {
@@ -38,19 +43,35 @@ typedef struct acked_send {
 
 static uint64_t hash_str(const char *s) { return hash_fnv1a_str(s); }
 
-static void index_events(acked_send *a)
+/* Index the events by event_id. A repeated id could never get an Ack of
+ * its own (the daemon answers the first): it is reported, with both
+ * lines, and dropped. Returns CTL_USAGE if any was, else 0. */
+static int index_events(acked_send *a, const char *input)
 {
+    int status = 0;
     a->n_slots = 16;
     while (a->n_slots < a->n * 2)
         a->n_slots *= 2;
     a->slots = malloc(a->n_slots * sizeof *a->slots);
     memset(a->slots, 0xff, a->n_slots * sizeof *a->slots);
+    size_t kept = 0;
     for (size_t i = 0; i < a->n; i++) {
         size_t s = hash_str(a->ev[i].event_id) & (a->n_slots - 1);
-        while (a->slots[s] >= 0)
+        while (a->slots[s] >= 0 && strcmp(a->ev[a->slots[s]].event_id, a->ev[i].event_id) != 0)
             s = (s + 1) & (a->n_slots - 1);
-        a->slots[s] = (int32_t)i;
+        if (a->slots[s] >= 0) {
+            fprintf(stderr, "complaintctl: %s:%ld: event_id '%s' repeats line %ld; not sent\n", input,
+                    a->ev[i].lineno, a->ev[i].event_id, a->ev[a->slots[s]].lineno);
+            free(a->ev[i].event_id);
+            free(a->ev[i].bytes);
+            status = CTL_USAGE;
+            continue;
+        }
+        a->ev[kept] = a->ev[i];
+        a->slots[s] = (int32_t)kept++;
     }
+    a->n = kept;
+    return status;
 }
 
 static pending *find(acked_send *a, const char *id)
@@ -79,8 +100,16 @@ static int keep_event(event_msg *ev, const char *input, long lineno, void *arg)
     pending *p = &a->ev[a->n++];
     memset(p, 0, sizeof *p);
     p->event_id = strdup(ev->event_id);
+    p->lineno = lineno;
     p->len = complaint__v1__complaint_event__get_packed_size(ev);
     p->bytes = malloc(p->len ? p->len : 1);
+    if (!p->event_id || !p->bytes) {
+        free(p->event_id);
+        free(p->bytes);
+        a->n--;
+        fprintf(stderr, "complaintctl: %s:%ld: out of memory\n", input, lineno);
+        return CTL_FAIL;
+    }
     complaint__v1__complaint_event__pack(ev, p->bytes);
     return 0;
 }
@@ -138,8 +167,11 @@ int ctl_send_acked(const char *endpoint, FILE *in, const char *input, long windo
                    int timeout_ms, long rate, const char *curve_server_key, const char *curve_key_file)
 {
     acked_send a = {0};
-    int status = ctl_each_event(in, input, keep_event, &a);
-    index_events(&a);
+    int input_status = ctl_each_event(in, input, keep_event, &a);  /* bad lines: reported, skipped */
+    int status = 0;
+    int repeated = index_events(&a, input);
+    if (repeated > input_status)
+        input_status = repeated;
     void *ctx = zmq_ctx_new();
     void *dealer = zmq_socket(ctx, ZMQ_DEALER);
     int linger = 0;
@@ -169,6 +201,8 @@ int ctl_send_acked(const char *endpoint, FILE *in, const char *input, long windo
             a.n, a.decided, a.duplicates, a.rejected, a.resent, a.n - a.done);
     if (status == 0 && a.done < a.n)
         status = CTL_FAIL;
+    if (status == 0 && input_status)
+        status = input_status;
     for (size_t i = 0; i < a.n; i++) {
         free(a.ev[i].event_id);
         free(a.ev[i].bytes);

@@ -40,6 +40,7 @@ typedef struct job {
     triage_explain explain;   /* what the models said (explain.n_models 0: none ran) */
     int64_t     received_us;  /* when ingest took it (monotonic) */
     uint8_t     acked;        /* came from the ROUTER: send an Ack after commit */
+    uint8_t     req;          /* from a REQ socket: the Ack carries the empty delimiter */
     uint8_t     route_len;
     uint8_t     route[ROUTE_MAX];
 } job;

@@ -73,7 +73,7 @@ static int parse_args(int argc, char **argv, config *cfg, int *print_config)
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc &&
             config_load_file(cfg, argv[i + 1], err, sizeof err) < 0) {
-            fprintf(stderr, "complaintd: %s\n", err);
+            log_error("%s", err);
             return -1;
         }
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -84,7 +84,7 @@ static int parse_args(int argc, char **argv, config *cfg, int *print_config)
             continue;
         }
         if (o == 'v') {
-            log_set_level(LOG_DEBUG);
+            config_set(cfg, "log_level", "debug", err, sizeof err);
             continue;
         }
         if (o == 'P') {
@@ -104,12 +104,12 @@ static int parse_args(int argc, char **argv, config *cfg, int *print_config)
             return -1;
         }
         if (config_set(cfg, key, optarg, err, sizeof err) < 0) {
-            fprintf(stderr, "complaintd: --%s\n", err);
+            log_error("--%s", err);
             return -1;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "complaintd: unexpected argument '%s'\n", argv[optind]);
+        log_error("unexpected argument '%s'", argv[optind]);
         return -1;
     }
     return 0;
@@ -194,10 +194,16 @@ int main(int argc, char **argv)
         config_print(&cfg, stdout);
         return 0;
     }
+    log_set_level(cfg.log_level);
+    log_set_format(cfg.log_format);
+    log_set_target(cfg.log_target);
+    log_debug("config: %d worker thread(s) (0 = one per core), batch_size %d, commit_interval_ms %d, "
+              "durable %d, map_size_mb %ld", cfg.threads, cfg.batch_size, cfg.commit_interval_ms,
+              cfg.durable, cfg.map_size_mb);
 
     char err[1024], cache[CONFIG_PATH + 16];
     if (metrics_check_addr(cfg.metrics, err, sizeof err) < 0) {
-        fprintf(stderr, "complaintd: %s\n", err);
+        log_error("%s", err);
         return 2;
     }
     const char *env_cache = getenv("COMPLAINTD_CACHE");
@@ -212,14 +218,14 @@ int main(int argc, char **argv)
     mkdir(cfg.data_dir, 0700);
     rulepack *rp = rulepack_load(cfg.rules, cache, err, sizeof err);
     if (!rp) {
-        fprintf(stderr, "complaintd: %s\n", err);
+        log_error("%s", err);
         return 2;
     }
     /* So are the configured models (a bad file is named). */
     model *models[MODEL_SET_MAX - 1];
     int n_models = 0;
     if (models_load(cfg.models, models, MODEL_SET_MAX - 1, &n_models, err, sizeof err) < 0) {
-        fprintf(stderr, "complaintd: %s\n", err);
+        log_error("%s", err);
         rulepack_free(rp);
         return 2;
     }
@@ -227,7 +233,7 @@ int main(int argc, char **argv)
     hist_env *env = hist_open(cfg.data_dir, (size_t)cfg.map_size_mb,
                               cfg.durable ? HIST_SYNC_DEFERRED : HIST_NO_SYNC, 0, err, sizeof err);
     if (!env) {
-        fprintf(stderr, "complaintd: data_dir %s\n", err);
+        log_error("data_dir %s", err);
         rulepack_free(rp);
         models_release(models, n_models);
         return 1;
@@ -259,7 +265,7 @@ int main(int argc, char **argv)
     curve_keypair server_keys, *kp = NULL;
     curve_auth *auth = NULL;
     if (secure_endpoints(zctx, &cfg, &server_keys, &auth, err, sizeof err) < 0) {
-        fprintf(stderr, "complaintd: %s\n", err);
+        log_error("%s", err);
         zmq_ctx_term(zctx);
         rulepack_free(rp);
         models_release(models, n_models);
@@ -301,14 +307,13 @@ int main(int argc, char **argv)
         }
     }
     if (!p) {
-        fprintf(stderr, "complaintd: %s\n", err);
+        log_error("%s", err);
         status = usage_error ? 2 : 1;
     } else {
         log_info("ingest %s, acked ingest %s, publish %s, control %s, data %s", cfg.ingest,
                  cfg.ingest_acked[0] ? cfg.ingest_acked : "off", cfg.publish, cfg.control, cfg.data_dir);
         if (metrics)
             log_info("metrics on http://%s/metrics", cfg.metrics);
-        fprintf(stderr, "ready\n");
         const char *config_path = NULL;
         for (int i = 1; i + 1 < argc; i++)
             if (strcmp(argv[i], "--config") == 0)
@@ -321,7 +326,10 @@ int main(int argc, char **argv)
             log_error("cannot start the reload or retrain thread; stopping");
             status = 1;
         } else {
-            control_hooks hooks = {&stop_requested, &reload_requested, rl, rt, zctx,
+            /* After the reloader took its snapshot of the config file: a
+             * change made once "ready" is seen is a change it reports. */
+            log_ready();
+            control_hooks hooks = {&stop_requested, &reload_requested, rl, rt, zctx, cfg.data_dir,
                                    cfg.max_message_bytes};
             control_serve(control_sock, &stats, env, &hooks);
         }

@@ -2,14 +2,17 @@
 #include "control.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "clock.h"
 #include "control_feedback.h"
+#include "forget.h"
 #include "grow.h"
 #include "inproc.h"
 #include "log.h"
@@ -237,6 +240,8 @@ static void answer_waiters(void *sock, take_fn take, void *src, waiters *ws, str
     }
 }
 
+enum { REQUEST_MAX = 512 };  /* a request's bytes kept, NUL included */
+
 /* Clients whose reviews are with the writer: answered when it has stored
  * them (feedback_done carries the ticket). */
 typedef struct fb_waiter {
@@ -245,19 +250,71 @@ typedef struct fb_waiter {
     feedback_check fc;  /* owned */
 } fb_waiter;
 
+/* The control thread's state; only that thread touches it. */
 typedef struct control {
-    void         *sock;
-    daemon_stats *stats;
-    hist_env     *env;
+    void          *sock;
+    daemon_stats  *stats;
+    hist_env      *env;
     control_hooks *hooks;
-    waiters       reloads, retrains;
-    void         *fb_out;   /* reviews to the writer (PUSH to FEEDBACK_ENDPOINT) */
-    void         *fb_done;  /* the writer's outcomes (PULL bound to FEEDBACK_DONE_ENDPOINT) */
-    fb_waiter    *fb;
-    size_t        n_fb, cap_fb;
-    uint64_t      fb_ticket;
-    strbuf        sb;
+    waiters        reloads, retrains; /* waiting for a reload's or a retrain's outcome */
+    waiters        forgets;  /* waiting for the writer's forget (served = tickets handed out) */
+    void          *forget;   /* PAIR to the writer (forget.h) */
+    void          *fb_out;   /* reviews to the writer (PUSH to FEEDBACK_ENDPOINT) */
+    void          *fb_done;  /* the writer's outcomes (PULL bound to FEEDBACK_DONE_ENDPOINT) */
+    fb_waiter     *fb;
+    size_t         n_fb, cap_fb;
+    uint64_t       fb_ticket;
+    char           data_dir[PATH_MAX];  /* absolute, for "info" */
+    strbuf         sb;
 } control;
+
+/* "forget CUSTOMER": handed to the writer, answered when it is done
+ * (answer_forgets). The id is the rest of the frame, spaces and all. */
+static void forget(control *c, const envelope *e, const char *id)
+{
+    strbuf *sb = &c->sb;
+    /* The request frame is cut at REQUEST_MAX - 1 bytes: an id that fills
+     * it may have been cut, and is refused rather than half-matched. */
+    if (!*id || strlen(id) >= REQUEST_MAX - 1 - 7) {
+        sb_printf(sb, "{\"error\":\"usage: forget CUSTOMER_ID (1 to %d bytes)\"}", REQUEST_MAX - 2 - 7);
+        reply(c->sock, e, sb->buf, sb->len);
+        return;
+    }
+    uint64_t ticket = c->forgets.served + 1;
+    if (wait_for(&c->forgets, e, ticket) < 0 ||
+        zmq_send(c->forget, &ticket, sizeof ticket, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(c->forget, id, strlen(id), ZMQ_DONTWAIT) < 0) {
+        if (c->forgets.n && c->forgets.w[c->forgets.n - 1].ticket == ticket)
+            c->forgets.n--;
+        sb_puts(sb, "{\"error\":\"the writer cannot take the request now; try again\"}");
+        reply(c->sock, e, sb->buf, sb->len);
+        return;
+    }
+    c->forgets.served = ticket;
+    log_debug("control: forget handed to the writer (ticket %llu)", (unsigned long long)ticket);
+}
+
+/* The writer's answers: [ticket][JSON], each to the client that asked. */
+static void answer_forgets(control *c)
+{
+    for (;;) {
+        uint64_t ticket = 0;
+        zmq_msg_t body;
+        if (zmq_recv(c->forget, &ticket, sizeof ticket, ZMQ_DONTWAIT) < 0)
+            return;
+        zmq_msg_init(&body);
+        zmq_msg_recv(&body, c->forget, 0);
+        size_t kept = 0;
+        for (size_t i = 0; i < c->forgets.n; i++) {
+            if (c->forgets.w[i].ticket == ticket)
+                reply(c->sock, &c->forgets.w[i].e, zmq_msg_data(&body), zmq_msg_size(&body));
+            else
+                c->forgets.w[kept++] = c->forgets.w[i];
+        }
+        c->forgets.n = kept;
+        zmq_msg_close(&body);
+    }
+}
 
 static void feedback(control *c, const envelope *e, zmq_msg_t *payload)
 {
@@ -322,7 +379,7 @@ static void feedback_stored(control *c)
 static void serve_request(control *c)
 {
     envelope e;
-    char word[128];
+    char word[REQUEST_MAX];
     zmq_msg_t payload;
     if (recv_request(c->sock, &e, word, sizeof word, &payload) < 0) {
         zmq_msg_close(&payload);
@@ -330,77 +387,103 @@ static void serve_request(control *c)
     }
     strbuf *sb = &c->sb;
     sb_reset(sb);
+    log_debug("control: %.*s", (int)strcspn(word, " "), word);  /* the word, not a customer id */
+    int answered = 0;  /* replied already, or to be replied later */
     if (strcmp(word, "ping") == 0) {
         sb_puts(sb, "pong");
     } else if (strcmp(word, "stats") == 0) {
         stats_json(c->stats, clock_wall_ms(), sb);
+    } else if (strcmp(word, "info") == 0) {
+        sb_printf(sb, "{\"pid\":%ld,\"data_dir\":", (long)getpid());
+        sb_json_str(sb, c->data_dir, strlen(c->data_dir));
+        sb_putc(sb, '}');
     } else if (strcmp(word, "reload") == 0) {
-        if (wait_for(&c->reloads, &e, reloader_request(c->hooks->reloader)) == 0) {
-            zmq_msg_close(&payload);
-            return;  /* answered when the reload ends */
-        }
-        sb_puts(sb, "{\"ok\":false,\"error\":\"out of memory\"}");
+        answered = wait_for(&c->reloads, &e, reloader_request(c->hooks->reloader)) == 0;
+        if (!answered)
+            sb_puts(sb, "{\"ok\":false,\"error\":\"out of memory\"}");
     } else if (strcmp(word, "retrain") == 0 && c->hooks->retrain) {
-        if (wait_for(&c->retrains, &e, retrain_request(c->hooks->retrain)) == 0) {
-            zmq_msg_close(&payload);
-            return;  /* answered when the retrain ends */
-        }
-        sb_puts(sb, "{\"ok\":false,\"error\":\"out of memory\"}");
+        answered = wait_for(&c->retrains, &e, retrain_request(c->hooks->retrain)) == 0;
+        if (!answered)
+            sb_puts(sb, "{\"ok\":false,\"error\":\"out of memory\"}");
     } else if (strcmp(word, "feedback") == 0) {
         feedback(c, &e, &payload);
-        zmq_msg_close(&payload);
-        return;
+        answered = 1;
     } else if (strncmp(word, "replay ", 7) == 0) {
         replay(c->sock, &e, c->env, word + 7, c->stats);
-        zmq_msg_close(&payload);
-        return;
+        answered = 1;
+    } else if (strncmp(word, "forget ", 7) == 0 || strcmp(word, "forget") == 0) {
+        forget(c, &e, word[6] ? word + 7 : "");
+        answered = 1;
     } else {
-        sb_puts(sb, "{\"error\":\"unknown command; try ping, stats, reload, retrain, feedback "
-                    "or replay FROM\"}");
+        sb_puts(sb, "{\"error\":\"unknown command; try ping, stats, info, reload, retrain, "
+                    "feedback, replay FROM or forget CUSTOMER\"}");
     }
     zmq_msg_close(&payload);
-    reply(c->sock, &e, sb->buf, sb->len);
+    if (!answered)
+        reply(c->sock, &e, sb->buf, sb->len);
+}
+
+/* The queues to the writer (inproc.h, forget.h). */
+static void open_queues(control *c, void *zctx)
+{
+    int linger = 0;
+    c->forget = zmq_socket(zctx, ZMQ_PAIR);
+    c->fb_out = zmq_socket(zctx, ZMQ_PUSH);
+    c->fb_done = zmq_socket(zctx, ZMQ_PULL);
+    zmq_setsockopt(c->forget, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(c->fb_out, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(c->fb_done, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_connect(c->forget, FORGET_ENDPOINT);
+    if (zmq_connect(c->fb_out, FEEDBACK_ENDPOINT) < 0 || zmq_bind(c->fb_done, FEEDBACK_DONE_ENDPOINT) < 0)
+        log_error("control: feedback queue: %s; feedback will not be answered",
+                  zmq_strerror(zmq_errno()));
 }
 
 void control_serve(void *sock, daemon_stats *stats, hist_env *env, control_hooks *hooks)
 {
-    control c = {.sock = sock, .stats = stats, .env = env, .hooks = hooks, .sb = STRBUF_INIT};
-    c.fb_out = zmq_socket(hooks->zctx, ZMQ_PUSH);
-    c.fb_done = zmq_socket(hooks->zctx, ZMQ_PULL);
-    int linger = 0;
-    zmq_setsockopt(c.fb_out, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(c.fb_done, ZMQ_LINGER, &linger, sizeof linger);
-    if (zmq_connect(c.fb_out, FEEDBACK_ENDPOINT) < 0 || zmq_bind(c.fb_done, FEEDBACK_DONE_ENDPOINT) < 0)
-        log_error("control: feedback queue: %s; feedback will not be answered",
-                  zmq_strerror(zmq_errno()));
+    control *c = calloc(1, sizeof *c);
+    if (!c) {
+        log_error("control: out of memory");
+        return;
+    }
+    *c = (control){.sock = sock, .stats = stats, .env = env, .hooks = hooks, .sb = STRBUF_INIT};
+    if (!realpath(hooks->data_dir, c->data_dir))
+        snprintf(c->data_dir, sizeof c->data_dir, "%s", hooks->data_dir);
+    open_queues(c, hooks->zctx);
     while (!*hooks->stop) {
         if (*hooks->reload) {  /* SIGHUP: nobody waits for the outcome, the log has it */
             *hooks->reload = 0;
             reloader_request(hooks->reloader);
         }
-        zmq_pollitem_t items[4] = {{sock, 0, ZMQ_POLLIN, 0},
+        zmq_pollitem_t items[5] = {{sock, 0, ZMQ_POLLIN, 0},
                                    {NULL, reloader_fd(hooks->reloader), ZMQ_POLLIN, 0},
-                                   {c.fb_done, 0, ZMQ_POLLIN, 0},
+                                   {c->forget, 0, ZMQ_POLLIN, 0},
+                                   {c->fb_done, 0, ZMQ_POLLIN, 0},
                                    {NULL, hooks->retrain ? retrain_fd(hooks->retrain) : -1,
                                     ZMQ_POLLIN, 0}};
-        if (zmq_poll(items, hooks->retrain ? 4 : 3, 100) <= 0)
+        if (zmq_poll(items, hooks->retrain ? 5 : 4, 100) <= 0)
             continue;  /* timeout or EINTR: look at *stop again */
         if (items[1].revents & ZMQ_POLLIN)
-            answer_waiters(sock, take_reload, hooks->reloader, &c.reloads, &c.sb);
-        if (hooks->retrain && (items[3].revents & ZMQ_POLLIN))
-            answer_waiters(sock, take_retrain, hooks->retrain, &c.retrains, &c.sb);
+            answer_waiters(sock, take_reload, hooks->reloader, &c->reloads, &c->sb);
+        if (hooks->retrain && (items[4].revents & ZMQ_POLLIN))
+            answer_waiters(sock, take_retrain, hooks->retrain, &c->retrains, &c->sb);
         if (items[2].revents & ZMQ_POLLIN)
-            feedback_stored(&c);
+            answer_forgets(c);
+        if (items[3].revents & ZMQ_POLLIN)
+            feedback_stored(c);
         if (items[0].revents & ZMQ_POLLIN)
-            serve_request(&c);
+            serve_request(c);
     }
     /* Clients still waiting time out on their side. */
-    free(c.reloads.w);
-    free(c.retrains.w);
-    for (size_t i = 0; i < c.n_fb; i++)
-        feedback_check_free(&c.fb[i].fc);
-    free(c.fb);
-    zmq_close(c.fb_out);
-    zmq_close(c.fb_done);
-    sb_free(&c.sb);
+    free(c->reloads.w);
+    free(c->retrains.w);
+    free(c->forgets.w);
+    for (size_t i = 0; i < c->n_fb; i++)
+        feedback_check_free(&c->fb[i].fc);
+    free(c->fb);
+    zmq_close(c->forget);
+    zmq_close(c->fb_out);
+    zmq_close(c->fb_done);
+    sb_free(&c->sb);
+    free(c);
 }

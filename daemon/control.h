@@ -9,6 +9,12 @@
  *                         them in between batches: {"ok":true,...} or
  *                         {"ok":false,"error":"file:line: ..."} (the old
  *                         ones keep running). SIGHUP does the same.
+ *   info               -> {"pid":N,"data_dir":"/abs/path"}: which daemon this is
+ *   forget CUSTOMER    -> erase the history and redact the logged decisions of
+ *                         CUSTOMER (the rest of the frame), done by the writer
+ *                         thread between groups (forget.h):
+ *                         {"customer_id","history_erased","decisions_redacted"}
+ *                         or {"customer_id","error"}
  *   feedback + a second frame, a serialized FeedbackBatch
  *                      -> {"ok":true,"received","stored","replaced","rejected",
  *                         "errors":[{"item","event_id","error"}]} once the
@@ -23,7 +29,7 @@
  *                         than the log's retention starts at its oldest entry
  *                         ("from" says where).
  *
- * Unknown words get {"error": ...}. The main thread runs it between signal
+ * docs/protocol.md is the full contract. Unknown words get {"error": ...}. The main thread runs it between signal
  * checks. It is a ROUTER rather than a REP so that a reload, which runs in
  * the reloader's thread and may compile for seconds, is answered when it
  * ends while ping, stats and replay keep being answered meanwhile. Replay
@@ -46,7 +52,8 @@ typedef struct control_hooks {
     volatile sig_atomic_t *reload;  /* set by SIGHUP */
     reloader *reloader;             /* runs reloads, by command or SIGHUP */
     retrain  *retrain;              /* retrains from feedback; NULL = "retrain" is unknown */
-    void     *zctx;                 /* for the queues to and from the writer (inproc.h) */
+    void     *zctx;                 /* for the queues to and from the writer (forget, feedback) */
+    const char *data_dir;           /* reported by "info" */
     long      max_text;             /* a review's text limit (max_message_bytes) */
 } control_hooks;
 

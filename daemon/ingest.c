@@ -27,6 +27,7 @@
 #include "log.h"
 #include "ingest.h"
 #include "inproc.h"
+#include "lograte.h"
 
 typedef struct ingest {
     const ingest_ctx *p;  /* what the pipeline gave this thread (ingest.h) */
@@ -35,10 +36,11 @@ typedef struct ingest {
     uint64_t   runs;  /* runs handed on so far */
     job_batch *run;   /* the run being gathered; NULL when none */
     void      *acks;  /* writer -> ingest */
+    lograte    extra; /* multi-part messages, one summary per window */
 } ingest;
 
 /* Receive and drop the rest of a multi-part message: events are one frame. */
-static void drop_more(void *sock, zmq_msg_t *m)
+static void drop_more(ingest *g, void *sock, zmq_msg_t *m)
 {
     int extra = 0;
     while (zmq_msg_more(m)) {
@@ -51,8 +53,8 @@ static void drop_more(void *sock, zmq_msg_t *m)
         if (!more)
             break;
     }
-    if (extra)
-        log_warn("a multi-part message: %d extra frame(s) ignored", extra);
+    if (extra)  /* counted, not a line each: a producer could send millions */
+        lograte_note(&g->extra, "multi-part message", NULL, clock_wall_ms());
 }
 
 /* Hand the run to the next worker (blocks while that worker's queue is
@@ -80,6 +82,7 @@ static job *next_job(ingest *g)
     job *j = &g->run->jobs[g->run->n++];
     j->received_us = clock_mono_us();
     j->acked = 0;
+    j->req = 0;
     j->route_len = 0;
     STAT_ADD(g->p->stats->received, 1);
     return j;
@@ -105,13 +108,23 @@ static int from_pull(ingest *g)
             zmq_msg_close(&m);
             return n;
         }
-        drop_more(g->p->pull, &m);
+        drop_more(g, g->p->pull, &m);
         add_body(g, next_job(g), &m);
     }
 }
 
-/* Everything the ROUTER socket holds now, [routing id][event]; returns how
- * many events. */
+static int rcv_more(void *sock)
+{
+    int more = 0;
+    size_t sz = sizeof more;
+    zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz);
+    return more;
+}
+
+/* Everything the ROUTER socket holds now; returns how many events. A
+ * DEALER sends [routing id][event]; a REQ socket puts an empty delimiter
+ * frame before the event ([routing id][][event]) and takes a reply only
+ * with it, so its Ack goes back the same way (publisher.c). */
 static int from_router(ingest *g)
 {
     void *router = g->p->router;
@@ -126,40 +139,50 @@ static int from_router(ingest *g)
         memcpy(j->route, route, j->route_len);
         zmq_msg_t m;
         zmq_msg_init(&m);
-        int more = 0;
-        size_t sz = sizeof more;
-        zmq_getsockopt(router, ZMQ_RCVMORE, &more, &sz);
-        if (more)
-            zmq_msg_recv(&m, router, 0);  /* no body: an empty event, rejected downstream */
-        drop_more(router, &m);
+        if (rcv_more(router)) {
+            zmq_msg_recv(&m, router, 0);
+            if (zmq_msg_size(&m) == 0 && zmq_msg_more(&m)) {
+                j->req = 1;  /* the delimiter: the event is the next frame */
+                zmq_msg_recv(&m, router, 0);
+                log_debug("acked ingest: an event from a REQ client");
+            }
+        }
+        /* With no body, m is empty: the event is rejected downstream and
+         * the producer hears why. */
+        drop_more(g, router, &m);
         add_body(g, j, &m);
     }
 }
 
-/* Forward the writer's acks; returns 1 once the writer said it is done. */
+/* Forward the publisher's acks, every frame of each ([routing id],
+ * perhaps the REQ delimiter, [Ack]); returns 1 once the publisher said it
+ * is done (a lone frame). */
 static int forward_acks(ingest *g)
 {
     for (;;) {
-        zmq_msg_t route, ack;
-        zmq_msg_init(&route);
-        if (zmq_msg_recv(&route, g->acks, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&route);
+        zmq_msg_t part;
+        zmq_msg_init(&part);
+        if (zmq_msg_recv(&part, g->acks, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&part);
             return 0;
         }
-        if (!zmq_msg_more(&route)) {
-            zmq_msg_close(&route);
+        if (!zmq_msg_more(&part)) {
+            zmq_msg_close(&part);
             return 1;
         }
-        zmq_msg_init(&ack);
-        zmq_msg_recv(&ack, g->acks, 0);
-        if (g->p->router) {
+        for (int more = 1; more;) {
             /* A producer that went away is simply not there: the ROUTER
              * drops what it cannot route, and the producer re-sends. */
-            zmq_msg_send(&route, g->p->router, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-            zmq_msg_send(&ack, g->p->router, ZMQ_DONTWAIT);
+            if (g->p->router)
+                zmq_msg_send(&part, g->p->router, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+            zmq_msg_close(&part);
+            zmq_msg_init(&part);
+            zmq_msg_recv(&part, g->acks, 0);
+            more = zmq_msg_more(&part);
+            if (!more && g->p->router)
+                zmq_msg_send(&part, g->p->router, ZMQ_DONTWAIT);
         }
-        zmq_msg_close(&route);
-        zmq_msg_close(&ack);
+        zmq_msg_close(&part);
     }
 }
 
@@ -178,6 +201,8 @@ void *ingest_main(void *arg)
 {
     ingest g = {.p = arg};
     const ingest_ctx *p = g.p;
+    lograte_init(&g.extra, "ignored the extra frames of", LOG_WARN,
+                 (int64_t)p->cfg->reject_log_interval_s * 1000);
     for (int i = 0; i < p->n_workers; i++) {
         char ep[64];
         snprintf(ep, sizeof ep, WORK_ENDPOINT_FMT, i);
@@ -196,8 +221,13 @@ void *ingest_main(void *arg)
     const struct timespec linger = {p->cfg->ingest_linger_us / 1000000,
                                     (long)(p->cfg->ingest_linger_us % 1000000) * 1000L};
     while (!stopping) {
-        if (zmq_poll(items, n_items, -1) < 0 && zmq_errno() != EINTR)
+        long due = lograte_due_ms(&g.extra, clock_wall_ms());
+        int ready = zmq_poll(items, n_items, due);
+        if (ready < 0 && zmq_errno() != EINTR)
             break;
+        lograte_flush(&g.extra, clock_wall_ms(), 0);
+        if (ready <= 0)
+            continue;
         if (items[0].revents & ZMQ_POLLIN)
             stopping = 1;  /* take what is already queued, then stop */
         /* Only the sockets that have something: asking an empty one costs
@@ -226,5 +256,7 @@ void *ingest_main(void *arg)
     if (p->router)
         zmq_close(p->router);
     zmq_close(p->stop_recv);
+    lograte_flush(&g.extra, clock_wall_ms(), 1);
+    lograte_destroy(&g.extra);
     return NULL;
 }

@@ -12,6 +12,7 @@
  * store could lose. Groups that queue up while a flush runs share the next
  * flush.
  */
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -21,6 +22,7 @@
 #include "group.h"
 #include "inproc.h"
 #include "log.h"
+#include "lograte.h"
 #include "publisher.h"
 #include "utf8.h"
 
@@ -42,13 +44,15 @@ static void send_ack(void *acks, const job *j, const decision_ref *d)
         return;  /* cannot happen: ids are bounded by the message limit */
     complaint__v1__ack__pack(&ack, buf);
     zmq_send(acks, j->route, j->route_len, ZMQ_SNDMORE);
+    if (j->req)
+        zmq_send(acks, "", 0, ZMQ_SNDMORE);  /* a REQ socket drops a reply without it */
     zmq_send(acks, buf, n, 0);
 }
 
 /* b - a in microseconds, 0 if the clock said otherwise. */
 static uint64_t span_us(int64_t a, int64_t b) { return b > a ? (uint64_t)(b - a) : 0; }
 
-static void publish_group(const publisher_ctx *p, void *acks, const decided_group *g)
+static void publish_group(const publisher_ctx *p, void *acks, const decided_group *g, lograte *rejects)
 {
     size_t k = 0;
     int64_t now_us = clock_mono_us();
@@ -69,8 +73,12 @@ static void publish_group(const publisher_ctx *p, void *acks, const decided_grou
             stats_observe(&stage[STAGE_LABELLED], span_us(j->received_us, batch->labelled_us));
             if (j->reject) {
                 STAT_ADD(p->stats->rejected, 1);
-                log_warn("rejected event '%s': %s", j->ev ? j->ev->event_id : "(undecodable)",
-                         j->reject);
+                /* One summary per window, not a line per reject: a
+                 * misbehaving producer must not flood the log. */
+                char subject[96];
+                snprintf(subject, sizeof subject, "event '%.64s'",
+                         j->ev && j->ev->event_id ? j->ev->event_id : "(undecodable)");
+                lograte_note(rejects, j->reject, subject, clock_wall_ms());
             } else {
                 STAT_ADD(p->stats->decided, 1);
                 STAT_ADD(p->stats->per_action[d->action], 1);
@@ -111,7 +119,18 @@ void *publisher_main(void *arg)
     void *acks = zmq_socket(p->zctx, ZMQ_PUSH);
     zmq_connect(acks, ACKS_ENDPOINT);
     decided_group *groups[MAX_GROUPS_PER_FLUSH];
+    lograte rejects;
+    lograte_init(&rejects, "rejected", LOG_WARN, (int64_t)p->cfg->reject_log_interval_s * 1000);
     for (int done = 0; !done;) {
+        /* Wake for the rejects' summary when one is due. */
+        long due = lograte_due_ms(&rejects, clock_wall_ms());
+        if (due >= 0) {
+            zmq_pollitem_t item = {in, 0, ZMQ_POLLIN, 0};
+            if (zmq_poll(&item, 1, due) == 0) {
+                lograte_flush(&rejects, clock_wall_ms(), 0);
+                continue;
+            }
+        }
         /* Block for one group, then take what else is queued, up to about
          * batch_size events (a burst the PUB queue is sized for): one
          * flush covers them all. */
@@ -142,10 +161,12 @@ void *publisher_main(void *arg)
         make_durable(p);
         atomic_store(&p->stats->last_seq, groups[n - 1]->last_seq);  /* before anyone hears */
         for (size_t i = 0; i < n; i++) {
-            publish_group(p, acks, groups[i]);
+            publish_group(p, acks, groups[i], &rejects);
             group_free(groups[i]);
         }
     }
+    lograte_flush(&rejects, clock_wall_ms(), 1);  /* what the last window counted */
+    lograte_destroy(&rejects);
     zmq_send(acks, "", 0, 0);  /* tells ingest no more acks will come */
     zmq_close(in);
     zmq_close(acks);

@@ -14,6 +14,10 @@
 struct reloader {
     const char   *config_path;  /* NULL if started without --config */
     const config *cfg;          /* the running configuration */
+    config        started;      /* what config_path said at start (no flags): a reload
+                                   compares the file with it to name the keys that
+                                   changed but need a restart */
+    int           have_started; /* config_path could be read at start */
     const char   *cache_dir;
     pipeline     *p;
     daemon_stats *stats;        /* the new pack's rule hit counters */
@@ -27,6 +31,24 @@ static void refuse(reloader *r, strbuf *reply, const char *err)
     sb_puts(reply, "{\"ok\":false,\"error\":");
     sb_json_str(reply, err, strlen(err));
     sb_putc(reply, '}');
+}
+
+/* ,"restart_needed":[...]: the keys of the file that changed since the
+ * daemon started and that a reload does not apply (a warning in the log). */
+static void restart_keys(reloader *r, const config *fresh, strbuf *reply)
+{
+    char names[1024];
+    size_t n = r->have_started ? config_restart_keys(&r->started, fresh, names, sizeof names) : 0;
+    sb_puts(reply, ",\"restart_needed\":[");
+    const char *p = names;
+    for (size_t i = 0; i < n && *p; i++) {
+        size_t len = strcspn(p, " ");
+        sb_printf(reply, "%s\"%.*s\"", i ? "," : "", (int)len, p);
+        p += len + (p[len] == ' ');
+    }
+    sb_putc(reply, ']');
+    if (n)
+        log_warn("reload: %s changed in %s but take effect only on a restart", names, r->config_path);
 }
 
 /* One reload; its JSON outcome goes to reply. Swaps only if the daemon is
@@ -81,8 +103,10 @@ static void reload_once(void *arg, job_thread *jt, strbuf *reply)
         return;
     }
     sb_printf(reply, "{\"ok\":true,\"rules\":%zu,\"patterns\":%zu,\"from_cache\":%s,\"compile_ms\":%.0f,"
-              "\"models\":%d}",
+              "\"models\":%d",
               n_rules, n_patterns, from_cache ? "true" : "false", compile_ms, n_models);
+    restart_keys(r, &fresh, reply);
+    sb_putc(reply, '}');
     log_info("reload: %zu rules, %zu patterns (%s), %d model(s), policy %s", n_rules, n_patterns,
              from_cache ? "from cache" : "compiled", n_models,
              r->config_path ? r->config_path : "(defaults)");
@@ -98,6 +122,9 @@ reloader *reloader_start(const char *config_path, const config *cfg, const char 
         return NULL;
     *r = (reloader){.config_path = config_path, .cfg = cfg, .cache_dir = cache_dir, .p = p,
                     .stats = stats};
+    char err[1024];
+    config_defaults(&r->started);
+    r->have_started = config_path && config_load_file(&r->started, config_path, err, sizeof err) == 0;
     if (!(r->jt = job_thread_start("cd-reload", reload_once, r))) {
         free(r);
         return NULL;

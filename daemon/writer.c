@@ -30,6 +30,7 @@
 #include "batch.h"
 #include "clock.h"
 #include "feedback.h"
+#include "forget.h"
 #include "group.h"
 #include "grow.h"
 #include "inproc.h"
@@ -42,6 +43,7 @@ typedef struct writer {
     void          *in;       /* batches from the workers */
     void          *publish;  /* committed groups to the publisher */
     void          *feedback_done; /* outcomes of stored reviews, to the control thread */
+    void          *forget;   /* PAIR: forget requests from the control thread (forget.h) */
     decided_group *g;        /* the group being gathered (never NULL) */
     job_batch    **early;    /* batches that came before their turn */
     size_t         n_early, early_cap;
@@ -141,6 +143,8 @@ static int flush_group(writer *w, int final)
     if (attempts)
         log_info("commit succeeded after %d retries; intake resumes", attempts);
     w->g->last_seq = w->ts.next_seq - 1;
+    log_debug("commit: %zu event(s) in %zu batch(es), up to seq %llu", w->g->n_events,
+              w->g->n_batches, (unsigned long long)w->g->last_seq);
     HANDOFF_RELEASE(w->g);
     zmq_send(w->publish, &w->g, sizeof w->g, 0);  /* the publisher owns it now */
     w->g = fresh_group();
@@ -255,6 +259,8 @@ void *writer_main(void *arg)
     w.feedback_done = zmq_socket(p->zctx, ZMQ_PUSH);
     set_sockopt_int(w.feedback_done, ZMQ_LINGER, 0);
     zmq_connect(w.feedback_done, FEEDBACK_DONE_ENDPOINT);
+    w.forget = zmq_socket(p->zctx, ZMQ_PAIR);
+    zmq_bind(w.forget, FORGET_ENDPOINT);
     int ends = 0;
     const int64_t interval_us = (int64_t)p->cfg->commit_interval_ms * 1000;
     const size_t batch_size = (size_t)p->cfg->batch_size;
@@ -264,12 +270,18 @@ void *writer_main(void *arg)
             int64_t left = w.first_us + interval_us - clock_mono_us();
             timeout = left > 0 ? (int)(left / 1000) : 0;
         }
-        zmq_pollitem_t items[2] = {{w.in, 0, ZMQ_POLLIN, 0}, {p->feedback_in, 0, ZMQ_POLLIN, 0}};
-        int ready = zmq_poll(items, 2, timeout);
-        if (ready > 0 && (items[1].revents & ZMQ_POLLIN))
+        zmq_pollitem_t items[3] = {{w.in, 0, ZMQ_POLLIN, 0}, {w.forget, 0, ZMQ_POLLIN, 0},
+                                   {p->feedback_in, 0, ZMQ_POLLIN, 0}};
+        int ready = zmq_poll(items, 3, timeout);
+        if (ready > 0 && (items[1].revents & ZMQ_POLLIN)) {
+            /* Between groups, in a transaction of its own: what is held
+             * commits first, so events that came before are forgotten too. */
+            flush_group(&w, 0);
+            forget_serve(w.forget, p->env, p->cfg->durable);
+        }
+        if (ready > 0 && (items[2].revents & ZMQ_POLLIN))
             take_feedback(&w);
-        ready = ready > 0 && (items[0].revents & ZMQ_POLLIN);
-        while (ready > 0 && w.g->n_events < batch_size) {
+        while (ready > 0 && (items[0].revents & ZMQ_POLLIN) && w.g->n_events < batch_size) {
             zmq_msg_t m;
             zmq_msg_init(&m);
             if (zmq_msg_recv(&m, w.in, ZMQ_DONTWAIT) < 0) {
@@ -312,5 +324,6 @@ void *writer_main(void *arg)
     zmq_close(p->feedback_in);
     zmq_close(w.feedback_done);
     zmq_close(w.publish);
+    zmq_close(w.forget);
     return NULL;
 }

@@ -2,8 +2,10 @@
  * config — complaintd's settings: one table of keys with defaults and bounds
  * (config.c), read from a "key = value" file and overridden by flags.
  *
- * Errors name the file and line ("complaintd.conf:7: threads: 0 is below 1"),
- * and the daemon exits 2 on them.
+ * Errors name the file and line and quote the value with what is wanted
+ * ("complaintd.conf:7: threads = 300: want 0 to 256"), and the daemon exits
+ * 2 on them. A key set twice is an error, the tables' keys included
+ * (compared by meaning: two spellings of one matrix cell are one key).
  */
 #ifndef COMPLAINTD_CONFIG_H
 #define COMPLAINTD_CONFIG_H
@@ -37,6 +39,10 @@ typedef struct config {
     char   curve_key_file[CONFIG_PATH];     /* server key pair; "" = no CURVE */
     char   curve_clients_file[CONFIG_PATH]; /* allowlist of client public keys */
     int    allow_plaintext;           /* permit plain TCP on non-loopback endpoints */
+    int    log_format;                /* LOG_FORMAT_TEXT or _JSON (log.h's order) */
+    int    log_target;                /* LOG_TARGET_STDERR or _SYSLOG */
+    int    log_level;                 /* LOG_ERROR .. LOG_DEBUG */
+    int    reject_log_interval_s;     /* one summary of rejects per this long */
     char   models[CONFIG_PATH];       /* key "model": comma-separated model files; "" = the
                                          default model if there is one; "none" = rules alone */
     int    retrain_every;             /* retrain from feedback after this many reviews; 0 = never */
@@ -53,5 +59,16 @@ int config_load_file(config *c, const char *path, char *err, size_t errlen);
 
 /* Print every key with its current value and help, as a commented config file. */
 void config_print(const config *c, void *file /* FILE * */);
+
+/* A ZeroMQ endpoint a socket can bind (tcp://HOST:PORT, ipc://PATH,
+ * inproc://NAME), and a HOST:PORT for the metrics server ("" and "off"
+ * pass). 0, or -1 with what is wanted in why. */
+int config_check_endpoint(const char *v, char *why, size_t whylen);
+int config_check_hostport(const char *v, char *why, size_t whylen);
+
+/* The keys that differ between running and fresh and that a reload does not
+ * apply (everything but the policy): their names, space-separated, into out.
+ * Returns how many. */
+size_t config_restart_keys(const config *running, const config *fresh, char *out, size_t cap);
 
 #endif

@@ -153,6 +153,16 @@ class DaemonError(AssertionError):
     pass
 
 
+def _is_json_ready(line):
+    """With log_format = json the handshake is {"msg":"ready",...}."""
+    if not line.startswith("{"):
+        return False
+    try:
+        return json.loads(line).get("msg") == "ready"
+    except ValueError:
+        return False
+
+
 class Daemon:
     """One complaintd process. Use as a context manager, or call start() and
     make sure kill() runs (tests add it with addCleanup)."""
@@ -223,7 +233,7 @@ class Daemon:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             with self._lock:
                 self.lines.append(line)
-            if line.strip() == "ready":
+            if line.strip() == "ready" or _is_json_ready(line):
                 self._ready.set()
         proc.stderr.close()
 
