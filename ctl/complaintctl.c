@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buildinfo.h"
 #include "ctl.h"
 
 static void usage(FILE *f)
@@ -49,7 +50,10 @@ static void usage(FILE *f)
             "  reload [--control ENDPOINT]              recompile rules, re-read policy\n"
             "  feedback FILE.jsonl [--control ENDPOINT] managers' reviews (event_id, customer_id,\n"
             "                      text, labels, action, reviewer); bad lines named, exit 2\n"
-            "  retrain [--control ENDPOINT]             retrain the local model from the feedback\n");
+            "  retrain [--control ENDPOINT]             retrain the local model from the feedback\n"
+
+            "\n"
+            "  --version           the version and git commit of this build\n");
 }
 
 int main(int argc, char **argv)
@@ -59,6 +63,10 @@ int main(int argc, char **argv)
         return argc < 2 ? CTL_USAGE : 0;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        buildinfo_print(stdout, "complaintctl");
+        return 0;
+    }
     argc--;
     argv++;
     if (strcmp(cmd, "classify") == 0)

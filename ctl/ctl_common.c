@@ -5,6 +5,7 @@
  * and never on each other's helpers or on the dispatcher (complaintctl.c).
  */
 #include "ctl_common.h"
+#include "paths.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -17,25 +18,12 @@
 #include "curve.h"
 #include "rules.h"
 
+/* ./rules, else build/../rules, else the installed pack (paths.h). */
 const char *ctl_default_rules(void)
 {
     static char path[PATH_MAX];
-    struct stat st;
-    if (stat("rules", &st) == 0 && S_ISDIR(st.st_mode))
-        return "rules";
-    char exe[PATH_MAX - 16];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            snprintf(path, sizeof path, "%s/../rules", exe);
-            if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-                return path;
-        }
-    }
-    return "rules";
+    paths_find("rules", path, sizeof path);
+    return path;
 }
 
 const char *ctl_cache_dir(void)

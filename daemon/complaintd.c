@@ -3,10 +3,13 @@
  * decide against each customer's LMDB history, publish the decisions.
  *
  * main() loads the configuration, the rule pack and the store, starts the
- * pipeline (pipeline.h), prints "ready", serves the control endpoint until
- * SIGINT or SIGTERM, then drains the pipeline and exits 0.
- * Exit codes: 0 ok, 1 runtime failure, 2 bad usage, config or rules.
+ * pipeline (pipeline.h), prints "ready" (and tells systemd, notify.h),
+ * serves the control endpoint until SIGINT or SIGTERM, then drains the
+ * pipeline and exits 0. --check-config only validates (like nginx -t).
+ * Exit codes: 0 ok, 1 runtime failure (the data directory in use by another
+ * daemon among them), 2 bad usage, config or rules.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,14 +21,19 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "buildinfo.h"
 #include "config.h"
 #include "control.h"
 #include "curve.h"
+#include "dirlock.h"
+#include "health.h"
 #include "history.h"
 #include "log.h"
 #include "metrics.h"
 #include "model_set.h"
 #include "models.h"
+#include "notify.h"
+#include "paths.h"
 #include "pipeline.h"
 #include "retrain.h"
 #include "rules.h"
@@ -48,11 +56,13 @@ static void usage(FILE *f)
             "                  [--control EP] [--metrics HOST:PORT|off]\n"
             "                  [--data-dir DIR] [--rules DIR] [--threads N] [--batch-size N]\n"
             "                  [--commit-interval-ms N] [--ingest-linger-us N] [--no-durable]\n"
-            "                  [--verbose] [--print-config]\n");
+            "                  [--verbose] [--print-config] [--check-config] [--version]\n");
 }
 
+enum { RUN, PRINT_CONFIG, CHECK_CONFIG };
+
 /* Flags override the file: read --config first, then apply the rest. */
-static int parse_args(int argc, char **argv, config *cfg, int *print_config)
+static int parse_args(int argc, char **argv, config *cfg, int *mode)
 {
     static const struct option opts[] = {
         {"config", required_argument, 0, 'f'},   {"ingest", required_argument, 0, 'i'},
@@ -63,6 +73,7 @@ static int parse_args(int argc, char **argv, config *cfg, int *print_config)
         {"commit-interval-ms", required_argument, 0, 'm'}, {"ingest-linger-us", required_argument, 0, 'L'},
         {"no-durable", no_argument, 0, 'n'},     {"verbose", no_argument, 0, 'v'},
         {"print-config", no_argument, 0, 'P'},   {"help", no_argument, 0, 'h'},
+        {"check-config", no_argument, 0, 'C'},   {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
     static const struct { int opt; const char *key; } keymap[] = {
         {'i', "ingest"}, {'a', "ingest_acked"}, {'p', "publish"}, {'c', "control"}, {'d', "data_dir"}, {'r', "rules"},
@@ -87,9 +98,13 @@ static int parse_args(int argc, char **argv, config *cfg, int *print_config)
             config_set(cfg, "log_level", "debug", err, sizeof err);
             continue;
         }
-        if (o == 'P') {
-            *print_config = 1;
+        if (o == 'P' || o == 'C') {
+            *mode = o == 'P' ? PRINT_CONFIG : CHECK_CONFIG;
             continue;
+        }
+        if (o == 'V') {
+            buildinfo_print(stdout, "complaintd");
+            exit(0);
         }
         if (o == 'h') {
             usage(stdout);
@@ -115,6 +130,21 @@ static int parse_args(int argc, char **argv, config *cfg, int *print_config)
     return 0;
 }
 
+/* Without CURVE, plain TCP beyond this machine only if the config says so. */
+static int check_plaintext(const config *cfg, char *err, size_t errlen)
+{
+    const char *eps[] = {cfg->ingest, cfg->ingest_acked, cfg->publish, cfg->control};
+    for (size_t i = 0; i < sizeof eps / sizeof eps[0]; i++)
+        if (eps[i][0] && !curve_endpoint_is_local(eps[i]) && !cfg->allow_plaintext) {
+            snprintf(err, errlen,
+                     "refusing plain TCP on %s: set curve_key_file and curve_clients_file, "
+                     "or allow_plaintext = 1",
+                     eps[i]);
+            return -1;
+        }
+    return 0;
+}
+
 /* With a CURVE key file: load the keys and start the allowlist's ZAP
  * handler. Without: refuse plain TCP beyond this machine unless the config
  * says allow_plaintext explicitly. */
@@ -132,16 +162,7 @@ static int secure_endpoints(void *zctx, const config *cfg, curve_keypair *kp, cu
         *auth = curve_auth_start(zctx, cfg->curve_clients_file, err, errlen);
         return *auth ? 0 : -1;
     }
-    const char *eps[] = {cfg->ingest, cfg->ingest_acked, cfg->publish, cfg->control};
-    for (size_t i = 0; i < sizeof eps / sizeof eps[0]; i++)
-        if (eps[i][0] && !curve_endpoint_is_local(eps[i]) && !cfg->allow_plaintext) {
-            snprintf(err, errlen,
-                     "refusing plain TCP on %s: set curve_key_file and curve_clients_file, "
-                     "or allow_plaintext = 1",
-                     eps[i]);
-            return -1;
-        }
-    return 0;
+    return check_plaintext(cfg, err, errlen);
 }
 
 /* The models at start: the configured ones, and the model retrained from
@@ -183,14 +204,96 @@ static void setup_signals(sigset_t *blocked)
     sigaddset(blocked, SIGHUP);
 }
 
+/* The --config FILE given, or NULL. */
+static const char *config_path_of(int argc, char **argv)
+{
+    const char *path = NULL;
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--config") == 0)
+            path = argv[i + 1];
+    return path;
+}
+
+/* --check-config: what the daemon would load, loaded and dropped, like
+ * nginx -t. Nothing is created but the compiled-rule cache, so that the
+ * start that follows is quick. 0 or 2. */
+static int check_config(const config *cfg, const char *config_path, const char *cache)
+{
+    char err[1024];
+    struct stat st;
+    printf("complaintd: config %s: syntax ok\n", config_path ? config_path : "(built-in defaults)");
+    if (metrics_check_addr(cfg->metrics, err, sizeof err) < 0)
+        goto fail;
+    if (cfg->curve_key_file[0]) {
+        curve_keypair kp;
+        if (!cfg->curve_clients_file[0]) {
+            snprintf(err, sizeof err, "curve_key_file needs curve_clients_file (the allowlist)");
+            goto fail;
+        }
+        if (curve_load_keypair(cfg->curve_key_file, &kp, err, sizeof err) < 0)
+            goto fail;
+        FILE *f = fopen(cfg->curve_clients_file, "r");
+        if (!f) {
+            snprintf(err, sizeof err, "curve_clients_file %.900s: %s", cfg->curve_clients_file,
+                     strerror(errno));
+            goto fail;
+        }
+        fclose(f);
+    } else if (check_plaintext(cfg, err, sizeof err) < 0) {
+        goto fail;
+    }
+    printf("complaintd: endpoints ok (ingest %s, acked ingest %s, publish %s, control %s, "
+           "metrics %s)\n", cfg->ingest, cfg->ingest_acked[0] ? cfg->ingest_acked : "off",
+           cfg->publish, cfg->control, metrics_enabled(cfg->metrics) ? cfg->metrics : "off");
+    /* The cache when its directory exists or can be made in one that does
+     * (the daemon's data_dir): never a tree of new directories. */
+    char parent[CONFIG_PATH + 16];
+    snprintf(parent, sizeof parent, "%s", cache);
+    char *slash = strrchr(parent, '/');
+    if (slash)
+        *slash = '\0';
+    int use_cache = stat(cache, &st) == 0 || stat(slash ? parent : ".", &st) == 0;
+    rulepack *rp = rulepack_load(cfg->rules, use_cache ? cache : NULL, err, sizeof err);
+    if (!rp)
+        goto fail;
+    printf("complaintd: rules %s: %zu rules, %zu patterns, %s: ok\n", cfg->rules, rp->n_rules,
+           rp->n_patterns, rp->from_cache ? "compiled before (cache)" : "compiled");
+    rulepack_free(rp);
+    model *models[MODEL_SET_MAX - 1];
+    int n_models = 0;
+    if (models_load(cfg->models, models, MODEL_SET_MAX - 1, &n_models, err, sizeof err) < 0)
+        goto fail;
+    for (int i = 0; i < n_models; i++)
+        printf("complaintd: model %s: %zu weights: ok\n", model_name(models[i]),
+               model_weight_count(models[i]));
+    if (!n_models)
+        printf("complaintd: model: none (the rules alone)\n");
+    models_release(models, n_models);
+    pid_t holder = dirlock_holder(cfg->data_dir);
+    printf("complaintd: data_dir %s: %s\n", cfg->data_dir,
+           stat(cfg->data_dir, &st) != 0 ? "does not exist yet (the daemon creates it)"
+           : holder ? "in use by a running complaintd" : "exists");
+    printf("complaintd: configuration ok\n");
+    return 0;
+fail:
+    fflush(stdout);  /* what passed, then what did not */
+    fprintf(stderr, "complaintd: %s\n", err);
+    fprintf(stderr, "complaintd: configuration check failed\n");
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     config cfg;
     config_defaults(&cfg);
-    int print_config = 0;
-    if (parse_args(argc, argv, &cfg, &print_config) < 0)
+    int mode = RUN;
+    if (parse_args(argc, argv, &cfg, &mode) < 0) {
+        for (int i = 1; i < argc; i++)
+            if (strcmp(argv[i], "--check-config") == 0)
+                fprintf(stderr, "complaintd: configuration check failed\n");
         return 2;
-    if (print_config) {
+    }
+    if (mode == PRINT_CONFIG) {
         config_print(&cfg, stdout);
         return 0;
     }
@@ -200,6 +303,12 @@ int main(int argc, char **argv)
     log_debug("config: %d worker thread(s) (0 = one per core), batch_size %d, commit_interval_ms %d, "
               "durable %d, map_size_mb %ld", cfg.threads, cfg.batch_size, cfg.commit_interval_ms,
               cfg.durable, cfg.map_size_mb);
+
+    /* "rules" means the repository's pack when there is one here, else the
+     * installed one (paths.h); reloads read the same directory. */
+    char found[CONFIG_PATH];
+    if (paths_find(cfg.rules, found, sizeof found))
+        snprintf(cfg.rules, sizeof cfg.rules, "%s", found);
 
     char err[1024], cache[CONFIG_PATH + 16];
     if (metrics_check_addr(cfg.metrics, err, sizeof err) < 0) {
@@ -213,12 +322,22 @@ int main(int argc, char **argv)
         snprintf(cache, sizeof cache, "%s", env_cache);
     else
         snprintf(cache, sizeof cache, "%s/cache", cfg.data_dir);
-    /* Rules first: a broken pack is a configuration error (exit 2) and
-     * should be reported before anything is created on disk. */
+    if (mode == CHECK_CONFIG)
+        return check_config(&cfg, config_path_of(argc, argv), cache);
+    /* One daemon per data directory (dirlock.h), decided before the
+     * compile so that a second one is told at once. */
     mkdir(cfg.data_dir, 0700);
+    int lock = dirlock_take(cfg.data_dir, NULL, err, sizeof err);
+    if (lock < 0) {
+        fprintf(stderr, "complaintd: %s\n", err);
+        return 1;
+    }
+    /* Rules first: a broken pack is a configuration error (exit 2) and
+     * should be reported before the store is created. */
     rulepack *rp = rulepack_load(cfg.rules, cache, err, sizeof err);
     if (!rp) {
         log_error("%s", err);
+        dirlock_release(lock);
         return 2;
     }
     /* So are the configured models (a bad file is named). */
@@ -227,6 +346,7 @@ int main(int argc, char **argv)
     if (models_load(cfg.models, models, MODEL_SET_MAX - 1, &n_models, err, sizeof err) < 0) {
         log_error("%s", err);
         rulepack_free(rp);
+        dirlock_release(lock);
         return 2;
     }
     /* Durable commits defer their second flush to the publisher thread. */
@@ -236,8 +356,10 @@ int main(int argc, char **argv)
         log_error("data_dir %s", err);
         rulepack_free(rp);
         models_release(models, n_models);
+        dirlock_release(lock);
         return 1;
     }
+    health_set_store_open(1);
     log_info("rules %s: %zu rules, %zu patterns, %s (%.0f ms)", cfg.rules, rp->n_rules,
              rp->n_patterns, rp->from_cache ? "from cache" : "compiled", rp->compile_ms);
 
@@ -271,6 +393,7 @@ int main(int argc, char **argv)
         models_release(models, n_models);
         stats_rules_free(&stats.rules);
         hist_close(env);
+        dirlock_release(lock);
         return 2;
     }
     if (auth)
@@ -314,13 +437,17 @@ int main(int argc, char **argv)
                  cfg.ingest_acked[0] ? cfg.ingest_acked : "off", cfg.publish, cfg.control, cfg.data_dir);
         if (metrics)
             log_info("metrics on http://%s/metrics", cfg.metrics);
-        const char *config_path = NULL;
-        for (int i = 1; i + 1 < argc; i++)
-            if (strcmp(argv[i], "--config") == 0)
-                config_path = argv[i + 1];
+        health_set_accepting(1);
         pthread_sigmask(SIG_BLOCK, &blocked, NULL);  /* signals wake the main thread only */
-        reloader *rl = reloader_start(config_path, &cfg, cache, p, &stats);
+        reloader *rl = reloader_start(config_path_of(argc, argv), &cfg, cache, p, &stats);
         retrain *rt = retrain_start(&cfg, cache, env, p, &stats);
+        notify_watchdog *wd = NULL;
+        if (rl && rt) {
+            char ready[CONFIG_ENDPOINT + 64];
+            snprintf(ready, sizeof ready, "accepting events on %s", cfg.ingest);
+            notify_ready(ready);
+            wd = notify_watchdog_start();  /* systemd watches from READY=1 on */
+        }
         pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
         if (!rl || !rt) {
             log_error("cannot start the reload or retrain thread; stopping");
@@ -333,6 +460,11 @@ int main(int argc, char **argv)
                                    cfg.max_message_bytes};
             control_serve(control_sock, &stats, env, &hooks);
         }
+        /* From here on the daemon drains: not ready, and no watchdog (the
+         * threads finish one by one). */
+        health_set_accepting(0);
+        notify_stopping();
+        notify_watchdog_stop(wd);
         retrain_stop(rt);   /* lets a retrain in progress end first */
         reloader_stop(rl);  /* and a reload */
         metrics_stop(metrics);
@@ -350,6 +482,8 @@ int main(int argc, char **argv)
     zmq_ctx_term(zctx);
     rulepack_free(rp);
     hist_close(env);
+    health_set_store_open(0);
+    dirlock_release(lock);
     stats_rules_free(&stats.rules);
     return status;
 }

@@ -24,6 +24,7 @@
 #include <zmq.h>
 
 #include "clock.h"
+#include "health.h"
 #include "log.h"
 #include "ingest.h"
 #include "inproc.h"
@@ -220,11 +221,14 @@ void *ingest_main(void *arg)
     int stopping = 0, writer_done = 0;
     const struct timespec linger = {p->cfg->ingest_linger_us / 1000000,
                                     (long)(p->cfg->ingest_linger_us % 1000000) * 1000L};
+    health_slot *hb = health_register("ingest");
     while (!stopping) {
         long due = lograte_due_ms(&g.extra, clock_wall_ms());
+        health_wait(hb);
         int ready = zmq_poll(items, n_items, due);
         if (ready < 0 && zmq_errno() != EINTR)
             break;
+        health_beat(hb);
         lograte_flush(&g.extra, clock_wall_ms(), 0);
         if (ready <= 0)
             continue;
@@ -258,5 +262,6 @@ void *ingest_main(void *arg)
     zmq_close(p->stop_recv);
     lograte_flush(&g.extra, clock_wall_ms(), 1);
     lograte_destroy(&g.extra);
+    health_exit(hb);
     return NULL;
 }

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "buildinfo.h"
 #include "clock.h"
+#include "health.h"
 #include "labels.h"
 
 /* stats and env are shared with the pipeline (atomics, and LMDB's own
@@ -139,6 +141,18 @@ static void histogram(strbuf *sb, const char *name, const char *help, const stat
 void metrics_render(daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
 {
 #define U(f) (uint64_t) STAT_GET(s->f)
+    char rules[20] = "";
+    uint64_t rh = health_rules_hash();
+    if (rh)
+        snprintf(rules, sizeof rules, "%016llx", (unsigned long long)rh);
+    head(sb, "complaintd_build_info", "gauge",
+         "Always 1; the labels say what runs: version, git commit, running rule pack and model "
+         "(\"none\" until one is loaded).");
+    sb_puts(sb, "complaintd_build_info{version=\"");
+    label_value(sb, buildinfo_version());
+    sb_puts(sb, "\",commit=\"");
+    label_value(sb, buildinfo_commit());
+    sb_printf(sb, "\",rules_hash=\"%s\",model_hash=\"none\"} 1\n", rules);
     one(sb, "complaintd_events_received_total", "counter",
         "Messages taken from the ingest socket.", U(received));
     one(sb, "complaintd_events_decided_total", "counter",
@@ -248,6 +262,8 @@ void metrics_render(daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
 
 /* ---- the HTTP server ---------------------------------------------------- */
 
+#define NOT_FOUND "not found; try /metrics, /healthz or /readyz\n"
+
 static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, char *body, size_t len,
                                const char *type)
 {
@@ -274,11 +290,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)con_cls;
     metrics_server *m = cls;
     const char *text = "text/plain; charset=utf-8";
-    if (strcmp(url, "/metrics") != 0)
-        return respond(conn, MHD_HTTP_NOT_FOUND, strdup("not found; try /metrics\n"), 24, text);
+    int probe = strcmp(url, "/healthz") == 0 ? 1 : strcmp(url, "/readyz") == 0 ? 2 : 0;
+    if (strcmp(url, "/metrics") != 0 && !probe)
+        return respond(conn, MHD_HTTP_NOT_FOUND,
+                       strdup(NOT_FOUND), strlen(NOT_FOUND), text);
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
         *upload_data_size = 0;  /* a body, if any, is ignored */
         return respond(conn, MHD_HTTP_METHOD_NOT_ALLOWED, strdup("GET or HEAD\n"), 12, text);
+    }
+    if (probe) {  /* 200 or 503, with the reasons in the body (health.h) */
+        strbuf rep = STRBUF_INIT, pb = STRBUF_INIT;
+        int ok = probe == 1 ? health_alive(health_now_ms(), &rep) : health_ready(&rep);
+        if (probe == 1)
+            sb_puts(&pb, ok ? "alive\n" : "not alive: a pipeline thread makes no progress\n");
+        if (rep.len)
+            sb_puts(&pb, rep.buf);
+        sb_free(&rep);
+        size_t plen = pb.len;
+        char *pbody = sb_take(&pb);
+        if (!pbody)
+            return MHD_NO;
+        return respond(conn, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, pbody, plen, text);
     }
     strbuf sb = STRBUF_INIT;
     metrics_render(m->stats, m->env, clock_wall_ms(), &sb);

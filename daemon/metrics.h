@@ -3,7 +3,8 @@
  *
  * A libmicrohttpd server with its own thread answers GET /metrics with the
  * counters, gauges and histograms of daemon_stats (stats.h) in the text
- * format 0.0.4, and 404 to any other path. It only reads atomics (and asks
+ * format 0.0.4, GET /healthz and GET /readyz with 200 or 503 and the
+ * reasons (health.h), and 404 to any other path. It only reads atomics (and asks
  * LMDB how much of the map is used), so a scrape never blocks the pipeline.
  *
  * The address is "HOST:PORT": a numeric IPv4 address, a bracketed IPv6

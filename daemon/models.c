@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "config.h"
+#include "paths.h"
 
 static int is_file(const char *p)
 {
@@ -17,18 +17,9 @@ static int is_file(const char *p)
 
 const char *models_default_path(char *path, size_t cap)
 {
-    if (is_file("models/default.model"))
-        return "models/default.model";
-    char exe[PATH_MAX - 32];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return NULL;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (!slash)
-        return NULL;
-    *slash = '\0';
-    snprintf(path, cap, "%s/../models/default.model", exe);
+    /* As the rule pack is found (paths.h): here, beside the binary, or in
+     * the installed data directory. */
+    paths_find("models/default.model", path, cap);
     return is_file(path) ? path : NULL;
 }
 

@@ -1,9 +1,8 @@
 /*
  * models — the learned models a configuration names (config key `model`):
  * a comma-separated list of model files; empty means the repository's or
- * installation's default model when there is one (models/default.model
- * under the working directory, else <exe>/../models/default.model), and
- * "none" the rules alone.
+ * installation's default model when there is one (models/default.model,
+ * found as the rule pack is: paths.h), and "none" the rules alone.
  */
 #ifndef COMPLAINTD_MODELS_H
 #define COMPLAINTD_MODELS_H
@@ -12,8 +11,8 @@
 
 #include "model.h"
 
-/* The default model's path (a constant, or written into path[0..cap)), or
- * NULL if there is none. */
+/* The default model's path (written into path[0..cap)), or NULL if there
+ * is none. */
 const char *models_default_path(char *path, size_t cap);
 
 /* Load every model of list into out[0..*n) (references the caller releases

@@ -23,7 +23,9 @@
 #include <zmq.h>
 
 #include "batch.h"
+#include "buildinfo.h"
 #include "curve.h"
+#include "health.h"
 #include "ingest.h"
 #include "inproc.h"
 #include "live.h"
@@ -182,6 +184,7 @@ int pipeline_swap_rules(pipeline *p, rulepack *rp)
         log_error("pipeline: malloc for the new pack's reference: out of memory; keeping the running pack");
         return -1;
     }
+    health_set_rules(buildinfo_pack_hash(rp));  /* complaintd_build_info's rules_hash */
     return 0;
 }
 
@@ -216,6 +219,7 @@ pipeline *pipeline_start(void *zctx, const config *cfg, rulepack *rp, hist_env *
         free(p);
         return NULL;
     }
+    health_set_rules(buildinfo_pack_hash(rp));  /* complaintd_build_info's rules_hash */
     batch_pool_init(&p->batches);
     p->n_workers = cfg->threads > 0 ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (p->n_workers < 1)

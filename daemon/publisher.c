@@ -20,6 +20,7 @@
 #include "batch.h"
 #include "clock.h"
 #include "group.h"
+#include "health.h"
 #include "inproc.h"
 #include "log.h"
 #include "lograte.h"
@@ -95,18 +96,22 @@ static void publish_group(const publisher_ctx *p, void *acks, const decided_grou
 }
 
 /* Make everything committed so far durable; retry while the disk refuses. */
-static void make_durable(const publisher_ctx *p)
+static void make_durable(const publisher_ctx *p, health_slot *hb)
 {
     if (!p->cfg->durable)
         return;
     int64_t t0 = clock_mono_us();
-    for (int attempts = 0; hist_sync(p->env) != HIST_OK; attempts++) {
+    int attempts = 0;
+    for (; hist_sync(p->env) != HIST_OK; attempts++) {
+        health_pause(hb, "publishing paused: flushing the store to disk fails");
         STAT_ADD(p->stats->commit_failures, 1);
         if (attempts == 0 || attempts % 60 == 0)
             log_error("cannot flush %s to disk (above); publishing paused, retrying",
                       p->cfg->data_dir);
         sleep(1);
     }
+    if (attempts)
+        health_pause(hb, NULL);
     uint64_t us = (uint64_t)(clock_mono_us() - t0);
     STAT_ADD(p->stats->sync_us, us);
     stats_observe(&p->stats->h_sync_us, us);
@@ -121,16 +126,21 @@ void *publisher_main(void *arg)
     decided_group *groups[MAX_GROUPS_PER_FLUSH];
     lograte rejects;
     lograte_init(&rejects, "rejected", LOG_WARN, (int64_t)p->cfg->reject_log_interval_s * 1000);
+    health_slot *hb = health_register("publisher");
     for (int done = 0; !done;) {
         /* Wake for the rejects' summary when one is due. */
         long due = lograte_due_ms(&rejects, clock_wall_ms());
         if (due >= 0) {
             zmq_pollitem_t item = {in, 0, ZMQ_POLLIN, 0};
-            if (zmq_poll(&item, 1, due) == 0) {
+            health_wait(hb);
+            int ready = zmq_poll(&item, 1, due);
+            health_beat(hb);
+            if (ready == 0) {
                 lograte_flush(&rejects, clock_wall_ms(), 0);
                 continue;
             }
         }
+        health_wait(hb);  /* blocks for the first group below */
         /* Block for one group, then take what else is queued, up to about
          * batch_size events (a burst the PUB queue is sized for): one
          * flush covers them all. */
@@ -156,9 +166,10 @@ void *publisher_main(void *arg)
             n++;
             zmq_msg_close(&m);
         }
+        health_beat(hb);
         if (n == 0)
             continue;
-        make_durable(p);
+        make_durable(p, hb);
         atomic_store(&p->stats->last_seq, groups[n - 1]->last_seq);  /* before anyone hears */
         for (size_t i = 0; i < n; i++) {
             publish_group(p, acks, groups[i], &rejects);
@@ -171,5 +182,6 @@ void *publisher_main(void *arg)
     zmq_close(in);
     zmq_close(acks);
     zmq_close(p->pub);
+    health_exit(hb);
     return NULL;
 }

@@ -20,6 +20,7 @@
 #include "batch.h"
 #include "clock.h"
 #include "inproc.h"
+#include "health.h"
 #include "log.h"
 #include "worker.h"
 
@@ -157,9 +158,14 @@ void *worker_main(void *arg)
     unsigned gen = 0;
     worker_models wm = {NULL, 0, NULL};
 
+    char name[24];
+    snprintf(name, sizeof name, "worker-%d", p->index);
+    health_slot *hb = health_register(name);
     for (;;) {
         job_batch *b;
+        health_wait(hb);
         int n = zmq_recv(in, &b, sizeof b, 0);
+        health_beat(hb);
         if (n < 0 && zmq_errno() == EINTR)
             continue;
         if (n != (int)sizeof b)
@@ -185,5 +191,6 @@ void *worker_main(void *arg)
     model_scratch_free(wm.s);
     zmq_close(in);
     zmq_close(out);
+    health_exit(hb);
     return NULL;
 }

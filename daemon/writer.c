@@ -34,6 +34,7 @@
 #include "group.h"
 #include "grow.h"
 #include "inproc.h"
+#include "health.h"
 #include "log.h"
 #include "triage.h"
 #include "writer.h"
@@ -53,6 +54,7 @@ typedef struct writer {
     triage_session ts;
     policy         pol;      /* the writer's copy, refreshed between groups */
     unsigned       pol_gen;
+    health_slot   *hb;       /* this thread's heartbeat (health.h) */
 } writer;
 
 /* Decide every job of the held batches in one transaction; HIST_OK on commit. */
@@ -130,8 +132,11 @@ static int flush_group(writer *w, int final)
     writer_ctx *p = w->p;
     if (w->g->n_batches == 0)
         return 0;
-    int attempts = 0;
-    while (decide_group(w) != HIST_OK) {
+    int attempts = 0, rc;
+    while ((rc = decide_group(w)) != HIST_OK) {
+        /* Alive and retrying: not ready, but nothing for a watchdog to restart. */
+        health_pause(w->hb, rc == HIST_EFULL ? "intake paused: the LMDB map is full"
+                                             : "intake paused: commits to the store fail");
         STAT_ADD(p->stats->commit_failures, 1);
         if (attempts++ == 0 || attempts % 60 == 0)
             log_error("cannot commit %zu event(s) to %s: %s; intake paused, retrying",
@@ -140,8 +145,10 @@ static int flush_group(writer *w, int final)
             return -1;
         sleep(1);
     }
-    if (attempts)
+    if (attempts) {
+        health_pause(w->hb, NULL);
         log_info("commit succeeded after %d retries; intake resumes", attempts);
+    }
     w->g->last_seq = w->ts.next_seq - 1;
     log_debug("commit: %zu event(s) in %zu batch(es), up to seq %llu", w->g->n_events,
               w->g->n_batches, (unsigned long long)w->g->last_seq);
@@ -248,7 +255,7 @@ static void take_feedback(writer *w)
 
 void *writer_main(void *arg)
 {
-    writer w = {.p = arg, .g = fresh_group()};
+    writer w = {.p = arg, .g = fresh_group(), .hb = health_register("writer")};
     writer_ctx *p = w.p;
     live_policy(p->rules, &w.pol);
     w.pol_gen = live_policy_gen(p->rules);
@@ -272,7 +279,9 @@ void *writer_main(void *arg)
         }
         zmq_pollitem_t items[3] = {{w.in, 0, ZMQ_POLLIN, 0}, {w.forget, 0, ZMQ_POLLIN, 0},
                                    {p->feedback_in, 0, ZMQ_POLLIN, 0}};
+        health_wait(w.hb);
         int ready = zmq_poll(items, 3, timeout);
+        health_beat(w.hb);
         if (ready > 0 && (items[1].revents & ZMQ_POLLIN)) {
             /* Between groups, in a transaction of its own: what is held
              * commits first, so events that came before are forgotten too. */
@@ -325,5 +334,6 @@ void *writer_main(void *arg)
     zmq_close(w.feedback_done);
     zmq_close(w.publish);
     zmq_close(w.forget);
+    health_exit(w.hb);
     return NULL;
 }

@@ -167,7 +167,7 @@ class Daemon:
     """One complaintd process. Use as a context manager, or call start() and
     make sure kill() runs (tests add it with addCleanup)."""
 
-    def __init__(self, data_dir=None, config=None, threads=2, extra_args=()):
+    def __init__(self, data_dir=None, config=None, threads=2, extra_args=(), env=None):
         self.data_dir = data_dir or make_tempdir("data-")
         self.config = dict(config or {})
         self.config.setdefault("cache_dir", RULE_CACHE)
@@ -176,6 +176,7 @@ class Daemon:
         self.config.setdefault("metrics", "off")
         self.threads = threads
         self.extra_args = list(extra_args)
+        self.env = env  # the daemon's environment; None = this process's
         self.proc = None
         self.lines = []
         self._lock = threading.Lock()
@@ -214,7 +215,7 @@ class Daemon:
         self.returncode = None
         self.proc = subprocess.Popen(self.argv, cwd=ROOT, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     start_new_session=True)
+                                     start_new_session=True, env=self.env)
         self._reader = threading.Thread(target=self._read_stderr, args=(self.proc,), daemon=True)
         self._reader.start()
         deadline = time.monotonic() + timeout

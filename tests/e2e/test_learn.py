@@ -186,6 +186,14 @@ class TestModelReload(Learning):
             d.start()
         self.assertEqual(d.proc.returncode, 2, d.log())
         self.assertIn("truncated.model", d.log())
+        # --check-config says the same without starting.
+        conf = os.path.join(h.make_tempdir("conf-"), "c.conf")
+        with open(conf, "w") as f:
+            f.write("cache_dir = %s\nmodel = %s\n" % (h.RULE_CACHE, bad))
+        r = h.subprocess.run([h.COMPLAINTD, "--check-config", "--config", conf, "--rules", h.RULES],
+                             cwd=h.ROOT, capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("truncated.model", r.stderr)
 
 
 if __name__ == "__main__":
