@@ -35,6 +35,10 @@ int feedback_check_batch(const void *bytes, size_t len, size_t max_text, uint64_
                     "of one review or more";
         return 0;
     }
+    if (len > FEEDBACK_BATCH_MAX) {
+        fc->fatal = "feedback batch over 64 MiB: send fewer reviews per request";
+        return 0;
+    }
     Complaint__V1__FeedbackBatch *b = complaint__v1__feedback_batch__unpack(NULL, len, bytes);
     if (!b) {
         fc->fatal = "not a serialized complaint.v1.FeedbackBatch";

@@ -22,6 +22,8 @@
 #include "inproc.h"
 #include "strbuf.h"
 
+enum { FEEDBACK_BATCH_MAX = 64 << 20 };  /* bytes of one request's batch, at most */
+
 /* What checking one request found. */
 typedef struct feedback_check {
     size_t received;  /* items in the batch */
