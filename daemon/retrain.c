@@ -53,8 +53,10 @@ static int add_review(const feedback_msg *fb, void *arg)
     label_set labels = 0;
     for (size_t i = 0; i < fb->n_labels; i++)
         labels |= LABEL_BIT((int)fb->labels[i]);
+    /* No group (spread over the folds) and one source: the chain's own
+     * stream, whose F1 the thresholds maximise. */
     if (train_set_add(r->ts, r->cl, fb->text, strlen(fb->text), (int)fb->channel, fb->lang,
-                      labels, ~(label_set)0, -1, r->err, sizeof r->err) < 0)
+                      labels, ~(label_set)0, -1, 0, r->err, sizeof r->err) < 0)
         r->bad++;
     return 0;
 }
