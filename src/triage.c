@@ -19,6 +19,7 @@ void triage_explain_set(triage_explain *x, label_set rules, label_set final,
     x->rules = rules;
     x->covered = mr->covered;
     x->add = mr->add | (mr->alone & final);
+    x->vetoed = rules & ~final & ~LABEL_FLAG_AT_STAFF;
     memcpy(x->prob, mr->prob, sizeof x->prob);
     for (size_t i = 0; i < mr->n_ev && x->n_ev < TRIAGE_EVIDENCE; i++)
         if (final & LABEL_BIT(mr->ev[i].label))
@@ -30,9 +31,33 @@ void triage_explain_set(triage_explain *x, label_set rules, label_set final,
 /* Where each label came from, and the n-grams behind the model's ones. The
  * n-gram texts are copied out of the event's text into t (a protobuf string
  * must end in a NUL); one that does not fit keeps its span, not its text. */
-static void build_explanation(triage *t, const event_msg *ev, const triage_explain *x)
+static void build_explanation(triage *t, const event_msg *ev, const class_result *cr,
+                              const triage_explain *x)
 {
     decision_msg *m = &t->msg;
+    for (int l = 1; l < LABEL_COUNT; l++) {
+        label_set bit = LABEL_BIT(l);
+        if ((x->covered & bit) && x->prob[l] >= 0.05f) {
+            Complaint__V1__LabelScore *ls = &t->ms[m->n_model_scores];
+            complaint__v1__label_score__init(ls);
+            ls->label = (Complaint__V1__Label)l;
+            ls->model_score = x->prob[l];
+            ls->model_scored = 1;
+            t->msp[m->n_model_scores++] = ls;
+        }
+        if (x->vetoed & bit) {
+            Complaint__V1__LabelScore *ls = &t->vs[m->n_vetoed];
+            complaint__v1__label_score__init(ls);
+            ls->label = (Complaint__V1__Label)l;
+            ls->score = ls->rule_score = cr->score[l];
+            ls->model_scored = (x->covered & bit) != 0;
+            ls->model_score = ls->model_scored ? x->prob[l] : 0.0f;
+            ls->source = (char *)"model_veto";
+            t->vsp[m->n_vetoed++] = ls;
+        }
+    }
+    m->model_scores = t->msp;
+    m->vetoed = t->vsp;
     for (size_t i = 0; i < m->n_labels; i++) {
         Complaint__V1__LabelScore *ls = t->lsp[i];
         label_set bit = LABEL_BIT((int)ls->label);
@@ -123,7 +148,7 @@ void triage_build_explained(triage *t, const event_msg *ev, const class_result *
             t->flagp[m->n_customer_flags++] = (char *)policy_flag_name(f);
     m->customer_flags = t->flagp;
     if (x && x->n_models)
-        build_explanation(t, ev, x);
+        build_explanation(t, ev, cr, x);
 }
 
 void triage_build_reject(triage *t, const event_msg *ev, const char *reason, uint64_t seq)

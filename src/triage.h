@@ -35,6 +35,7 @@ typedef struct triage_explain {
     label_set   rules;              /* the rules' labels, before the models */
     label_set   covered;            /* labels some model has a classifier for */
     label_set   add;                /* labels the models put on (or confirmed) */
+    label_set   vetoed;             /* the rules' labels the models took off */
     float       prob[LABEL_COUNT];  /* the models' probability, for covered labels */
     model_evidence ev[TRIAGE_EVIDENCE]; /* n-grams that carried them */
     size_t      n_ev;
@@ -60,6 +61,10 @@ typedef struct triage {
     Complaint__V1__ModelEvidence  me[TRIAGE_EVIDENCE];
     Complaint__V1__ModelEvidence *mep[TRIAGE_EVIDENCE];
     char  evtext[TRIAGE_EVIDENCE_TEXT];  /* the evidence's n-grams, NUL-separated */
+    Complaint__V1__LabelScore  ms[LABEL_COUNT];   /* model_scores */
+    Complaint__V1__LabelScore *msp[LABEL_COUNT];
+    Complaint__V1__LabelScore  vs[LABEL_COUNT];   /* vetoed */
+    Complaint__V1__LabelScore *vsp[LABEL_COUNT];
     char *modelp[TRIAGE_MODELS];
     char *reasonp[POLICY_MAX_REASONS];
     char *flagp[8];

@@ -299,8 +299,30 @@ static void test_decision_explains_the_model(void **state)
     assert_non_null(strstr(sb.buf, "\"model_evidence\":[{\"label\":\"product_defect\",\"text\":\"glorp\","
                                    "\"start\":14,\"end\":19,\"weight\":2.500}"));
     assert_non_null(strstr(sb.buf, "\"models\":[\"models/default.model\",\"data/models/feedback.model\"]"));
+    /* Every label the models scored at 0.05 or more, on or off. */
+    assert_non_null(strstr(sb.buf, "\"model_scores\":{\"insult\":0.900,\"threat\":0.200,"
+                                   "\"product_defect\":0.800}"));
     sb_free(&sb);
     complaint__v1__triage_decision__free_unpacked(m, NULL);
+
+    /* A rule's label the models vetoed: not among the labels, but in the
+     * sources, in label order, as the veto. */
+    class_result vcr = cr;
+    vcr.labels = LABEL_BIT(LABEL_PRODUCT_DEFECT);
+    vcr.score[LABEL_THREAT] = 0.7f;
+    triage_explain vx;
+    triage_explain_set(&vx, LABEL_BIT(LABEL_THREAT) | LABEL_BIT(LABEL_PRODUCT_DEFECT), vcr.labels,
+                       &mr, names, 1);
+    triage vt;
+    triage_build_explained(&vt, &ev, &vcr, &vx, NULL, &d, 8);
+    assert_int_equal(vt.msg.n_labels, 1);
+    assert_int_equal(vt.msg.n_vetoed, 1);
+    assert_int_equal(vt.msg.vetoed[0]->label, LABEL_THREAT);
+    sb_reset(&sb);
+    decision_json(&sb, &vt.msg);
+    assert_non_null(strstr(sb.buf, "\"sources\":{\"threat\":{\"rules\":0.70,\"model\":0.200,"
+                                   "\"by\":\"model_veto\"},\"product_defect\":{"));
+    sb_free(&sb);
 
     /* The rules alone: no explanation, and none of its bytes. */
     triage plain;
