@@ -1,6 +1,7 @@
 /* control_feedback — checking and answering "feedback"; see control_feedback.h. */
 #include "control_feedback.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,15 +93,10 @@ void feedback_reply(strbuf *sb, const feedback_check *fc, const feedback_done *d
     int failed = d && d->rc != HIST_OK;
     sb_printf(sb, "{\"ok\":%s", failed ? "false" : "true");
     if (failed) {
-        sb_puts(sb, ",\"error\":\"feedback store: ");
-        /* error is NUL-terminated by the writer's snprintf */
-        strbuf tmp = STRBUF_INIT;
-        sb_json_str(&tmp, d->error, strnlen(d->error, sizeof d->error));
-        if (tmp.len >= 2)
-            sb_append(sb, tmp.buf + 1, tmp.len - 1); /* after our opening quote */
-        else
-            sb_putc(sb, '"');
-        sb_free(&tmp);
+        char msg[sizeof d->error + 32];
+        int n = snprintf(msg, sizeof msg, "feedback store: %.*s", (int)sizeof d->error, d->error);
+        sb_puts(sb, ",\"error\":");
+        sb_json_str(sb, msg, n > 0 && (size_t)n < sizeof msg ? (size_t)n : strlen(msg));
     }
     sb_printf(sb, ",\"received\":%zu,\"stored\":%u,\"replaced\":%u,\"rejected\":%zu,\"errors\":[",
               fc->received, d ? d->stored : 0u, d ? d->replaced : 0u, fc->rejected);
