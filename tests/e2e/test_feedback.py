@@ -120,6 +120,24 @@ class TestFeedback(unittest.TestCase):
         f = json.loads(h.complaintctl(["forget", "cust-a", "--data-dir", d.data_dir]).stdout)
         self.assertEqual(f["feedback_erased"], 0, f)
 
+    def test_full_store_refuses_the_batch_whole(self):
+        d = self.daemon(config={"retrain_every": 0, "map_size_mb": 1})
+        pb = h.pb()
+        big = "the parcel never came. " * 8000  # ~180 KB each: ten overflow a 1 MB map
+        batch = pb.FeedbackBatch(items=[pb.Feedback(event_id="big-%d" % i, customer_id="c",
+                                                    text=big, labels=[pb.SERVICE_FAILURE])
+                                        for i in range(10)])
+        rep = raw_request(d, [b"feedback", batch.SerializeToString()], timeout=20)
+        self.assertFalse(rep["ok"], rep)
+        self.assertEqual(rep["stored"], 0, rep)
+        self.assertIn("feedback store: ", rep["error"])
+        self.assertIn("MDB_MAP_FULL", rep["error"])
+        self.assertEqual(d.stats()["feedback_stored"], 0)
+        self.assertEqual(d.ping(), b"pong")  # and the daemon serves on
+        rep = raw_request(d, [b"feedback", pb.FeedbackBatch(items=[pb.Feedback(
+            event_id="small", customer_id="c", text="a small one")]).SerializeToString()])
+        self.assertEqual((rep["ok"], rep["stored"]), (True, 1), rep)
+
     def test_forget_beside_a_running_daemon(self):
         d = self.daemon(config={"retrain_every": 0})
         path = write_jsonl([review("g-%d" % i, "gone" if i % 2 else "stays",
