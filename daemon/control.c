@@ -1,4 +1,5 @@
 /* control — the control endpoint and the stats JSON; see control.h. */
+#define _GNU_SOURCE  /* memmem */
 #include "control.h"
 
 #include <errno.h>
@@ -312,6 +313,14 @@ static void answer_forgets(control *c)
                 c->forgets.w[kept++] = c->forgets.w[i];
         }
         c->forgets.n = kept;
+        /* Their reviews are gone from the store: the local model, trained
+         * on them, is retrained without them. */
+        unsigned long long erased = 0;
+        const char *f = memmem(zmq_msg_data(&body), zmq_msg_size(&body), "\"feedback_erased\":", 18);
+        if (f && sscanf(f + 18, "%llu", &erased) == 1 && erased && c->hooks->retrain) {
+            log_info("forget erased %llu review(s); retraining the local model without them", erased);
+            retrain_request(c->hooks->retrain);
+        }
         zmq_msg_close(&body);
     }
 }

@@ -131,9 +131,13 @@ class TestLearnFromFeedback(Learning):
         st = d.stats()
         self.assertEqual((st["retrains"], st["retrain_skipped"]), (0, 1), st)
         self.assertFalse(os.path.exists(os.path.join(d.data_dir, "models", "feedback.model")))
-        for c in ("rev-c0", "rev-d0"):
-            f = json.loads(h.complaintctl(["forget", c, "--data-dir", d.data_dir]).stdout)
+        for n, c in enumerate(("rev-c0", "rev-d0")):
+            f = json.loads(h.complaintctl(["forget", c, "--data-dir", d.data_dir,
+                                           "--control", d.control]).stdout)
             self.assertEqual(f["feedback_erased"], 1, f)
+            # A forget that erased reviews retrains without them, by itself.
+            st = d.wait_stats(lambda s: s["retrain_skipped"] == 2 + n, timeout=60)
+            self.assertEqual(st["retrain_skipped"], 2 + n, st)
         out = json.loads(h.complaintctl(["retrain", "--control", d.control]).stdout)
         self.assertEqual(out["feedback"], 4, out)  # the retrain reads what forget left
 
