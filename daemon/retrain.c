@@ -38,8 +38,58 @@ void retrain_model_path(const config *cfg, char *out, size_t cap)
     snprintf(out, cap, "%s/models/feedback.model", cfg->data_dir);
 }
 
-/* One review into the training set. A manager's verdict covers every
- * label: the ones not given are negatives (scope: all). */
+/* Reviews copied out of a read transaction, RETRAIN_CHUNK at a time, so
+ * that no transaction stays open while rows are classified (a long one
+ * would pin pages the writer wants to reuse). */
+enum { RETRAIN_CHUNK = 512 };
+
+typedef struct review_copy {
+    char     *text;      /* owned */
+    char     *lang;      /* owned */
+    int       channel;
+    label_set labels;
+} review_copy;
+
+typedef struct chunk {
+    review_copy row[RETRAIN_CHUNK];
+    size_t      n;
+    char        last[HIST_ID_MAX];  /* event_id of the last one copied */
+    int         oom;
+} chunk;
+
+static int copy_review(const feedback_msg *fb, void *arg)
+{
+    chunk *c = arg;
+    review_copy *r = &c->row[c->n];
+    r->labels = 0;
+    for (size_t i = 0; i < fb->n_labels; i++)
+        r->labels |= LABEL_BIT((int)fb->labels[i]);
+    r->channel = (int)fb->channel;
+    r->text = strdup(fb->text);
+    r->lang = strdup(fb->lang ? fb->lang : "");
+    if (!r->text || !r->lang) {
+        free(r->text);
+        free(r->lang);
+        c->oom = 1;
+        return 1;
+    }
+    snprintf(c->last, sizeof c->last, "%s", fb->event_id);
+    return ++c->n == RETRAIN_CHUNK;
+}
+
+static void chunk_clear(chunk *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->row[i].text);
+        free(c->row[i].lang);
+    }
+    c->n = 0;
+}
+
+/* Training rows from a manager's verdicts: each covers every label (the
+ * ones not given are negatives: scope all), no group (spread over the
+ * folds) and one source, the chain's own stream, whose F1 the thresholds
+ * maximise. */
 typedef struct rows {
     train_set  *ts;
     classifier *cl;
@@ -47,18 +97,14 @@ typedef struct rows {
     char        err[256];
 } rows;
 
-static int add_review(const feedback_msg *fb, void *arg)
+static void add_chunk(rows *rw, const chunk *c)
 {
-    rows *r = arg;
-    label_set labels = 0;
-    for (size_t i = 0; i < fb->n_labels; i++)
-        labels |= LABEL_BIT((int)fb->labels[i]);
-    /* No group (spread over the folds) and one source: the chain's own
-     * stream, whose F1 the thresholds maximise. */
-    if (train_set_add(r->ts, r->cl, fb->text, strlen(fb->text), (int)fb->channel, fb->lang,
-                      labels, ~(label_set)0, -1, 0, r->err, sizeof r->err) < 0)
-        r->bad++;
-    return 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const review_copy *r = &c->row[i];
+        if (train_set_add(rw->ts, rw->cl, r->text, strlen(r->text), r->channel, r->lang,
+                          r->labels, ~(label_set)0, -1, 0, rw->err, sizeof rw->err) < 0)
+            rw->bad++;
+    }
 }
 
 static void fail(retrain *r, strbuf *reply, const char *what, const char *err)
@@ -73,18 +119,37 @@ static void fail(retrain *r, strbuf *reply, const char *what, const char *err)
     sb_putc(reply, '}');
 }
 
-/* The stored reviews as rows, read in one read transaction (never blocks
- * the writer; closed before the fit, so it pins no pages while that runs). */
+/* Every stored review as a row, read in short read transactions (they
+ * never block the writer). */
 static int read_rows(retrain *r, rows *rw, uint64_t *n_reviews, char *err, size_t errlen)
 {
-    hist_txn *t;
-    int rc = hist_begin(r->env, 0, &t);
-    if (rc == HIST_OK) {
-        rc = feedback_each(t, add_review, rw, NULL);
-        if (rc == HIST_OK)
-            feedback_count(t, n_reviews);
-        hist_abort(t);
+    chunk *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
+    int rc = HIST_OK, more = 1, first = 1;
+    *n_reviews = 0;
+    while (rc == HIST_OK && more) {
+        hist_txn *t;
+        if ((rc = hist_begin(r->env, 0, &t)) != HIST_OK)
+            break;
+        rc = feedback_each_after(t, first ? NULL : c->last, first ? 0 : strlen(c->last),
+                                 copy_review, c, NULL);
+        hist_abort(t);
+        first = 0;
+        more = c->n == RETRAIN_CHUNK;
+        if (rc == HIST_OK && c->oom) {
+            snprintf(err, errlen, "out of memory");
+            chunk_clear(c);
+            free(c);
+            return -1;
+        }
+        add_chunk(rw, c);
+        *n_reviews += c->n;
+        chunk_clear(c);
+    }
+    free(c);
     if (rc != HIST_OK)
         snprintf(err, errlen, "%s", hist_last_error(r->env));
     return rc == HIST_OK ? 0 : -1;

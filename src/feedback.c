@@ -82,6 +82,12 @@ int feedback_get(hist_txn *t, const char *event_id, size_t idlen, feedback_msg *
 int feedback_each(hist_txn *t, int (*fn)(const feedback_msg *fb, void *ctx), void *ctx,
                   uint64_t *corrupt)
 {
+    return feedback_each_after(t, NULL, 0, fn, ctx, corrupt);
+}
+
+int feedback_each_after(hist_txn *t, const char *after, size_t len,
+                        int (*fn)(const feedback_msg *fb, void *ctx), void *ctx, uint64_t *corrupt)
+{
     if (corrupt)
         *corrupt = 0;
     if (absent(t))
@@ -90,9 +96,13 @@ int feedback_each(hist_txn *t, int (*fn)(const feedback_msg *fb, void *ctx), voi
     int rc = mdb_cursor_open(t->txn, t->env->feedback, &cur);
     if (rc != 0)
         return hist_map_err(t->env, "mdb_cursor_open", rc);
-    MDB_val k, v;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    MDB_val k = {len, (void *)after}, v;
+    if (!len)
+        after = NULL;  /* LMDB has no empty keys: from the first */
+    rc = mdb_cursor_get(cur, &k, &v, after ? MDB_SET_RANGE : MDB_FIRST);
+    if (rc == 0 && after && k.mv_size == len && memcmp(k.mv_data, after, len) == 0)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);  /* strictly after */
+    for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         feedback_msg *fb = complaint__v1__feedback__unpack(NULL, v.mv_size, v.mv_data);
         if (!fb) {
             if (corrupt)

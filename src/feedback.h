@@ -44,6 +44,12 @@ int feedback_get(hist_txn *txn, const char *event_id, size_t idlen, feedback_msg
  * decode are skipped and counted in *corrupt (may be NULL). */
 int feedback_each(hist_txn *txn, int (*fn)(const feedback_msg *fb, void *ctx), void *ctx,
                   uint64_t *corrupt /* OUT */);
+/* The same from the first review whose event_id sorts after after[0..len)
+ * (NULL: from the first), so that a long walk can be cut into short read
+ * transactions, each taking up where the last stopped. */
+int feedback_each_after(hist_txn *txn, const char *after, size_t len,
+                        int (*fn)(const feedback_msg *fb, void *ctx), void *ctx,
+                        uint64_t *corrupt /* OUT */);
 
 /* How many reviews are stored. */
 int feedback_count(hist_txn *txn, uint64_t *n /* OUT */);

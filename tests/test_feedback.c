@@ -114,6 +114,17 @@ static void test_store_replace_and_read(void **state)
     assert_int_equal(s.n, 2);
     assert_string_equal(s.events[0], "e-1");
     assert_string_equal(s.events[1], "e-2");
+    /* From after a key: where a walk cut into transactions takes up. */
+    s.n = 0;
+    assert_int_equal(feedback_each_after(t, "e-1", 3, collect, &s, NULL), HIST_OK);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.events[0], "e-2");
+    s.n = 0;
+    assert_int_equal(feedback_each_after(t, "e-0", 3, collect, &s, NULL), HIST_OK);
+    assert_int_equal(s.n, 2); /* not stored itself: from the next one */
+    s.n = 0;
+    assert_int_equal(feedback_each_after(t, "e-2", 3, collect, &s, NULL), HIST_OK);
+    assert_int_equal(s.n, 0);
     hist_abort(t);
     hist_close(env);
     tu_rmdir(dir);

@@ -142,6 +142,15 @@ class TestLearnFromFeedback(Learning):
         self.assertEqual(out["feedback"], 4, out)  # the retrain reads what forget left
 
 
+    def test_retrain_reads_every_review(self):
+        """More reviews than one read transaction takes (512): all are used."""
+        d = self.daemon(config={"retrain_every": 0})
+        r = send_feedback(d, write_jsonl(teaching_reviews(600, 600)))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(h.complaintctl(["retrain", "--control", d.control]).stdout)
+        self.assertEqual((out["ok"], out["feedback"], out["labels"]), (True, 1200, 1), out)
+
+
 class TestModelReload(Learning):
     def test_bad_model_refused_by_name_old_kept(self):
         tmp = h.make_tempdir("models-")
