@@ -18,9 +18,14 @@ static void usage(FILE *f)
             "\n"
             "offline:\n"
             "  classify [FILE] [--rules DIR] [--data-dir DIR] [--config FILE]\n"
+            "           [--model MODEL]... [--no-model]\n"
             "                      JSON Lines events in (stdin if no FILE), decisions out\n"
             "  eval CORPUS.jsonl [--rules DIR] [--errors] [--min-micro-f1 X] [--min-action-accuracy X]\n"
-            "                      precision/recall/F1 per label, action accuracy\n"
+            "           [--model MODEL]... [--no-model] [--json]\n"
+            "                      precision/recall/F1 per label, action accuracy: rules, model,\n"
+            "                      combined side by side (--no-model: without the default model)\n"
+            "  train CORPUS.jsonl... --out MODEL [--rules DIR] [--c C,...] [--veto]\n"
+            "                      fit the learned layer (one model per label) with liblinear\n"
             "  rules check [DIR]   validate and compile a rule pack\n"
             "  rules export [DIR] FILE   write the compiled regexes, one per line\n"
             "  history CUSTOMER --data-dir DIR   one customer's history as JSON\n"
@@ -95,6 +100,8 @@ int main(int argc, char **argv)
         return cmd_top(argc, argv);
     if (strcmp(cmd, "keygen") == 0)
         return cmd_keygen(argc, argv);
+    if (strcmp(cmd, "train") == 0)
+        return cmd_train(argc, argv);
     fprintf(stderr, "complaintctl: unknown command '%s'\n", cmd);
     usage(stderr);
     return CTL_USAGE;

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "history.h"
+#include "model.h"
 #include "triage.h"
 
 /* ---- classify ----------------------------------------------------------- */
@@ -27,6 +28,7 @@ typedef struct classify_run {
     hist_env       *env;
     triage_session  ts;
     strbuf          out;
+    ctl_models      models;
 } classify_run;
 
 /* Decide one event and print its decision as a JSON line. */
@@ -51,6 +53,13 @@ static int classify_one(event_msg *ev, const char *input, long lineno, void *arg
         fprintf(stderr, "complaintctl: %s:%ld: event %s: %s\n", input, lineno, ev->event_id, bad);
         return CTL_USAGE;
     }
+    model_result mr;
+    label_set by_rules = cr.labels;
+    if (ctl_models_apply(&r->models, ev->text, strlen(ev->text), (int)ev->channel, &cr, &mr) < 0) {
+        fprintf(stderr, "complaintctl: %s:%ld: event %s: model failed\n", input, lineno, ev->event_id);
+        return CTL_FAIL;
+    }
+    cr.labels = model_combine(cr.labels, &mr);
     int action;
     const uint8_t *bytes;
     size_t len;
@@ -62,6 +71,11 @@ static int classify_one(event_msg *ev, const char *input, long lineno, void *arg
     decision_msg *m = complaint__v1__triage_decision__unpack(NULL, len, bytes);
     sb_reset(&r->out);
     decision_json(&r->out, m);
+    if (r->models.n && r->out.len && r->out.buf[r->out.len - 1] == '}') {
+        r->out.len--;
+        ctl_model_json(&r->out, ev->text, by_rules, &cr, &mr, cr.labels);
+        sb_putc(&r->out, '}');
+    }
     puts(r->out.buf);
     complaint__v1__triage_decision__free_unpacked(m, NULL);
     return 0;
@@ -73,9 +87,12 @@ int cmd_classify(int argc, char **argv)
         {"rules", required_argument, 0, 'r'},
         {"data-dir", required_argument, 0, 'd'},
         {"config", required_argument, 0, 'c'},
+        {"model", required_argument, 0, 'm'},
+        {"no-model", no_argument, 0, 'n'},
         {0, 0, 0, 0}};
     const char *rules = NULL, *data_dir = NULL, *config_path = NULL;
-    int o;
+    const char *model_paths[CTL_MODELS_MAX];
+    int o, n_models = 0, no_model = 0;
     optind = 1;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (o == 'r')
@@ -84,6 +101,10 @@ int cmd_classify(int argc, char **argv)
             data_dir = optarg;
         else if (o == 'c')
             config_path = optarg;
+        else if (o == 'm' && n_models < CTL_MODELS_MAX)
+            model_paths[n_models++] = optarg;
+        else if (o == 'n')
+            no_model = 1;
         else
             return CTL_USAGE;
     }
@@ -112,6 +133,13 @@ int cmd_classify(int argc, char **argv)
     }
 
     classify_run run = {.cl = cl, .rp = rp, .cfg = &cfg, .env = env, .out = STRBUF_INIT};
+    int mrc = ctl_models_open(&run.models, model_paths, n_models, no_model);
+    if (mrc) {
+        hist_close(env);
+        classifier_free(cl);
+        rulepack_free(rp);
+        return mrc;
+    }
     int rc = triage_begin(&run.ts, env, &cfg.pol, (uint64_t)cfg.decision_log_max,
                           cfg.decision_log_max_age_ms);
     int status = rc == HIST_OK ? ctl_each_event(in, input, classify_one, &run) : 0;
@@ -120,6 +148,7 @@ int cmd_classify(int argc, char **argv)
         status = CTL_FAIL;
     }
     triage_session_free(&run.ts);
+    ctl_models_close(&run.models);
     sb_free(&run.out);
     if (in != stdin)
         fclose(in);

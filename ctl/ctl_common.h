@@ -5,6 +5,7 @@
 #ifndef COMPLAINTD_CTL_COMMON_H
 #define COMPLAINTD_CTL_COMMON_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "complaint.pb-c.h"
@@ -46,5 +47,37 @@ int ctl_each_event(FILE *in, const char *input, ctl_event_fn fn, void *ctx);
 /* One line of JSON Lines input; returns its length or -1 at end. The line is
  * owned by the caller's *buf (getline style). */
 long ctl_read_line(FILE *f, char **buf, size_t *cap);
+
+/* The learned layer for classify and eval: the default model (unless
+ * no_default) and local ones, applied in that order (model.h). */
+#define CTL_MODELS_MAX 8
+struct model;
+struct model_scratch;
+struct model_result;
+struct class_result;
+typedef struct ctl_models {
+    struct model *m[CTL_MODELS_MAX]; /* owned references */
+    int n;
+    struct model_scratch *s;        /* owned */
+} ctl_models;
+/* models/default.model, or the one beside the binary (<exe>/../models); NULL
+ * if neither exists. */
+const char *ctl_default_model(void);
+/* Load the models; prints the error (naming the file) and returns CTL_USAGE
+ * on a bad one, 0 on success (possibly with no model at all). */
+int ctl_models_open(ctl_models *cm, const char *const *paths, int n_paths, int no_default);
+void ctl_models_close(ctl_models *cm);
+/* Score one event with every model into mr (cleared first; nothing when there
+ * is no model). Returns 0, or -1 if the text cannot be normalised. */
+int ctl_models_apply(ctl_models *cm, const char *text, size_t len, int channel,
+                     const struct class_result *cr, struct model_result *mr);
+
+/* Append to a decision's JSON object (before its closing brace) where each
+ * label came from, ,"sources":{label:{"rules":score,"model":p,"by":...}},
+ * and ,"model_evidence":[{label, text, start, end, weight}] (spans in text). */
+struct strbuf;
+void ctl_model_json(struct strbuf *sb, const char *text, uint32_t rules_labels,
+                    const struct class_result *cr, const struct model_result *mr,
+                    uint32_t final_labels);
 
 #endif

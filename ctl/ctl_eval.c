@@ -5,7 +5,10 @@
  * Every event is decided as a first contact (no history), which is how the
  * corpus was labelled. Prints per-label precision/recall/F1, micro-F1, macro
  * F1 per family, action and public_response accuracy, the action confusion
- * matrix, and with --errors every event it got wrong.
+ * matrix, and with --errors every event it got wrong. With a model (the
+ * default one unless --no-model, and any --model), every figure is given for
+ * the rules alone, the model alone and the two combined, side by side; the
+ * floors (--min-*) and the confusion matrix are the combined ones.
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -14,6 +17,7 @@
 
 #include "classify.h"
 #include "ctl.h"
+#include "model.h"
 #include "normalise.h"
 #include "policy.h"
 
@@ -127,33 +131,97 @@ static void tally(counts *c, label_set want, label_set got, int obf)
     }
 }
 
-static double report(const counts *c)
+/* The three ways of labelling that eval compares side by side. */
+enum { MODE_RULES, MODE_MODEL, MODE_COMBINED, MODE_COUNT };
+static const char *const mode_name[MODE_COUNT] = {"rules", "model", "combined"};
+
+typedef struct summary {
+    double micro, family[4], obf, action, public_ok;
+} summary;
+
+static void summarise(const counts *c, summary *s)
 {
     long tp = 0, fp = 0, fn = 0;
     double fam_sum[4] = {0};
     int fam_n[4] = {0};
-    printf("%-22s %9s %9s %9s %6s\n", "label", "precision", "recall", "f1", "n");
     for (int l = 1; l < LABEL_COUNT; l++) {
-        double p = c->tp[l] + c->fp[l] ? (double)c->tp[l] / (double)(c->tp[l] + c->fp[l]) : 1.0;
-        double r = c->tp[l] + c->fn[l] ? (double)c->tp[l] / (double)(c->tp[l] + c->fn[l]) : 1.0;
-        double f = f1(c->tp[l], c->fp[l], c->fn[l]);
-        printf("%-22s %9.3f %9.3f %9.3f %6ld\n", label_name(l), p, r, f, c->tp[l] + c->fn[l]);
         tp += c->tp[l];
         fp += c->fp[l];
         fn += c->fn[l];
-        fam_sum[label_family_of(l)] += f;
+        fam_sum[label_family_of(l)] += f1(c->tp[l], c->fp[l], c->fn[l]);
         fam_n[label_family_of(l)]++;
     }
-    double micro = f1(tp, fp, fn);
-    printf("\nlabel micro-F1 %.3f\n", micro);
+    s->micro = f1(tp, fp, fn);
     for (int f = 0; f < 4; f++)
-        printf("macro-F1 %-13s %.3f\n", family_name((label_family)f), fam_sum[f] / fam_n[f]);
-    printf("obfuscated events %ld, their micro-F1 %.3f\n", c->obf_events,
-           f1(c->obf_tp, c->obf_fp, c->obf_fn));
-    printf("action accuracy %.3f (%ld/%ld)\n", (double)c->action_ok / (double)c->events,
-           c->action_ok, c->events);
-    printf("public_response accuracy %.3f\n", (double)c->public_ok / (double)c->events);
-    printf("\naction confusion (rows expected, columns decided)\n%-18s", "");
+        s->family[f] = fam_sum[f] / fam_n[f];
+    s->obf = f1(c->obf_tp, c->obf_fp, c->obf_fn);
+    s->action = c->events ? (double)c->action_ok / (double)c->events : 0;
+    s->public_ok = c->events ? (double)c->public_ok / (double)c->events : 0;
+}
+
+/* Per label precision/recall/F1 of the modes in use, the summaries side by
+ * side, and the action confusion of the last mode. Returns the last mode's
+ * micro-F1 (combined, or rules alone without a model). */
+static double report(const counts *cs, int n_modes, int json)
+{
+    summary sm[MODE_COUNT];
+    for (int m = 0; m < n_modes; m++)
+        summarise(&cs[m], &sm[m]);
+    const counts *c = &cs[n_modes - 1];
+    if (json) {
+        printf("{\"events\":%ld", c->events);
+        for (int m = 0; m < n_modes; m++) {
+            printf(",\"%s\":{\"micro_f1\":%.4f,\"action_accuracy\":%.4f,\"public_accuracy\":%.4f,"
+                   "\"obfuscated_f1\":%.4f", mode_name[n_modes == 1 ? 0 : m], sm[m].micro,
+                   sm[m].action, sm[m].public_ok, sm[m].obf);
+            for (int f = 0; f < 4; f++)
+                printf(",\"macro_f1_%s\":%.4f", family_name((label_family)f), sm[m].family[f]);
+            printf(",\"labels\":{");
+            for (int l = 1; l < LABEL_COUNT; l++)
+                printf("%s\"%s\":%.4f", l > 1 ? "," : "", label_name(l),
+                       f1(cs[m].tp[l], cs[m].fp[l], cs[m].fn[l]));
+            printf("}}");
+        }
+        printf("}\n");
+        return sm[n_modes - 1].micro;
+    }
+    printf("%-22s", "label");
+    for (int m = 0; m < n_modes; m++)
+        printf(" | %-8s %5s %5s %5s", mode_name[n_modes == 1 ? 0 : m], "P", "R", "F1");
+    printf(" %6s\n", "n");
+    for (int l = 1; l < LABEL_COUNT; l++) {
+        printf("%-22s", label_name(l));
+        for (int m = 0; m < n_modes; m++) {
+            const counts *k = &cs[m];
+            double p = k->tp[l] + k->fp[l] ? (double)k->tp[l] / (double)(k->tp[l] + k->fp[l]) : 1.0;
+            double r = k->tp[l] + k->fn[l] ? (double)k->tp[l] / (double)(k->tp[l] + k->fn[l]) : 1.0;
+            printf(" | %-8s %5.3f %5.3f %5.3f", "", p, r, f1(k->tp[l], k->fp[l], k->fn[l]));
+        }
+        printf(" %6ld\n", c->tp[l] + c->fn[l]);
+    }
+    printf("\n%-26s", "");
+    for (int m = 0; m < n_modes; m++)
+        printf(" %9s", mode_name[n_modes == 1 ? 0 : m]);
+    printf("\n%-26s", "label micro-F1");
+    for (int m = 0; m < n_modes; m++)
+        printf(" %9.3f", sm[m].micro);
+    for (int f = 0; f < 4; f++) {
+        printf("\nmacro-F1 %-17s", family_name((label_family)f));
+        for (int m = 0; m < n_modes; m++)
+            printf(" %9.3f", sm[m].family[f]);
+    }
+    printf("\n%-26s", "obfuscated micro-F1");
+    for (int m = 0; m < n_modes; m++)
+        printf(" %9.3f", sm[m].obf);
+    printf("\n%-26s", "action accuracy");
+    for (int m = 0; m < n_modes; m++)
+        printf(" %9.3f", sm[m].action);
+    printf("\n%-26s", "public_response accuracy");
+    for (int m = 0; m < n_modes; m++)
+        printf(" %9.3f", sm[m].public_ok);
+    printf("\n(%ld events, %ld obfuscated)\n", c->events, c->obf_events);
+    printf("\naction confusion, %s (rows expected, columns decided)\n%-18s",
+           mode_name[n_modes == 1 ? 0 : n_modes - 1], "");
     for (int g = 1; g < ACTION_COUNT; g++)
         printf(" %5.5s", action_name(g));
     printf("\n");
@@ -163,7 +231,7 @@ static double report(const counts *c)
             printf(" %5ld", c->confusion[w][g]);
         printf("\n");
     }
-    return micro;
+    return sm[n_modes - 1].micro;
 }
 
 int cmd_eval(int argc, char **argv)
@@ -172,8 +240,13 @@ int cmd_eval(int argc, char **argv)
                                          {"errors", no_argument, 0, 'e'},
                                          {"min-micro-f1", required_argument, 0, 'm'},
                                          {"min-action-accuracy", required_argument, 0, 'a'},
+                                         {"model", required_argument, 0, 'M'},
+                                         {"no-model", no_argument, 0, 'N'},
+                                         {"json", no_argument, 0, 'j'},
                                          {0, 0, 0, 0}};
     const char *rules = NULL;
+    const char *model_paths[CTL_MODELS_MAX];
+    int n_model_paths = 0, no_model = 0, json = 0;
     int show_errors = 0;
     double floor_f1 = 0, floor_action = 0;
     int o;
@@ -187,20 +260,35 @@ int cmd_eval(int argc, char **argv)
             floor_f1 = atof(optarg);
         else if (o == 'a')
             floor_action = atof(optarg);
+        else if (o == 'M' && n_model_paths < CTL_MODELS_MAX)
+            model_paths[n_model_paths++] = optarg;
+        else if (o == 'N')
+            no_model = 1;
+        else if (o == 'j')
+            json = 1;
         else
             return CTL_USAGE;
     }
     if (optind >= argc) {
-        fprintf(stderr, "usage: complaintctl eval CORPUS.jsonl [--rules DIR] [--errors]\n");
+        fprintf(stderr, "usage: complaintctl eval CORPUS.jsonl [--rules DIR] [--model MODEL]... "
+                        "[--no-model] [--errors] [--json]\n");
         return CTL_USAGE;
     }
     const char *path = argv[optind];
     rulepack *rp = ctl_load_pack(rules ? rules : ctl_default_rules());
     if (!rp)
         return CTL_USAGE;
+    ctl_models models;
+    int mrc = ctl_models_open(&models, model_paths, n_model_paths, no_model);
+    if (mrc) {
+        rulepack_free(rp);
+        return mrc;
+    }
+    int n_modes = models.n ? MODE_COUNT : 1;
     classifier *cl = classifier_new(rp);
     FILE *in = ctl_open_input(path);
     if (!cl || !in) {
+        ctl_models_close(&models);
         classifier_free(cl);
         rulepack_free(rp);
         return CTL_FAIL;
@@ -209,8 +297,8 @@ int cmd_eval(int argc, char **argv)
     policy_defaults(&pol);
     hist_customer fresh;
     memset(&fresh, 0, sizeof fresh);
-    counts c;
-    memset(&c, 0, sizeof c);
+    counts cs[MODE_COUNT];
+    memset(cs, 0, sizeof cs);
     char *line = NULL;
     size_t cap = 0;
     long lineno = 0, n;
@@ -231,7 +319,10 @@ int cmd_eval(int argc, char **argv)
                   !action_from_name(acts);
         label_set want = bad ? 0 : json_labels(labs, lineno, &bad);
         class_result cr;
+        model_result mr;
         if (!bad && classify_text(cl, text, strlen(text), channel_from_name(chs), lang, &cr) != 0)
+            bad = 1;
+        if (!bad && ctl_models_apply(&models, text, strlen(text), channel_from_name(chs), &cr, &mr) < 0)
             bad = 1;
         if (bad) {
             fprintf(stderr, "complaintctl: %s:%ld: not a labelled event (text, channel, labels, action)\n",
@@ -240,36 +331,50 @@ int cmd_eval(int argc, char **argv)
             json_decref(obj);
             continue;
         }
-        decision d;
-        policy_event pe = {.labels = cr.labels, .channel = channel_from_name(chs), .event_id = id};
-        policy_decide(&pol, &pe, &fresh, &d);
+        /* rules alone; the model alone (its own thresholds); combined */
+        label_set got[MODE_COUNT] = {cr.labels, mr.alone, model_combine(cr.labels, &mr)};
+        if (n_modes == 1)
+            got[0] = cr.labels;
         int want_action = action_from_name(acts);
         int want_public = json_is_true(json_object_get(obj, "public_response"));
         int obf = looks_obfuscated(text);
-        c.events++;
-        c.obf_events += obf;
-        c.action_ok += d.action == want_action;
-        c.public_ok += d.public_response == want_public;
-        c.confusion[want_action][d.action]++;
-        tally(&c, want, cr.labels, obf);
-        if (show_errors && (want != (cr.labels & ~LABEL_FLAG_AT_STAFF) || d.action != want_action)) {
+        decision d;
+        for (int m = 0; m < n_modes; m++) {
+            counts *c = &cs[m];
+            policy_event pe = {.labels = got[m], .channel = channel_from_name(chs), .event_id = id};
+            policy_decide(&pol, &pe, &fresh, &d);
+            c->events++;
+            c->obf_events += obf;
+            c->action_ok += d.action == want_action;
+            c->public_ok += d.public_response == want_public;
+            c->confusion[want_action][d.action]++;
+            tally(c, want, got[m], obf);
+        }
+        label_set final = got[n_modes - 1];
+        if (show_errors && (want != (final & ~LABEL_FLAG_AT_STAFF) || d.action != want_action)) {
             printf("%s [%s %s%s] want ", id ? id : "?", lang ? lang : "", chs, obf ? " obf" : "");
             print_labels(want);
             printf(" %s, got ", acts);
-            print_labels(cr.labels);
+            print_labels(final);
             printf(" %s\n    %s\n", action_name(d.action), text);
             for (size_t i = 0; i < cr.n_matches; i++)
                 printf("    %s: \"%.*s\"\n", rp->rules[cr.matches[i].rule].id,
                        (int)(cr.matches[i].end - cr.matches[i].start), text + cr.matches[i].start);
+            for (size_t i = 0; i < mr.n_ev; i++)
+                if (final & LABEL_BIT(mr.ev[i].label))
+                    printf("    model %s %.2f: \"%.*s\"\n", label_name(mr.ev[i].label),
+                           (double)mr.ev[i].weight, (int)(mr.ev[i].end - mr.ev[i].start),
+                           text + mr.ev[i].start);
         }
         json_decref(obj);
     }
-    double micro = c.events ? report(&c) : 0;
+    const counts *c = &cs[n_modes - 1];
+    double micro = c->events ? report(cs, n_modes, json) : 0;
     if (status == 0 && floor_f1 > 0 && micro < floor_f1) {
         printf("FAIL: micro-F1 %.3f below the floor %.3f\n", micro, floor_f1);
         status = CTL_FAIL;
     }
-    double action_acc = c.events ? (double)c.action_ok / (double)c.events : 0;
+    double action_acc = c->events ? (double)c->action_ok / (double)c->events : 0;
     if (status == 0 && floor_action > 0 && action_acc < floor_action) {
         printf("FAIL: action accuracy %.3f below the floor %.3f\n", action_acc, floor_action);
         status = CTL_FAIL;
@@ -277,6 +382,7 @@ int cmd_eval(int argc, char **argv)
     free(line);
     if (in != stdin)
         fclose(in);
+    ctl_models_close(&models);
     classifier_free(cl);
     rulepack_free(rp);
     return status;

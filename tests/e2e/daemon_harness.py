@@ -440,6 +440,7 @@ def history(customer, data_dir):
 def classify(events):
     """complaintctl classify (no history) of dict events; a dict per event_id."""
     lines = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
+    # With the default model, as the daemon decides (config key `model`).
     r = complaintctl(["classify", "--rules", RULES], input_text=lines)
     if r.returncode != 0:
         raise AssertionError("complaintctl classify exited %d: %s" % (r.returncode, r.stderr))

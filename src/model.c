@@ -1,0 +1,405 @@
+/*
+ * model — checks a spec, lays its weights out for prediction, predicts.
+ *
+ * DESIGN: the per-label weight lists of the file are merged into one table:
+ * ids[] (open addressing, 0 = empty) -> a run of entries (label slot, weight)
+ * in entries[]. An event's features are a stream of occurrences
+ * (feat.h); each costs one probe, then a few adds. The log-odds per label
+ * are summed in a stack array, so prediction touches no heap but the
+ * scratch's buffers and the read-only model.
+ */
+#include "model.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A weight quantised to 16 bits against its label's largest (scale[slot]):
+ * 4 bytes an entry, so 16 labels x 4000 weights take 256 KB. */
+typedef struct mentry {
+    int16_t  q;
+    uint16_t slot; /* index into the model's labels */
+} mentry;
+
+typedef struct mslot {
+    uint32_t key; /* feature id */
+    uint32_t val; /* first entry << 5 | entry count */
+} mslot;
+
+struct model {
+    atomic_int  refs;
+    char       *name;                  /* owned */
+    feat_params fp;
+    int         n_labels;
+    int         label[LABEL_COUNT];    /* [slot] label_id */
+    float       thr_alone[LABEL_COUNT], thr_add[LABEL_COUNT], thr_veto[LABEL_COUNT];
+    float       bias[LABEL_COUNT];
+    float       scale[LABEL_COUNT];    /* [slot] weight of one quantum */
+    label_set   labels;
+    uint64_t   *present;               /* bit id set: the id has weights (an L2-resident
+                                          filter: most n-grams of an event have none) */
+    mslot      *slots;                 /* [mask + 1] open addressing, key 0 = empty */
+    uint32_t    mask, shift;
+    mentry     *entries;               /* [n_entries], grouped by id */
+    size_t      n_ids, n_entries;
+};
+
+struct model_scratch {
+    norm_buf    nb;
+    feat_buf    fb;
+    feat_params fp;       /* what fb was extracted with */
+    int         have_fb;  /* fb belongs to the current event and fp */
+    int         fb_rules; /* ... extracted with (1) or without (0) rule features */
+};
+
+static int fail(char *err, size_t errlen, const char *name, const char *what, const char *label)
+{
+    if (label)
+        snprintf(err, errlen, "%s: label '%s': %s", name, label, what);
+    else
+        snprintf(err, errlen, "%s: %s", name, what);
+    return -1;
+}
+
+static int check_spec(const model_spec *s, const char *name, char *err, size_t errlen)
+{
+    const char *why = feat_params_invalid(&s->fp);
+    if (why)
+        return fail(err, errlen, name, why, NULL);
+    if (s->n_labels < 0 || s->n_labels > LABEL_COUNT - 1)
+        return fail(err, errlen, name, "too many labels", NULL);
+    uint32_t limit = feat_id_limit(&s->fp);
+    label_set seen = 0;
+    for (int i = 0; i < s->n_labels; i++) {
+        const model_label_spec *ls = &s->labels[i];
+        const char *ln = label_name(ls->label);
+        if (!ln)
+            return fail(err, errlen, name, "unknown label number", NULL);
+        if (seen & LABEL_BIT(ls->label))
+            return fail(err, errlen, name, "appears twice", ln);
+        seen |= LABEL_BIT(ls->label);
+        float t[3] = {ls->thr_alone, ls->thr_add, ls->thr_veto};
+        for (int k = 0; k < 3; k++)
+            if (!(t[k] >= 0.0f && t[k] <= 1.0f))
+                return fail(err, errlen, name, "threshold outside [0, 1]", ln);
+        if (!isfinite(ls->bias))
+            return fail(err, errlen, name, "bias is not a finite number", ln);
+        for (size_t k = 0; k < ls->n; k++) {
+            if (ls->id[k] < 1 || ls->id[k] >= limit)
+                return fail(err, errlen, name, "feature id outside the hashing range", ln);
+            if (k && ls->id[k] <= ls->id[k - 1])
+                return fail(err, errlen, name, "feature ids not in ascending order", ln);
+            if (!isfinite(ls->w[k]))
+                return fail(err, errlen, name, "weight is not a finite number", ln);
+        }
+    }
+    return 0;
+}
+
+static uint32_t probe_start(const model *m, uint32_t id)
+{
+    return (uint32_t)((id * 2654435761u) >> m->shift) & m->mask;
+}
+
+static void table_put(model *m, uint32_t id, uint32_t first, uint32_t count)
+{
+    uint32_t i = probe_start(m, id);
+    while (m->slots[i].key)
+        i = (i + 1) & m->mask;
+    m->slots[i] = (mslot){id, first << 5 | count};
+    m->present[id >> 6] |= 1ull << (id & 63);
+}
+
+/* The run of entries of feature id, or NULL. */
+static inline const mentry *lookup(const model *m, uint32_t id, uint32_t *count)
+{
+    if (!(m->present[id >> 6] >> (id & 63) & 1))
+        return NULL;
+    uint32_t i = probe_start(m, id);
+    for (;;) {
+        uint32_t k = m->slots[i].key;
+        if (k == id) {
+            *count = m->slots[i].val & 31;
+            return m->entries + (m->slots[i].val >> 5);
+        }
+        if (!k)
+            return NULL;
+        i = (i + 1) & m->mask;
+    }
+}
+
+model *model_from_spec(const model_spec *s, const char *name, char *err, size_t errlen)
+{
+    if (check_spec(s, name, err, errlen) < 0)
+        return NULL;
+    model *m = calloc(1, sizeof *m);
+    if (!m || !(m->name = strdup(name)))
+        goto oom;
+    atomic_init(&m->refs, 1);
+    m->fp = s->fp;
+    m->n_labels = s->n_labels;
+    size_t total = 0;
+    for (int i = 0; i < s->n_labels; i++) {
+        const model_label_spec *ls = &s->labels[i];
+        m->label[i] = ls->label;
+        m->thr_alone[i] = ls->thr_alone;
+        m->thr_add[i] = ls->thr_add;
+        m->thr_veto[i] = ls->thr_veto;
+        m->bias[i] = ls->bias;
+        m->labels |= LABEL_BIT(ls->label);
+        total += ls->n;
+        float max = 0;
+        for (size_t k = 0; k < ls->n; k++)
+            if (fabsf(ls->w[k]) > max)
+                max = fabsf(ls->w[k]);
+        m->scale[i] = max > 0 ? max / 32767.0f : 1.0f;
+    }
+    m->entries = malloc((total ? total : 1) * sizeof *m->entries);
+    if (!m->entries)
+        goto oom;
+    /* Merge the ascending lists: entries grouped by id, ids counted. */
+    size_t pos[LABEL_COUNT] = {0};
+    uint32_t *ids = malloc((total ? total : 1) * sizeof *ids);
+    uint32_t *first = malloc((total ? total : 1) * sizeof *first);
+    if (!ids || !first) {
+        free(ids);
+        free(first);
+        goto oom;
+    }
+    for (;;) {
+        uint32_t min = UINT32_MAX;
+        for (int i = 0; i < s->n_labels; i++)
+            if (pos[i] < s->labels[i].n && s->labels[i].id[pos[i]] < min)
+                min = s->labels[i].id[pos[i]];
+        if (min == UINT32_MAX)
+            break;
+        ids[m->n_ids] = min;
+        first[m->n_ids++] = (uint32_t)m->n_entries;
+        for (int i = 0; i < s->n_labels; i++)
+            if (pos[i] < s->labels[i].n && s->labels[i].id[pos[i]] == min) {
+                m->entries[m->n_entries].q =
+                    (int16_t)lrintf(s->labels[i].w[pos[i]++] / m->scale[i]);
+                m->entries[m->n_entries++].slot = (uint16_t)i;
+            }
+    }
+    uint32_t bits = 4; /* load factor at most 2/3: short probe runs, a small table */
+    while ((1u << bits) < m->n_ids + m->n_ids / 2 + 2)
+        bits++;
+    m->mask = (1u << bits) - 1;
+    m->shift = 32 - bits;
+    m->slots = calloc((size_t)m->mask + 1, sizeof *m->slots);
+    m->present = calloc(feat_id_limit(&m->fp) / 64 + 1, sizeof *m->present);
+    if (!m->slots || !m->present || m->n_entries >= (1u << 27)) {
+        free(ids);
+        free(first);
+        goto oom;
+    }
+    for (size_t k = 0; k < m->n_ids; k++) {
+        uint32_t end = k + 1 < m->n_ids ? first[k + 1] : (uint32_t)m->n_entries;
+        table_put(m, ids[k], first[k], end - first[k]);
+    }
+    free(ids);
+    free(first);
+    return m;
+oom:
+    model_release(m);
+    snprintf(err, errlen, "%s: out of memory", name);
+    return NULL;
+}
+
+model *model_retain(model *m)
+{
+    atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+    return m;
+}
+
+void model_release(model *m)
+{
+    if (!m || atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    free(m->name);
+    free(m->slots);
+    free(m->present);
+    free(m->entries);
+    free(m);
+}
+
+const char *model_name(const model *m) { return m->name; }
+label_set model_labels(const model *m) { return m->labels; }
+size_t model_weight_count(const model *m) { return m->n_entries; }
+const feat_params *model_features(const model *m) { return &m->fp; }
+
+float model_threshold(const model *m, int label, int which)
+{
+    for (int i = 0; i < m->n_labels; i++)
+        if (m->label[i] == label)
+            return which == 0 ? m->thr_alone[i] : which == 1 ? m->thr_add[i] : m->thr_veto[i];
+    return 0;
+}
+
+/* ---- prediction -------------------------------------------------------- */
+
+model_scratch *model_scratch_new(void)
+{
+    model_scratch *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    norm_buf_init(&s->nb);
+    feat_buf_init(&s->fb);
+    return s;
+}
+
+void model_scratch_free(model_scratch *s)
+{
+    if (!s)
+        return;
+    norm_buf_free(&s->nb);
+    feat_buf_free(&s->fb);
+    free(s);
+}
+
+const char *model_scratch_text(const model_scratch *s) { return s->nb.text; }
+
+int model_begin(model_scratch *s, const char *text, size_t len, model_result *r)
+{
+    memset(r, 0, sizeof *r);
+    s->have_fb = 0;
+    int rc = norm_text(&s->nb, text, len);
+    return rc == NORM_OK ? MODEL_OK : rc == NORM_EUTF8 ? MODEL_EUTF8 : MODEL_ENOMEM;
+}
+
+/* The canonical word span around [s, e): n-grams are shown as the words
+ * they belong to, so "идиот" stands for its unigram and its character
+ * n-grams together. */
+static void word_span(const norm_buf *nb, uint32_t s, uint32_t e, uint32_t *ws, uint32_t *we)
+{
+    const char *t = nb->text;
+    if (t[s] == ' ' && s + 1 < e)
+        s++;
+    if (e > s + 1 && t[e - 1] == ' ')
+        e--;
+    while (s > 0 && t[s - 1] != ' ')
+        s--;
+    while (e < nb->len && t[e] != ' ')
+        e++;
+    *ws = s;
+    *we = e;
+}
+
+/* The words that added most to slot's score, as evidence in r. */
+static void explain(const model *m, const model_scratch *s, uint32_t slot, float scale,
+                    model_result *r)
+{
+    enum { CAND = 24 };
+    struct cand { uint32_t ws, we; float w; } c[CAND];
+    size_t nc = 0;
+    const feat_buf *fb = &s->fb;
+    for (size_t i = fb->n_fixed; i < fb->n; i++) {
+        uint32_t count;
+        const mentry *e = lookup(m, fb->id[i], &count);
+        float w = 0;
+        for (uint32_t k = 0; e && k < count; k++)
+            if (e[k].slot == slot)
+                w = (float)e[k].q * m->scale[slot] * scale;
+        if (w == 0)
+            continue;
+        uint32_t ws, we;
+        word_span(&s->nb, fb->cstart[i], fb->cend[i], &ws, &we);
+        size_t j = 0;
+        while (j < nc && (c[j].ws != ws || c[j].we != we))
+            j++;
+        if (j < nc) {
+            c[j].w += w;
+        } else if (nc < CAND) {
+            c[nc++] = (struct cand){ws, we, w};
+        } else if (w > 0) { /* full: replace the weakest */
+            size_t low = 0;
+            for (j = 1; j < nc; j++)
+                if (c[j].w < c[low].w)
+                    low = j;
+            if (w > c[low].w)
+                c[low] = (struct cand){ws, we, w};
+        }
+    }
+    for (int k = 0; k < MODEL_EVIDENCE_PER_LABEL && nc && r->n_ev < MODEL_EVIDENCE_MAX; k++) {
+        size_t best = 0;
+        for (size_t j = 1; j < nc; j++)
+            if (c[j].w > c[best].w)
+                best = j;
+        if (c[best].w <= 0)
+            break;
+        model_evidence *ev = &r->ev[r->n_ev];
+        if (norm_span(&s->nb, c[best].ws, c[best].we, &ev->start, &ev->end) == 0) {
+            ev->label = (uint8_t)m->label[slot];
+            ev->weight = c[best].w;
+            ev->cstart = c[best].ws;
+            ev->cend = c[best].we;
+            r->n_ev++;
+        }
+        c[best] = c[--nc];
+    }
+}
+
+int model_predict(const model *m, model_scratch *s, int channel, const class_result *rules,
+                  model_result *r)
+{
+    int with_rules = rules != NULL;
+    if (!s->have_fb || s->fb_rules != with_rules || memcmp(&s->fp, &m->fp, sizeof m->fp) != 0) {
+        if (feat_extract(&m->fp, &s->nb, rules, channel, &s->fb) < 0)
+            return MODEL_ENOMEM;
+        s->fp = m->fp;
+        s->have_fb = 1;
+        s->fb_rules = with_rules;
+    }
+    const feat_buf *fb = &s->fb;
+    /* Sums of quanta: the fixed features (value 1) and the hashed ones (value
+     * scale each) apart, each label's scale applied once at the end. */
+    float fixed[LABEL_COUNT] = {0}, hashed[LABEL_COUNT] = {0}, score[LABEL_COUNT];
+    float scale = feat_scale(&m->fp, fb);
+    for (size_t i = 0; i < fb->n; i++) {
+        uint32_t count;
+        const mentry *e = lookup(m, fb->id[i], &count);
+        if (!e)
+            continue;
+        float *acc = i < fb->n_fixed ? fixed : hashed;
+        for (uint32_t k = 0; k < count; k++)
+            acc[e[k].slot] += (float)e[k].q;
+    }
+    for (int i = 0; i < m->n_labels; i++)
+        score[i] = m->bias[i] + m->scale[i] * (fixed[i] + hashed[i] * scale);
+    for (int i = 0; i < m->n_labels; i++) {
+        int l = m->label[i];
+        float p = 1.0f / (1.0f + expf(-score[i]));
+        label_set bit = LABEL_BIT(l);
+        int was_on = ((r->alone | r->add) & bit) != 0;
+        r->covered |= bit;
+        if (p > r->prob[l])
+            r->prob[l] = p;
+        if (p >= m->thr_alone[i])
+            r->alone |= bit;
+        if (p >= m->thr_add[i])
+            r->add |= bit;
+        if (p < m->thr_veto[i] && !(r->unvetoed & bit))
+            r->veto |= bit;
+        else {
+            r->veto &= ~bit;
+            r->unvetoed |= bit;
+        }
+        /* Evidence for the labels the model drives: a label the rules set
+         * already has their matches for evidence. */
+        if (!was_on && ((r->alone | r->add) & bit) && !(rules && (rules->labels & bit)))
+            explain(m, s, (uint32_t)i, scale, r);
+    }
+    return MODEL_OK;
+}
+
+label_set model_combine(label_set rules, const model_result *r)
+{
+    label_set kept = rules & ~LABEL_FLAG_AT_STAFF & ~r->veto;
+    label_set out = kept | r->add;
+    if ((rules & LABEL_FLAG_AT_STAFF) && out)
+        out |= LABEL_FLAG_AT_STAFF;
+    return out;
+}

@@ -1,0 +1,404 @@
+/* Unit tests: the learned layer. A hand-made model predicts what its weights
+ * say and explains itself with spans of the original text; a saved model
+ * reads back the same; every kind of bad file is refused with its name and
+ * the problem; the combination with the rules; a small training run with
+ * liblinear; the committed default model loads and decides. */
+#define _GNU_SOURCE
+#include "testutil.h"
+
+#include <math.h>
+#include <sys/stat.h>
+
+#include "model.h"
+#include "model_thr.h"
+#include "model_train.h"
+
+static char *dir;
+
+static int setup(void **state)
+{
+    (void)state;
+    dir = tu_tempdir();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tu_rmdir(dir);
+    return 0;
+}
+
+/* The hashed feature ids of text, deduplicated, ascending (into id[]). */
+static size_t ids_of(const feat_params *fp, const char *text, uint32_t *id, size_t max)
+{
+    norm_buf nb;
+    feat_buf fb;
+    norm_buf_init(&nb);
+    feat_buf_init(&fb);
+    assert_int_equal(norm_text(&nb, text, strlen(text)), NORM_OK);
+    assert_int_equal(feat_extract(fp, &nb, NULL, 0, &fb), 0);
+    size_t n = 0;
+    for (size_t i = fb.n_fixed; i < fb.n; i++) {
+        size_t j = 0;
+        while (j < n && id[j] != fb.id[i])
+            j++;
+        if (j == n && n < max)
+            id[n++] = fb.id[i];
+    }
+    for (size_t i = 1; i < n; i++) /* insertion sort */
+        for (size_t j = i; j > 0 && id[j - 1] > id[j]; j--) {
+            uint32_t t = id[j];
+            id[j] = id[j - 1];
+            id[j - 1] = t;
+        }
+    feat_buf_free(&fb);
+    norm_buf_free(&nb);
+    return n;
+}
+
+static uint32_t g_id[256];
+static float g_w[256];
+
+/* A model with one label, insult: every n-gram of "idiot" weighs 1, bias -1. */
+static void insult_spec(model_spec *spec)
+{
+    memset(spec, 0, sizeof *spec);
+    feat_params_default(&spec->fp);
+    spec->fp.char_min = 3; /* the arithmetic below counts 3..5-grams */
+    spec->fp.char_max = 5;
+    spec->fp.len_power = 0.5f;
+    size_t n = ids_of(&spec->fp, "idiot", g_id, 256);
+    for (size_t i = 0; i < n; i++)
+        g_w[i] = 1.0f;
+    spec->labels[0] = (model_label_spec){.label = LABEL_INSULT, .thr_alone = 0.5f,
+                                         .thr_add = 0.6f, .thr_veto = 0.0f, .bias = -1.0f,
+                                         .id = g_id, .w = g_w, .n = n};
+    spec->n_labels = 1;
+}
+
+static void predict(const model *m, model_scratch *s, const char *text, model_result *r)
+{
+    assert_int_equal(model_begin(s, text, strlen(text), r), MODEL_OK);
+    assert_int_equal(model_predict(m, s, CHANNEL_CHAT, NULL, r), MODEL_OK);
+}
+
+static void test_predict_and_explain(void **state)
+{
+    (void)state;
+    model_spec spec;
+    insult_spec(&spec);
+    char err[512];
+    model *m = model_from_spec(&spec, "hand", err, sizeof err);
+    assert_non_null(m);
+    assert_int_equal(model_labels(m), LABEL_BIT(LABEL_INSULT));
+    model_scratch *s = model_scratch_new();
+    model_result r;
+
+    const char *text = "You  IDIOT!!";
+    predict(m, s, text, &r);
+    /* " you idiot ": 2 words, 1 bigram, 6 + 12 character n-grams; the 13 of
+     * "idiot" weigh 1 each, scaled by 1/sqrt(21): log-odds 13/4.58 - 1. */
+    assert_true(fabsf(r.prob[LABEL_INSULT] - 1.0f / (1.0f + expf(-(13.0f / sqrtf(21.0f) - 1.0f)))) <
+                1e-5f);
+    assert_true(r.add & LABEL_BIT(LABEL_INSULT));
+    assert_true(r.alone & LABEL_BIT(LABEL_INSULT));
+    assert_true(r.n_ev >= 1);
+    assert_int_equal(r.ev[0].label, LABEL_INSULT);
+    assert_int_equal(r.ev[0].start, 5);  /* "IDIOT" in the original bytes */
+    assert_int_equal(r.ev[0].end, 10);
+    assert_memory_equal(text + r.ev[0].start, "IDIOT", 5);
+
+    predict(m, s, "thank you for the quick delivery", &r);
+    assert_true(fabsf(r.prob[LABEL_INSULT] - 1.0f / (1.0f + expf(1.0f))) < 1e-6f); /* the bias */
+    assert_int_equal(r.add | r.alone, 0);
+    assert_int_equal(r.n_ev, 0);
+
+    /* An obfuscated spelling meets the same canonical n-grams. */
+    predict(m, s, "you 1d10t", &r);
+    assert_true(r.add & LABEL_BIT(LABEL_INSULT));
+
+    model_scratch_free(s);
+    model_release(m);
+}
+
+static void test_combine(void **state)
+{
+    (void)state;
+    model_result r;
+    memset(&r, 0, sizeof r);
+    label_set rules = LABEL_BIT(LABEL_PROFANITY) | LABEL_BIT(LABEL_REFUND_REQUEST) |
+                      LABEL_FLAG_AT_STAFF;
+    r.add = LABEL_BIT(LABEL_INSULT);
+    r.veto = LABEL_BIT(LABEL_REFUND_REQUEST);
+    label_set got = model_combine(rules, &r);
+    assert_int_equal(got, LABEL_BIT(LABEL_PROFANITY) | LABEL_BIT(LABEL_INSULT) |
+                              LABEL_FLAG_AT_STAFF);
+    /* No model output: the rules' labels unchanged. */
+    memset(&r, 0, sizeof r);
+    assert_int_equal(model_combine(rules, &r), rules);
+}
+
+static void test_two_models_veto_needs_both(void **state)
+{
+    (void)state;
+    model_spec spec;
+    insult_spec(&spec);
+    spec.labels[0].thr_veto = 0.9f; /* vetoes the rules' insult below 0.9 */
+    char err[512];
+    model *a = model_from_spec(&spec, "a", err, sizeof err);
+    spec.labels[0].thr_veto = 0.0f; /* never vetoes */
+    model *b = model_from_spec(&spec, "b", err, sizeof err);
+    assert_non_null(a);
+    assert_non_null(b);
+    model_scratch *s = model_scratch_new();
+    model_result r;
+    const char *text = "thanks";
+    assert_int_equal(model_begin(s, text, strlen(text), &r), MODEL_OK);
+    assert_int_equal(model_predict(a, s, 0, NULL, &r), MODEL_OK);
+    assert_true(r.veto & LABEL_BIT(LABEL_INSULT));
+    assert_int_equal(model_predict(b, s, 0, NULL, &r), MODEL_OK);
+    assert_false(r.veto & LABEL_BIT(LABEL_INSULT));
+    model_scratch_free(s);
+    model_release(a);
+    model_release(b);
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    uint8_t *buf = malloc(1 << 20);
+    *len = fread(buf, 1, 1 << 20, f);
+    fclose(f);
+    return buf;
+}
+
+static void spit(const char *path, const uint8_t *buf, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, len, f), len);
+    fclose(f);
+}
+
+static uint64_t fnv64(const uint8_t *p, size_t n)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+static void reseal(uint8_t *buf, size_t len)
+{
+    uint64_t h = fnv64(buf, len - 8);
+    for (int i = 0; i < 8; i++)
+        buf[len - 8 + (size_t)i] = (uint8_t)(h >> (8 * i));
+}
+
+/* Load buf as a file and expect the error to contain want (and the path). */
+static void expect_bad(const uint8_t *buf, size_t len, const char *want)
+{
+    char path[1100], err[1024];
+    snprintf(path, sizeof path, "%s/bad.model", dir);
+    spit(path, buf, len);
+    model *m = model_load(path, err, sizeof err);
+    if (m)
+        fail_msg("loaded a bad model (want \"%s\")", want);
+    if (!strstr(err, want) || strncmp(err, path, strlen(path)) != 0)
+        fail_msg("error \"%s\" lacks the path or \"%s\"", err, want);
+}
+
+static void test_save_load_and_bad_files(void **state)
+{
+    (void)state;
+    model_spec spec;
+    insult_spec(&spec);
+    char path[1100], err[1024];
+    snprintf(path, sizeof path, "%s/good.model", dir);
+    assert_int_equal(model_save(path, &spec, err, sizeof err), 0);
+    model *m = model_load(path, err, sizeof err);
+    if (!m)
+        fail_msg("%s", err);
+    assert_int_equal(model_weight_count(m), spec.labels[0].n);
+    assert_true(fabsf(model_threshold(m, LABEL_INSULT, 1) - 0.6f) < 1e-6f);
+    model_release(m);
+
+    size_t len;
+    uint8_t *good = slurp(path, &len), *bad = malloc(len + 16);
+
+    /* Every cut short of the end is a truncation. */
+    for (size_t cut = 0; cut < len; cut += (cut < 64 ? 1 : 97)) {
+        memcpy(bad, good, cut);
+        expect_bad(bad, cut, cut < 8 ? "truncated" : cut < len - 8 ? "truncated" : "truncated");
+    }
+    memcpy(bad, good, len);
+    bad[0] = 'X';
+    expect_bad(bad, len, "not a complaintd model");
+
+    memcpy(bad, good, len);
+    bad[8] = 7; /* version 7 */
+    expect_bad(bad, len, "format version 7");
+
+    /* The label's name, same length, resealed: only the name is wrong. */
+    memcpy(bad, good, len);
+    uint8_t *name = memmem(bad, len, "insult", 6);
+    assert_non_null(name);
+    memcpy(name, "insulx", 6);
+    reseal(bad, len);
+    expect_bad(bad, len, "unknown label 'insulx'");
+
+    memcpy(bad, good, len);
+    bad[len - 12] ^= 0x40; /* a weight's byte, not resealed */
+    expect_bad(bad, len, "checksum mismatch");
+
+    memcpy(bad, good, len);
+    memcpy(bad + len, "junk", 4);
+    expect_bad(bad, len + 4, "bytes after the end");
+
+    /* A threshold of 2, resealed. */
+    memcpy(bad, good, len);
+    float two = 2.0f;
+    memcpy(name + 6 + 4, &two, 4); /* thr_add follows thr_alone */
+    reseal(bad, len);
+    expect_bad(bad, len, "threshold outside [0, 1]");
+
+    snprintf(path, sizeof path, "%s/missing.model", dir);
+    assert_null(model_load(path, err, sizeof err));
+    assert_non_null(strstr(err, "missing.model: No such file"));
+
+    free(good);
+    free(bad);
+}
+
+static void test_spec_checks(void **state)
+{
+    (void)state;
+    model_spec spec;
+    insult_spec(&spec);
+    char err[512];
+    uint32_t save = g_id[1];
+    g_id[1] = g_id[0]; /* not ascending */
+    assert_null(model_from_spec(&spec, "x", err, sizeof err));
+    assert_non_null(strstr(err, "x: label 'insult': feature ids not in ascending order"));
+    g_id[1] = save;
+    spec.labels[1] = spec.labels[0];
+    spec.n_labels = 2;
+    assert_null(model_from_spec(&spec, "x", err, sizeof err));
+    assert_non_null(strstr(err, "appears twice"));
+    spec.n_labels = 1;
+    spec.fp.hash_bits = 40;
+    assert_null(model_from_spec(&spec, "x", err, sizeof err));
+    assert_non_null(strstr(err, "hash bits"));
+}
+
+static void test_thresholds(void **state)
+{
+    (void)state;
+    /* The rules catch row 0; the model ranks the other positives above the
+     * negatives except one. */
+    thr_row r[] = {{0.05f, 1, 1, 0}, {0.9f, 1, 0, 0}, {0.8f, 1, 0, 0}, {0.7f, 0, 0, 0},
+                   {0.6f, 1, 0, 0},  {0.2f, 0, 0, 0}, {0.1f, 0, 0, 0}};
+    thr_choice c;
+    model_thr_choose(r, sizeof r / sizeof r[0], 1, &c);
+    assert_true(fabs(c.f1_rules - 2.0 / 5.0) < 1e-9);   /* tp 1, fn 3 */
+    assert_true(c.thr_add > 0.2f && c.thr_add < 0.6f);  /* all four positives, one fp */
+    assert_true(fabs(c.f1_add - 8.0 / 9.0) < 1e-9);
+    assert_true(c.thr_alone > 0.2f && c.thr_alone < 0.6f);
+    assert_true(c.thr_veto == 0.0f); /* vetoing row 0 would lose a true positive */
+}
+
+/* Source 1 scores everything high, source 0 low: pooled, the cut would sit
+ * between source 1's rows and leave source 0 without recall; the mean of the
+ * sources' F1s takes source 0's positives too. */
+static void test_thresholds_per_source(void **state)
+{
+    (void)state;
+    thr_row r[] = {{0.99f, 1, 0, 1}, {0.98f, 1, 0, 1}, {0.97f, 1, 0, 1}, {0.96f, 1, 0, 1},
+                   {0.60f, 0, 0, 1}, {0.50f, 0, 0, 1}, {0.40f, 0, 0, 1}, {0.30f, 1, 0, 0},
+                   {0.25f, 0, 0, 0}, {0.20f, 0, 0, 0}, {0.10f, 0, 0, 0}, {0.05f, 0, 0, 0}};
+    thr_choice c;
+    model_thr_choose(r, sizeof r / sizeof r[0], 0, &c);
+    /* Pooled F1 would cut at 0.78 (8/9 against 10/14 at 0.275). */
+    assert_true(c.thr_alone > 0.25f && c.thr_alone < 0.30f);
+    assert_true(fabs(c.f1_alone - (8.0 / 11.0 + 1.0) / 2) < 1e-9);
+}
+
+static void test_train_small(void **state)
+{
+    (void)state;
+    feat_params fp;
+    feat_params_default(&fp);
+    fp.hash_bits = 16;
+    train_set *ts = train_set_new(&fp);
+    char err[256], text[128];
+    static const char *bad[] = {"you moron", "what a moron you are", "moron of a manager",
+                                "stupid moron"};
+    static const char *good[] = {"my parcel is late", "thank you so much", "where is my order",
+                                 "the kettle arrived broken"};
+    for (int i = 0; i < 60; i++) {
+        int pos = i % 3 == 0;
+        snprintf(text, sizeof text, "%s %s", pos ? bad[i % 4] : good[i % 4],
+                 i % 2 ? "today" : "again");
+        assert_int_equal(train_set_add(ts, NULL, text, strlen(text), CHANNEL_CHAT, "en",
+                                       pos ? LABEL_BIT(LABEL_INSULT) : 0, ~0u, i % 4, 0,
+                                       err, sizeof err), 0);
+    }
+    assert_int_equal(train_set_add(ts, NULL, "\xff", 1, 0, NULL, 0, ~0u, 0, 0, err, sizeof err), -1);
+    assert_non_null(strstr(err, "UTF-8"));
+    train_opts o;
+    train_opts_default(&o);
+    model_spec spec;
+    assert_int_equal(train_fit(ts, &o, &spec, err, sizeof err), 0);
+    assert_int_equal(spec.n_labels, 1); /* only insult has positives */
+    assert_int_equal(spec.labels[0].label, LABEL_INSULT);
+    model *m = model_from_spec(&spec, "trained", err, sizeof err);
+    assert_non_null(m);
+    model_scratch *s = model_scratch_new();
+    model_result r;
+    /* Unseen sentences; "again" and "today" are spread over both classes. */
+    predict(m, s, "a total moron again", &r);
+    assert_true(r.add & LABEL_BIT(LABEL_INSULT));
+    predict(m, s, "my order is late today", &r);
+    assert_false(r.add & LABEL_BIT(LABEL_INSULT));
+    model_scratch_free(s);
+    model_release(m);
+    train_spec_free(&spec);
+    train_set_free(ts);
+}
+
+/* The committed default model: it loads, knows labels, and marks an insult
+ * that the rules would need the rule features for, as a fresh clone will. */
+static void test_default_model(void **state)
+{
+    (void)state;
+    const char *root = getenv("COMPLAINTD_ROOT");
+    char path[1024], err[1024];
+    snprintf(path, sizeof path, "%s/models/default.model", root ? root : ".");
+    struct stat st;
+    if (stat(path, &st) != 0)
+        fail_msg("no committed default model at %s", path);
+    model *m = model_load(path, err, sizeof err);
+    if (!m)
+        fail_msg("%s", err);
+    assert_true(model_labels(m) & LABEL_BIT(LABEL_INSULT));
+    assert_true(model_labels(m) & LABEL_BIT(LABEL_REFUND_REQUEST));
+    model_release(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_predict_and_explain),
+        cmocka_unit_test(test_combine),
+        cmocka_unit_test(test_two_models_veto_needs_both),
+        cmocka_unit_test(test_save_load_and_bad_files),
+        cmocka_unit_test(test_spec_checks),
+        cmocka_unit_test(test_thresholds),
+        cmocka_unit_test(test_thresholds_per_source),
+        cmocka_unit_test(test_train_small),
+        cmocka_unit_test(test_default_model),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
