@@ -57,6 +57,10 @@ static void usage(FILE *f)
             "                      totals and rates per second, refreshed like top\n"
             "  ping [--control ENDPOINT]\n"
             "  reload [--control ENDPOINT]              recompile rules, re-read policy\n"
+            "  feedback FILE.jsonl [--control ENDPOINT] managers' reviews (event_id, customer_id,\n"
+            "                      text, labels, action, reviewer); bad lines named, exit 2\n"
+            "  retrain [--control ENDPOINT]             retrain the local model from the feedback\n"
+
             "\n"
             "  --version           the version and git commit of this build\n");
 }
@@ -89,7 +93,9 @@ int main(int argc, char **argv)
         return cmd_tail(argc, argv);
     if (strcmp(cmd, "stats") == 0)
         return cmd_stats(argc, argv);
-    if (strcmp(cmd, "ping") == 0 || strcmp(cmd, "reload") == 0)
+    if (strcmp(cmd, "feedback") == 0)
+        return cmd_feedback(argc, argv);
+    if (strcmp(cmd, "ping") == 0 || strcmp(cmd, "reload") == 0 || strcmp(cmd, "retrain") == 0)
         return cmd_control(argc, argv);
     if (strcmp(cmd, "history") == 0)
         return cmd_history(argc, argv);

@@ -25,6 +25,7 @@ int cmd_forget(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_feedback(int argc, char **argv); /* managers' reviews to a daemon */
 
 /* forget through a running daemon's control endpoint (ctl_forget.c): 1 if
  * it did (the exit code in *status), 0 to write the store directly; takes

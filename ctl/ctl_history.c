@@ -190,8 +190,9 @@ int cmd_forget(int argc, char **argv)
         return status;
     hist_forgotten f;
     if (hist_forget(env, id, strlen(id), &f) == HIST_OK) {
-        printf("{\"customer_id\":\"%s\",\"history_erased\":%s,\"decisions_redacted\":%zu}\n", id,
-               f.history_erased ? "true" : "false", f.decisions_redacted);
+        printf("{\"customer_id\":\"%s\",\"history_erased\":%s,\"decisions_redacted\":%zu,"
+               "\"feedback_erased\":%zu}\n",
+               id, f.history_erased ? "true" : "false", f.decisions_redacted, f.feedback_erased);
     } else {
         fprintf(stderr, "complaintctl: forget %s: %s\n", id, hist_last_error(env));
         status = CTL_FAIL;

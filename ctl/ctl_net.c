@@ -318,8 +318,9 @@ static int control_request(net_opts *o, const char *word)
         zmq_ctx_term(ctx);
         return CTL_USAGE;
     }
-    /* A reload may compile the pack: give it time. */
-    int timeout = o->timeout_ms >= 0 ? o->timeout_ms : strcmp(word, "reload") == 0 ? 120000 : 3000;
+    /* A reload may compile the pack, a retrain fit a model: give them time. */
+    int timeout = o->timeout_ms >= 0 ? o->timeout_ms
+                  : strcmp(word, "reload") == 0 || strcmp(word, "retrain") == 0 ? 120000 : 3000;
     int linger = 0;
     zmq_setsockopt(req, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
     zmq_setsockopt(req, ZMQ_LINGER, &linger, sizeof linger);

@@ -33,6 +33,7 @@ job_batch *batch_new(batch_pool *pool)
     }
     b->n = 0;
     b->pack = NULL;
+    b->models = NULL;
     b->pool = pool;
     return b;
 }
@@ -43,6 +44,7 @@ void batch_free(job_batch *b)
         return;
     arena_reset(&b->events); /* the jobs' events die with it (label_batch sets ev anew) */
     pack_ref_put(b->pack);
+    model_set_put(b->models);
     batch_pool *pool = b->pool;
     pthread_mutex_lock(&pool->lock);
     if (pool->n < BATCH_POOL_MAX) {

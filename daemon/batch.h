@@ -20,7 +20,9 @@
 #include "arena.h"
 #include "classify.h"
 #include "codec.h"
+#include "model_set.h"
 #include "pack_ref.h"
+#include "triage.h"
 
 enum { WORKER_BATCH = 128, JOB_MATCHES = 32, ROUTE_MAX = 255 };
 enum { BATCH_POOL_MAX = 64 };  /* freed batches kept for reuse (~95 KB each) */
@@ -35,6 +37,7 @@ typedef struct job {
     const char *reject;   /* static reason, or NULL if it is to be decided */
     class_result cr;      /* cr.matches points at matches below */
     class_match matches[JOB_MATCHES];
+    triage_explain explain;   /* what the models said (explain.n_models 0: none ran) */
     int64_t     received_us;  /* when ingest took it (monotonic) */
     struct nats_in *nats;     /* cluster mode: where it came from (nats_in.h); owned; else NULL */
     uint8_t     acked;        /* came from the ROUTER: send an Ack after commit */
@@ -49,6 +52,7 @@ typedef struct job_batch {
     size_t    n;
     uint64_t  run;    /* ingest numbers its runs 0, 1, 2...: the writer decides in that order */
     pack_ref *pack;   /* the pack that labelled these jobs (a reference); set by the worker */
+    model_set *models;/* and the models (a reference; their names are in the decisions) */
     int64_t   labelled_us; /* when the worker finished them (monotonic) */
     struct batch_pool *pool;  /* where batch_free returns it */
     /* The jobs' unpacked events: the worker decodes into it and batch_free

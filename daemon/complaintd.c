@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "buildinfo.h"
@@ -29,10 +30,13 @@
 #include "history.h"
 #include "log.h"
 #include "metrics.h"
+#include "model_set.h"
+#include "models.h"
 #include "nats_node.h"
 #include "notify.h"
 #include "paths.h"
 #include "pipeline.h"
+#include "retrain.h"
 #include "rules.h"
 
 /* Set by on_signal, read by the main thread's control loop: sig_atomic_t, no lock. */
@@ -163,6 +167,29 @@ static int secure_endpoints(void *zctx, const config *cfg, curve_keypair *kp, cu
     return check_plaintext(cfg, err, errlen);
 }
 
+/* The models at start: the configured ones, and the model retrained from
+ * feedback by an earlier run, if it left one (a bad one is only logged: it
+ * is derived data, and the next retrain writes it anew). */
+static void start_models(pipeline *p, const config *cfg, model **models, int n)
+{
+    char path[CONFIG_PATH + 32], err[1024];
+    if (pipeline_swap_models(p, models, n) < 0)
+        log_error("out of memory for the models; labelling with the rules alone");
+    for (int i = 0; i < n; i++)
+        log_info("model %s: %zu weights", model_name(models[i]), model_weight_count(models[i]));
+    retrain_model_path(cfg, path, sizeof path);
+    if (access(path, F_OK) != 0)
+        return;
+    model *fb = model_load(path, err, sizeof err);
+    if (!fb) {
+        log_error("feedback model not used: %s", err);
+        return;
+    }
+    if (pipeline_swap_feedback_model(p, fb) == 0)
+        log_info("feedback model %s: %zu weights", path, model_weight_count(fb));
+    model_release(fb);
+}
+
 /* SIGINT/SIGTERM only set a flag; the threads never see them. */
 static void setup_signals(sigset_t *blocked)
 {
@@ -234,7 +261,16 @@ static int check_config(const config *cfg, const char *config_path, const char *
     printf("complaintd: rules %s: %zu rules, %zu patterns, %s: ok\n", cfg->rules, rp->n_rules,
            rp->n_patterns, rp->from_cache ? "compiled before (cache)" : "compiled");
     rulepack_free(rp);
-    printf("complaintd: model: none\n");
+    model *models[MODEL_SET_MAX - 1];
+    int n_models = 0;
+    if (models_load(cfg->models, models, MODEL_SET_MAX - 1, &n_models, err, sizeof err) < 0)
+        goto fail;
+    for (int i = 0; i < n_models; i++)
+        printf("complaintd: model %s: %zu weights: ok\n", model_name(models[i]),
+               model_weight_count(models[i]));
+    if (!n_models)
+        printf("complaintd: model: none (the rules alone)\n");
+    models_release(models, n_models);
     pid_t holder = dirlock_holder(cfg->data_dir);
     printf("complaintd: data_dir %s: %s\n", cfg->data_dir,
            stat(cfg->data_dir, &st) != 0 ? "does not exist yet (the daemon creates it)"
@@ -306,12 +342,22 @@ int main(int argc, char **argv)
         dirlock_release(lock);
         return 2;
     }
+    /* So are the configured models (a bad file is named). */
+    model *models[MODEL_SET_MAX - 1];
+    int n_models = 0;
+    if (models_load(cfg.models, models, MODEL_SET_MAX - 1, &n_models, err, sizeof err) < 0) {
+        log_error("%s", err);
+        rulepack_free(rp);
+        dirlock_release(lock);
+        return 2;
+    }
     /* Durable commits defer their second flush to the publisher thread. */
     hist_env *env = hist_open(cfg.data_dir, (size_t)cfg.map_size_mb,
                               cfg.durable ? HIST_SYNC_DEFERRED : HIST_NO_SYNC, 0, err, sizeof err);
     if (!env) {
         log_error("data_dir %s", err);
         rulepack_free(rp);
+        models_release(models, n_models);
         dirlock_release(lock);
         return 1;
     }
@@ -346,6 +392,7 @@ int main(int argc, char **argv)
         log_error("%s", err);
         zmq_ctx_term(zctx);
         rulepack_free(rp);
+        models_release(models, n_models);
         stats_rules_free(&stats.rules);
         hist_close(env);
         dirlock_release(lock);
@@ -365,6 +412,9 @@ int main(int argc, char **argv)
     }
     pipeline *p = pipeline_start(zctx, &cfg, rp, env, &stats, kp, err, sizeof err, &usage_error);
     rp = NULL;  /* the pipeline owns the pack now, and frees it */
+    if (p)
+        start_models(p, &cfg, models, n_models);
+    models_release(models, n_models);  /* the pipeline holds its own references */
     pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
     void *control_sock = NULL;
     metrics_server *metrics = NULL;
@@ -408,22 +458,24 @@ int main(int argc, char **argv)
         health_set_accepting(1);
         pthread_sigmask(SIG_BLOCK, &blocked, NULL);  /* signals wake the main thread only */
         reloader *rl = reloader_start(config_path_of(argc, argv), &cfg, cache, p, &stats);
+        retrain *rt = retrain_start(&cfg, cache, env, p, &stats);
         notify_watchdog *wd = NULL;
-        if (rl) {
+        if (rl && rt) {
             char ready[CONFIG_ENDPOINT + 64];
             snprintf(ready, sizeof ready, "accepting events on %s", cfg.ingest);
             notify_ready(ready);
             wd = notify_watchdog_start();  /* systemd watches from READY=1 on */
         }
         pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
-        if (!rl) {
-            log_error("cannot start the reload thread; stopping");
+        if (!rl || !rt) {
+            log_error("cannot start the reload or retrain thread; stopping");
             status = 1;
         } else {
             /* After the reloader took its snapshot of the config file: a
              * change made once "ready" is seen is a change it reports. */
             log_ready();
-            control_hooks hooks = {&stop_requested, &reload_requested, rl, zctx, cfg.data_dir};
+            control_hooks hooks = {&stop_requested, &reload_requested, rl, rt, zctx, cfg.data_dir,
+                                   cfg.max_message_bytes};
             control_serve(control_sock, &stats, env, &hooks);
         }
         /* From here on the daemon drains: not ready, and no watchdog (the
@@ -431,7 +483,8 @@ int main(int argc, char **argv)
         health_set_accepting(0);
         notify_stopping();
         notify_watchdog_stop(wd);
-        reloader_stop(rl);  /* lets a reload in progress end first */
+        retrain_stop(rt);   /* lets a retrain in progress end first */
+        reloader_stop(rl);  /* and a reload */
         metrics_stop(metrics);
         log_info("stopping: draining in-flight events");
         nats_node_stop(node);  /* hands its partitions back while the pipeline runs */

@@ -1,4 +1,5 @@
 /* control — the control endpoint and the stats JSON; see control.h. */
+#define _GNU_SOURCE  /* memmem */
 #include "control.h"
 
 #include <errno.h>
@@ -11,8 +12,10 @@
 #include <zmq.h>
 
 #include "clock.h"
+#include "control_feedback.h"
 #include "forget.h"
 #include "grow.h"
+#include "inproc.h"
 #include "log.h"
 
 void stats_json(const daemon_stats *s, int64_t now_ms, strbuf *sb)
@@ -35,6 +38,10 @@ void stats_json(const daemon_stats *s, int64_t now_ms, strbuf *sb)
                 sb_printf(sb, "%s%d", n++ ? "," : "", p);
         sb_puts(sb, "]}");
     }
+    sb_printf(sb, ",\"feedback\":%llu,\"feedback_rejected\":%llu,\"feedback_stored\":%llu",
+              U(feedback), U(feedback_rejected), U(feedback_stored));
+    sb_printf(sb, ",\"retrains\":%llu,\"retrain_failures\":%llu,\"retrain_skipped\":%llu",
+              U(retrains), U(retrain_failures), U(retrain_skipped));
     sb_puts(sb, ",\"actions\":{");
     for (int a = 1; a < ACTION_COUNT; a++)
         sb_printf(sb, "%s\"%s\":%llu", a > 1 ? "," : "", action_name(a), U(per_action[a]));
@@ -95,9 +102,13 @@ static void skip_rest(void *sock)
 }
 
 /* One request: its envelope and its first body frame, NUL-terminated (cut
- * at cap - 1 bytes). Returns 0, or -1 if there was none or it was malformed. */
-static int recv_request(void *sock, envelope *e, char *word, size_t cap)
+ * at cap - 1 bytes), and, if payload is not NULL, its second body frame
+ * there (empty if none; the caller closes it). Returns 0, or -1 if there
+ * was none or it was malformed. */
+static int recv_request(void *sock, envelope *e, char *word, size_t cap, zmq_msg_t *payload)
 {
+    if (payload)
+        zmq_msg_init(payload);
     int n = zmq_recv(sock, e->id, sizeof e->id, ZMQ_DONTWAIT);
     if (n < 0)
         return -1;
@@ -113,6 +124,8 @@ static int recv_request(void *sock, envelope *e, char *word, size_t cap)
         return -1;
     }
     word[(size_t)n < cap - 1 ? (size_t)n : cap - 1] = '\0';
+    if (payload && has_more(sock))
+        zmq_msg_recv(payload, sock, 0);
     skip_rest(sock);
     return 0;
 }
@@ -184,23 +197,47 @@ static void replay(void *sock, const envelope *e, hist_env *env, const char *arg
     free(r);
 }
 
-/* The clients waiting for a reload, each with the ticket of its request. */
-typedef struct reload_waiter {
+/* The clients waiting for a reload or a retrain, each with the ticket of
+ * its request. */
+typedef struct ticket_waiter {
     envelope e;
     uint64_t ticket;
-} reload_waiter;
+} ticket_waiter;
 
 typedef struct waiters {
-    reload_waiter *w;
+    ticket_waiter *w;
     size_t         n, cap;
-    uint64_t       served;  /* the last ticket reloader_take reported */
+    uint64_t       served;  /* the last ticket the take function reported */
 } waiters;
 
-/* Reloads have ended: answer each waiter with the outcome of the first
- * reload that started after its request. */
-static void answer_waiters(void *sock, reloader *rl, waiters *ws, strbuf *sb)
+/* reloader_take and retrain_take have this shape. */
+typedef int (*take_fn)(void *src, uint64_t *served, strbuf *reply);
+
+static int take_reload(void *r, uint64_t *served, strbuf *reply)
 {
-    while (reloader_take(rl, &ws->served, sb)) {
+    return reloader_take(r, served, reply);
+}
+
+static int take_retrain(void *r, uint64_t *served, strbuf *reply)
+{
+    return retrain_take(r, served, reply);
+}
+
+static int wait_for(waiters *ws, const envelope *e, uint64_t ticket)
+{
+    ticket_waiter *grown = grow_array(ws->w, &ws->cap, ws->n + 1, sizeof *ws->w, 4);
+    if (!grown)
+        return -1;
+    ws->w = grown;
+    ws->w[ws->n++] = (ticket_waiter){*e, ticket};
+    return 0;
+}
+
+/* Jobs have ended: answer each waiter with the outcome of the first job
+ * that started after its request. */
+static void answer_waiters(void *sock, take_fn take, void *src, waiters *ws, strbuf *sb)
+{
+    while (take(src, &ws->served, sb)) {
         size_t kept = 0;
         for (size_t i = 0; i < ws->n; i++) {
             if (ws->w[i].ticket <= ws->served)
@@ -214,144 +251,256 @@ static void answer_waiters(void *sock, reloader *rl, waiters *ws, strbuf *sb)
 
 enum { REQUEST_MAX = 512 };  /* a request's bytes kept, NUL included */
 
-/* What serve_request needs besides the request. */
-typedef struct control_state {
-    daemon_stats *stats;
-    hist_env     *env;
-    reloader     *rl;
-    waiters       reloads;     /* waiting for a reload's outcome */
-    waiters       forgets;     /* waiting for the writer's forget (served = tickets handed out) */
-    void         *forget;      /* PAIR to the writer (forget.h) */
-    char          data_dir[PATH_MAX];  /* absolute, for "info" */
-} control_state;
+/* Clients whose reviews are with the writer: answered when it has stored
+ * them (feedback_done carries the ticket). */
+typedef struct fb_waiter {
+    envelope       e;
+    uint64_t       ticket;
+    feedback_check fc;  /* owned */
+} fb_waiter;
 
-static int add_waiter(waiters *ws, const envelope *e, uint64_t ticket)
-{
-    reload_waiter *grown = grow_array(ws->w, &ws->cap, ws->n + 1, sizeof *ws->w, 4);
-    if (!grown)
-        return -1;
-    ws->w = grown;
-    ws->w[ws->n++] = (reload_waiter){*e, ticket};
-    return 0;
-}
+/* The control thread's state; only that thread touches it. */
+typedef struct control {
+    void          *sock;
+    daemon_stats  *stats;
+    hist_env      *env;
+    control_hooks *hooks;
+    waiters        reloads, retrains; /* waiting for a reload's or a retrain's outcome */
+    waiters        forgets;  /* waiting for the writer's forget (served = tickets handed out) */
+    void          *forget;   /* PAIR to the writer (forget.h) */
+    void          *fb_out;   /* reviews to the writer (PUSH to FEEDBACK_ENDPOINT) */
+    void          *fb_done;  /* the writer's outcomes (PULL bound to FEEDBACK_DONE_ENDPOINT) */
+    fb_waiter     *fb;
+    size_t         n_fb, cap_fb;
+    uint64_t       fb_ticket;
+    char           data_dir[PATH_MAX];  /* absolute, for "info" */
+    strbuf         sb;
+} control;
 
 /* "forget CUSTOMER": handed to the writer, answered when it is done
  * (answer_forgets). The id is the rest of the frame, spaces and all. */
-static void forget(void *sock, const envelope *e, control_state *cs, const char *id, strbuf *sb)
+static void forget(control *c, const envelope *e, const char *id)
 {
+    strbuf *sb = &c->sb;
     /* The request frame is cut at REQUEST_MAX - 1 bytes: an id that fills
      * it may have been cut, and is refused rather than half-matched. */
     if (!*id || strlen(id) >= REQUEST_MAX - 1 - 7) {
         sb_printf(sb, "{\"error\":\"usage: forget CUSTOMER_ID (1 to %d bytes)\"}", REQUEST_MAX - 2 - 7);
-        reply(sock, e, sb->buf, sb->len);
+        reply(c->sock, e, sb->buf, sb->len);
         return;
     }
-    uint64_t ticket = cs->forgets.served + 1;
-    if (add_waiter(&cs->forgets, e, ticket) < 0 ||
-        zmq_send(cs->forget, &ticket, sizeof ticket, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_send(cs->forget, id, strlen(id), ZMQ_DONTWAIT) < 0) {
-        if (cs->forgets.n && cs->forgets.w[cs->forgets.n - 1].ticket == ticket)
-            cs->forgets.n--;
+    uint64_t ticket = c->forgets.served + 1;
+    if (wait_for(&c->forgets, e, ticket) < 0 ||
+        zmq_send(c->forget, &ticket, sizeof ticket, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(c->forget, id, strlen(id), ZMQ_DONTWAIT) < 0) {
+        if (c->forgets.n && c->forgets.w[c->forgets.n - 1].ticket == ticket)
+            c->forgets.n--;
         sb_puts(sb, "{\"error\":\"the writer cannot take the request now; try again\"}");
-        reply(sock, e, sb->buf, sb->len);
+        reply(c->sock, e, sb->buf, sb->len);
         return;
     }
-    cs->forgets.served = ticket;
+    c->forgets.served = ticket;
     log_debug("control: forget handed to the writer (ticket %llu)", (unsigned long long)ticket);
 }
 
 /* The writer's answers: [ticket][JSON], each to the client that asked. */
-static void answer_forgets(void *sock, control_state *cs)
+static void answer_forgets(control *c)
 {
     for (;;) {
         uint64_t ticket = 0;
         zmq_msg_t body;
-        if (zmq_recv(cs->forget, &ticket, sizeof ticket, ZMQ_DONTWAIT) < 0)
+        if (zmq_recv(c->forget, &ticket, sizeof ticket, ZMQ_DONTWAIT) < 0)
             return;
         zmq_msg_init(&body);
-        zmq_msg_recv(&body, cs->forget, 0);
+        zmq_msg_recv(&body, c->forget, 0);
         size_t kept = 0;
-        for (size_t i = 0; i < cs->forgets.n; i++) {
-            if (cs->forgets.w[i].ticket == ticket)
-                reply(sock, &cs->forgets.w[i].e, zmq_msg_data(&body), zmq_msg_size(&body));
+        for (size_t i = 0; i < c->forgets.n; i++) {
+            if (c->forgets.w[i].ticket == ticket)
+                reply(c->sock, &c->forgets.w[i].e, zmq_msg_data(&body), zmq_msg_size(&body));
             else
-                cs->forgets.w[kept++] = cs->forgets.w[i];
+                c->forgets.w[kept++] = c->forgets.w[i];
         }
-        cs->forgets.n = kept;
+        c->forgets.n = kept;
+        /* Their reviews are gone from the store: the local model, trained
+         * on them, is retrained without them. */
+        unsigned long long erased = 0;
+        const char *f = memmem(zmq_msg_data(&body), zmq_msg_size(&body), "\"feedback_erased\":", 18);
+        if (f && sscanf(f + 18, "%llu", &erased) == 1 && erased && c->hooks->retrain) {
+            log_info("forget erased %llu review(s); retraining the local model without them", erased);
+            retrain_request(c->hooks->retrain);
+        }
         zmq_msg_close(&body);
     }
 }
 
-static void serve_request(void *sock, control_state *cs, strbuf *sb)
+static void feedback(control *c, const envelope *e, zmq_msg_t *payload)
 {
-    daemon_stats *stats = cs->stats;
+    strbuf msg = STRBUF_INIT;
+    feedback_check fc;
+    uint64_t ticket = ++c->fb_ticket;
+    sb_reset(&c->sb);
+    if (feedback_check_batch(zmq_msg_data(payload), zmq_msg_size(payload),
+                             (size_t)c->hooks->max_text, ticket, &msg, &fc) < 0) {
+        feedback_check_free(&fc);
+        sb_free(&msg);
+        sb_puts(&c->sb, "{\"ok\":false,\"error\":\"out of memory\"}");
+        reply(c->sock, e, c->sb.buf, c->sb.len);
+        return;
+    }
+    STAT_ADD(c->stats->feedback, fc.received);
+    STAT_ADD(c->stats->feedback_rejected, fc.rejected);
+    if (fc.valid) {
+        fb_waiter *grown = grow_array(c->fb, &c->cap_fb, c->n_fb + 1, sizeof *c->fb, 4);
+        /* The writer's queue has no high-water mark to hit (inproc, default
+         * HWM 1000 messages, each answered before the client may send more). */
+        if (grown && zmq_send(c->fb_out, msg.buf, msg.len, ZMQ_DONTWAIT) == (int)msg.len) {
+            c->fb = grown;
+            c->fb[c->n_fb++] = (fb_waiter){*e, ticket, fc};
+            sb_free(&msg);
+            return;  /* answered when the writer has stored them */
+        }
+        if (grown)
+            c->fb = grown;
+        feedback_done d = {.ticket = ticket, .rc = HIST_ERR};
+        snprintf(d.error, sizeof d.error, "the writer's queue is full or out of memory");
+        feedback_reply(&c->sb, &fc, &d);
+    } else {
+        feedback_reply(&c->sb, &fc, NULL);
+    }
+    reply(c->sock, e, c->sb.buf, c->sb.len);
+    feedback_check_free(&fc);
+    sb_free(&msg);
+}
+
+/* The writer has stored (or not) some reviews: answer their client, and
+ * count them towards the next retrain. */
+static void feedback_stored(control *c)
+{
+    feedback_done d;
+    while (zmq_recv(c->fb_done, &d, sizeof d, ZMQ_DONTWAIT) == (int)sizeof d) {
+        for (size_t i = 0; i < c->n_fb; i++) {
+            if (c->fb[i].ticket != d.ticket)
+                continue;
+            sb_reset(&c->sb);
+            feedback_reply(&c->sb, &c->fb[i].fc, &d);
+            reply(c->sock, &c->fb[i].e, c->sb.buf, c->sb.len);
+            feedback_check_free(&c->fb[i].fc);
+            c->fb[i] = c->fb[--c->n_fb];
+            break;
+        }
+        if (d.rc == HIST_OK && d.stored && c->hooks->retrain)
+            retrain_note_feedback(c->hooks->retrain, d.stored);
+    }
+}
+
+static void serve_request(control *c)
+{
     envelope e;
     char word[REQUEST_MAX];
-    if (recv_request(sock, &e, word, sizeof word) < 0)
+    zmq_msg_t payload;
+    if (recv_request(c->sock, &e, word, sizeof word, &payload) < 0) {
+        zmq_msg_close(&payload);
         return;
+    }
+    strbuf *sb = &c->sb;
     sb_reset(sb);
     log_debug("control: %.*s", (int)strcspn(word, " "), word);  /* the word, not a customer id */
+    int answered = 0;  /* replied already, or to be replied later */
     if (strcmp(word, "ping") == 0) {
         sb_puts(sb, "pong");
     } else if (strcmp(word, "stats") == 0) {
-        stats_json(stats, clock_wall_ms(), sb);
+        stats_json(c->stats, clock_wall_ms(), sb);
     } else if (strcmp(word, "info") == 0) {
         sb_printf(sb, "{\"pid\":%ld,\"data_dir\":", (long)getpid());
-        sb_json_str(sb, cs->data_dir, strlen(cs->data_dir));
+        sb_json_str(sb, c->data_dir, strlen(c->data_dir));
         sb_putc(sb, '}');
     } else if (strcmp(word, "reload") == 0) {
-        if (add_waiter(&cs->reloads, &e, reloader_request(cs->rl)) == 0)
-            return;  /* answered when the reload ends */
-        sb_puts(sb, "{\"ok\":false,\"error\":\"out of memory\"}");
+        answered = wait_for(&c->reloads, &e, reloader_request(c->hooks->reloader)) == 0;
+        if (!answered)
+            sb_puts(sb, "{\"ok\":false,\"error\":\"out of memory\"}");
+    } else if (strcmp(word, "retrain") == 0 && c->hooks->retrain) {
+        answered = wait_for(&c->retrains, &e, retrain_request(c->hooks->retrain)) == 0;
+        if (!answered)
+            sb_puts(sb, "{\"ok\":false,\"error\":\"out of memory\"}");
+    } else if (strcmp(word, "feedback") == 0) {
+        feedback(c, &e, &payload);
+        answered = 1;
     } else if (strncmp(word, "replay ", 7) == 0) {
-        replay(sock, &e, cs->env, word + 7, stats);
-        return;
+        replay(c->sock, &e, c->env, word + 7, c->stats);
+        answered = 1;
     } else if (strncmp(word, "forget ", 7) == 0 || strcmp(word, "forget") == 0) {
-        forget(sock, &e, cs, word[6] ? word + 7 : "", sb);
-        return;
+        forget(c, &e, word[6] ? word + 7 : "");
+        answered = 1;
     } else {
-        sb_puts(sb, "{\"error\":\"unknown command; try ping, stats, info, reload, replay FROM or forget CUSTOMER\"}");
+        sb_puts(sb, "{\"error\":\"unknown command; try ping, stats, info, reload, retrain, "
+                    "feedback, replay FROM or forget CUSTOMER\"}");
     }
-    reply(sock, &e, sb->buf, sb->len);
+    zmq_msg_close(&payload);
+    if (!answered)
+        reply(c->sock, &e, sb->buf, sb->len);
+}
+
+/* The queues to the writer (inproc.h, forget.h). */
+static void open_queues(control *c, void *zctx)
+{
+    int linger = 0;
+    c->forget = zmq_socket(zctx, ZMQ_PAIR);
+    c->fb_out = zmq_socket(zctx, ZMQ_PUSH);
+    c->fb_done = zmq_socket(zctx, ZMQ_PULL);
+    zmq_setsockopt(c->forget, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(c->fb_out, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(c->fb_done, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_connect(c->forget, FORGET_ENDPOINT);
+    if (zmq_connect(c->fb_out, FEEDBACK_ENDPOINT) < 0 || zmq_bind(c->fb_done, FEEDBACK_DONE_ENDPOINT) < 0)
+        log_error("control: feedback queue: %s; feedback will not be answered",
+                  zmq_strerror(zmq_errno()));
 }
 
 void control_serve(void *sock, daemon_stats *stats, hist_env *env, control_hooks *hooks)
 {
-    strbuf sb = STRBUF_INIT;
-    control_state *cs = calloc(1, sizeof *cs);
-    if (!cs) {
+    control *c = calloc(1, sizeof *c);
+    if (!c) {
         log_error("control: out of memory");
         return;
     }
-    cs->stats = stats;
-    cs->env = env;
-    cs->rl = hooks->reloader;
-    if (!realpath(hooks->data_dir, cs->data_dir))
-        snprintf(cs->data_dir, sizeof cs->data_dir, "%s", hooks->data_dir);
-    cs->forget = zmq_socket(hooks->zctx, ZMQ_PAIR);
-    int linger = 0;
-    zmq_setsockopt(cs->forget, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_connect(cs->forget, FORGET_ENDPOINT);
+    *c = (control){.sock = sock, .stats = stats, .env = env, .hooks = hooks, .sb = STRBUF_INIT};
+    if (!realpath(hooks->data_dir, c->data_dir))
+        snprintf(c->data_dir, sizeof c->data_dir, "%s", hooks->data_dir);
+    open_queues(c, hooks->zctx);
     while (!*hooks->stop) {
         if (*hooks->reload) {  /* SIGHUP: nobody waits for the outcome, the log has it */
             *hooks->reload = 0;
             reloader_request(hooks->reloader);
         }
-        zmq_pollitem_t items[3] = {{sock, 0, ZMQ_POLLIN, 0},
+        zmq_pollitem_t items[5] = {{sock, 0, ZMQ_POLLIN, 0},
                                    {NULL, reloader_fd(hooks->reloader), ZMQ_POLLIN, 0},
-                                   {cs->forget, 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll(items, 3, 100) <= 0)
+                                   {c->forget, 0, ZMQ_POLLIN, 0},
+                                   {c->fb_done, 0, ZMQ_POLLIN, 0},
+                                   {NULL, hooks->retrain ? retrain_fd(hooks->retrain) : -1,
+                                    ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, hooks->retrain ? 5 : 4, 100) <= 0)
             continue;  /* timeout or EINTR: look at *stop again */
         if (items[1].revents & ZMQ_POLLIN)
-            answer_waiters(sock, hooks->reloader, &cs->reloads, &sb);
+            answer_waiters(sock, take_reload, hooks->reloader, &c->reloads, &c->sb);
+        if (hooks->retrain && (items[4].revents & ZMQ_POLLIN))
+            answer_waiters(sock, take_retrain, hooks->retrain, &c->retrains, &c->sb);
         if (items[2].revents & ZMQ_POLLIN)
-            answer_forgets(sock, cs);
+            answer_forgets(c);
+        if (items[3].revents & ZMQ_POLLIN)
+            feedback_stored(c);
         if (items[0].revents & ZMQ_POLLIN)
-            serve_request(sock, cs, &sb);
+            serve_request(c);
     }
-    zmq_close(cs->forget);
-    free(cs->reloads.w);  /* clients still waiting time out on their side */
-    free(cs->forgets.w);
-    free(cs);
-    sb_free(&sb);
+    /* Clients still waiting time out on their side. */
+    free(c->reloads.w);
+    free(c->retrains.w);
+    free(c->forgets.w);
+    for (size_t i = 0; i < c->n_fb; i++)
+        feedback_check_free(&c->fb[i].fc);
+    free(c->fb);
+    zmq_close(c->forget);
+    zmq_close(c->fb_out);
+    zmq_close(c->fb_done);
+    sb_free(&c->sb);
+    free(c);
 }

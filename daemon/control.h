@@ -15,6 +15,13 @@
  *                         thread between groups (forget.h):
  *                         {"customer_id","history_erased","decisions_redacted"}
  *                         or {"customer_id","error"}
+ *   feedback + a second frame, a serialized FeedbackBatch
+ *                      -> {"ok":true,"received","stored","replaced","rejected",
+ *                         "errors":[{"item","event_id","error"}]} once the
+ *                         writer has stored the valid reviews (control_feedback.h)
+ *   retrain            -> train the local model from the stored feedback and
+ *                         swap it in: {"ok":true,...} or {"ok":false,"error"}
+ *                         when it ends (retrain.h)
  *   replay FROM [MAX]  -> a JSON header frame {"from","count","next","last_seq"}
  *                         then up to MAX (default and cap 1000) frames, each a
  *                         serialized TriageDecision with seq >= FROM, in order.
@@ -35,6 +42,7 @@
 
 #include "history.h"
 #include "reloader.h"
+#include "retrain.h"
 #include "stats.h"
 
 enum { REPLAY_MAX = 1000 };
@@ -43,8 +51,10 @@ typedef struct control_hooks {
     volatile sig_atomic_t *stop;    /* set by SIGINT/SIGTERM */
     volatile sig_atomic_t *reload;  /* set by SIGHUP */
     reloader *reloader;             /* runs reloads, by command or SIGHUP */
-    void *zctx;                     /* for the PAIR to the writer (forget) */
+    retrain  *retrain;              /* retrains from feedback; NULL = "retrain" is unknown */
+    void     *zctx;                 /* for the queues to and from the writer (forget, feedback) */
     const char *data_dir;           /* reported by "info" */
+    long      max_text;             /* a review's text limit (max_message_bytes) */
 } control_hooks;
 
 /* Serve requests on sock (a bound ROUTER) until *hooks->stop becomes non-zero (checked every

@@ -20,8 +20,8 @@ int forget_customer(hist_env *env, const char *id, size_t idlen, strbuf *reply, 
     sb_puts(reply, "{\"customer_id\":");
     sb_json_str(reply, id, idlen);
     if (rc == HIST_OK) {
-        sb_printf(reply, ",\"history_erased\":%s,\"decisions_redacted\":%zu}",
-                  f.history_erased ? "true" : "false", f.decisions_redacted);
+        sb_printf(reply, ",\"history_erased\":%s,\"decisions_redacted\":%zu,\"feedback_erased\":%zu}",
+                  f.history_erased ? "true" : "false", f.decisions_redacted, f.feedback_erased);
     } else {
         const char *why = hist_last_error(env);
         sb_puts(reply, ",\"error\":");

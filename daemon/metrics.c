@@ -184,6 +184,22 @@ void metrics_render(daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
     sb_printf(sb, "complaintd_reloads_total{outcome=\"refused\"} %llu\n",
               (unsigned long long)U(reload_failures));
 
+    head(sb, "complaintd_feedback_total", "counter",
+         "Managers' reviews received on the control endpoint by outcome: stored, or rejected "
+         "(invalid; the reply names the item and the problem).");
+    sb_printf(sb, "complaintd_feedback_total{outcome=\"stored\"} %llu\n",
+              (unsigned long long)U(feedback_stored));
+    sb_printf(sb, "complaintd_feedback_total{outcome=\"rejected\"} %llu\n",
+              (unsigned long long)U(feedback_rejected));
+    head(sb, "complaintd_retrains_total", "counter",
+         "Retrains of the local model from stored feedback by outcome: ok (swapped in), failed "
+         "(the running models kept; the log says why) or skipped (too little feedback).");
+    sb_printf(sb, "complaintd_retrains_total{outcome=\"ok\"} %llu\n", (unsigned long long)U(retrains));
+    sb_printf(sb, "complaintd_retrains_total{outcome=\"failed\"} %llu\n",
+              (unsigned long long)U(retrain_failures));
+    sb_printf(sb, "complaintd_retrains_total{outcome=\"skipped\"} %llu\n",
+              (unsigned long long)U(retrain_skipped));
+
     one(sb, "complaintd_span_misses_total", "counter",
         "Fired rules reported without their span because it was not found.", U(span_misses));
     one(sb, "complaintd_events_in_flight", "gauge",

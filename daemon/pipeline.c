@@ -120,6 +120,7 @@ static void discard(pipeline *p)
     for (int i = 0; p->workers && i < p->n_workers; i++)
         close_if(p->workers[i].in);
     close_if(p->writer.in);
+    close_if(p->writer.feedback_in);
     close_if(p->publisher.in);
     close_if(p->publisher.pub);
     free(p->workers);
@@ -148,6 +149,7 @@ static int make_sockets(pipeline *p, void *zctx, const config *cfg, const curve_
     if (!(in->stop_recv = bind_inproc(zctx, ZMQ_PAIR, STOP_ENDPOINT, 0, err, errlen)) ||
         !(in->acks = bind_inproc(zctx, ZMQ_PULL, ACKS_ENDPOINT, 0, err, errlen)) ||
         !(p->writer.in = bind_inproc(zctx, ZMQ_PULL, DECIDE_ENDPOINT, 64, err, errlen)) ||
+        !(p->writer.feedback_in = bind_inproc(zctx, ZMQ_PULL, FEEDBACK_ENDPOINT, 0, err, errlen)) ||
         !(p->publisher.in = bind_inproc(zctx, ZMQ_PULL, PUBLISH_ENDPOINT, 0, err, errlen)))
         return -1;
     for (int i = 0; i < p->n_workers; i++) {
@@ -187,6 +189,18 @@ int pipeline_swap_rules(pipeline *p, rulepack *rp)
 }
 
 void pipeline_swap_policy(pipeline *p, const policy *pol) { live_set_policy(&p->rules, pol); }
+
+pack_ref *pipeline_pack(pipeline *p) { return live_pack(&p->rules); }
+
+int pipeline_swap_models(pipeline *p, model *const *m, int n)
+{
+    return live_set_base_models(&p->rules, m, n);
+}
+
+int pipeline_swap_feedback_model(pipeline *p, model *fb)
+{
+    return live_set_feedback_model(&p->rules, fb);
+}
 
 pipeline *pipeline_start(void *zctx, const config *cfg, rulepack *rp, hist_env *env,
                          daemon_stats *stats, const curve_keypair *kp, char *err, size_t errlen,

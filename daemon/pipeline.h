@@ -49,5 +49,15 @@ int pipeline_stop(pipeline *p);
  * running pack kept) when out of memory. */
 int pipeline_swap_rules(pipeline *p, rulepack *rp);
 void pipeline_swap_policy(pipeline *p, const policy *pol);
+/* The learned models, from the next batch on (live.h): the configured ones
+ * (m[0..n), retained) or the feedback model (retained; NULL = none). -1
+ * when out of memory: the running ones stay. */
+struct model;
+struct pack_ref;
+/* The pack in force, with a reference the caller puts (pack_ref_put): the
+ * retrain classifies its rows with the pack its model will run beside. */
+struct pack_ref *pipeline_pack(pipeline *p);
+int pipeline_swap_models(pipeline *p, struct model *const *m, int n);
+int pipeline_swap_feedback_model(pipeline *p, struct model *fb);
 
 #endif

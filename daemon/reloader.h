@@ -1,17 +1,21 @@
 /*
- * reloader — recompiles the rules and re-reads the policy in a thread of its
- * own, so that the control endpoint keeps answering ping and stats while a
+ * reloader — recompiles the rules, reloads the models (config key `model`)
+ * and re-reads the policy in a thread of its own, so that the control
+ * endpoint keeps answering ping and stats while a
  * changed pack compiles (seconds in a release build, half a minute under
  * ASan).
  *
- * Requests are tickets. A reload starts only after the request it serves, so
- * whoever asked sees files at least as new as when they asked; requests made
+ * The thread and its tickets are a job_thread (job_thread.h): a reload
+ * starts only after the request it serves, so whoever asked sees files at
+ * least as new as when they asked; requests made
  * while a reload runs are served together by the next one. When a reload
  * ends, reloader_fd() becomes readable and reloader_take() hands out its
  * outcome, oldest first: the highest ticket it served and the JSON reply.
  *
- * A broken pack or config keeps the running ones (the reply says why, with
- * file and line); a good one is swapped into the pipeline between batches.
+ * A broken pack, model file or config keeps the running ones (the reply
+ * says why, with file and line, or the model file); good ones are swapped
+ * into the pipeline between batches. The feedback model is the retrain's
+ * (retrain.h) and is kept across reloads.
  */
 #ifndef COMPLAINTD_RELOADER_H
 #define COMPLAINTD_RELOADER_H

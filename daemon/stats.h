@@ -137,6 +137,12 @@ typedef struct daemon_stats {
     atomic_uint_fast64_t reloads;         /* reloads that swapped in a new pack and policy */
     atomic_uint_fast64_t reload_failures; /* reloads refused (the running ones kept) */
     atomic_uint_fast64_t span_misses;     /* fired rules whose span was not found (classify.h) */
+    atomic_uint_fast64_t feedback;          /* managers' reviews received on the control endpoint */
+    atomic_uint_fast64_t feedback_rejected; /* of those, refused as invalid (not stored) */
+    atomic_uint_fast64_t feedback_stored;   /* stored by the writer (a re-review replaces) */
+    atomic_uint_fast64_t retrains;          /* feedback models trained and swapped in */
+    atomic_uint_fast64_t retrain_failures;  /* retrains that failed (the running models kept) */
+    atomic_uint_fast64_t retrain_skipped;   /* retrains with too little feedback to train on */
     atomic_uint_fast64_t per_action[ACTION_COUNT];
     atomic_uint_fast64_t per_label[LABEL_COUNT];
     int64_t started_ms;

@@ -4,6 +4,12 @@
  * A worker blocks for a batch from ingest (a run of events, see ingest.c),
  * labels its jobs in place and passes the same batch on to the writer as
  * one pointer message; ownership goes with it.
+ *
+ * Labelling is the rule scan, then the learned models in force (live.h)
+ * beside it on the same text: the labels the writer acts on are their
+ * combination (model_combine), and the job keeps what the models said so
+ * that the decision explains itself (triage_explain). Each worker has its
+ * own model_scratch; the models themselves are shared, read-only.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -38,9 +44,53 @@ static void follow_reload(const worker_ctx *p, int index, pack_ref **mine, class
     *gen = now;
 }
 
+/* What a worker labels with besides its classifier: the models in force
+ * (a reference, taken up between batches like the pack) and its scratch. */
+typedef struct worker_models {
+    model_set     *set;
+    unsigned       gen;
+    model_scratch *s;  /* owned; NULL until a set has a model */
+} worker_models;
+
+static void follow_models(const worker_ctx *p, worker_models *wm)
+{
+    unsigned now = live_models_gen(p->rules);
+    if (wm->set && now == wm->gen)
+        return;
+    model_set *fresh = live_models(p->rules);
+    if (fresh->n && !wm->s && !(wm->s = model_scratch_new())) {
+        log_error("worker %d: out of memory for a model scratch; labelling with the rules alone",
+                  p->index);
+        model_set_put(fresh);
+        return;
+    }
+    model_set_put(wm->set);
+    wm->set = fresh;
+    wm->gen = now;
+}
+
+/* The models on an event the rules have labelled cr: cr's labels become the
+ * combined ones and j->explain says why. On failure (out of memory) the
+ * rules' labels stand. */
+static void apply_models(const worker_models *wm, const event_msg *ev, class_result *cr, job *j)
+{
+    const model_set *ms = wm->set;
+    model_result mr;
+    size_t len = strlen(ev->text);
+    if (model_begin(wm->s, ev->text, len, &mr) != MODEL_OK)
+        return;
+    for (int k = 0; k < ms->n; k++)
+        if (model_predict(ms->m[k], wm->s, (int)ev->channel, cr, &mr) != MODEL_OK)
+            return;
+    label_set rules = cr->labels;
+    cr->labels = model_combine(rules, &mr);
+    triage_explain_set(&j->explain, rules, cr->labels, &mr, ms->names, (size_t)ms->n);
+}
+
 /* Decode (into mem), validate and label one event into j (whose routing
  * fields are set). */
-static void work_one(const worker_ctx *p, classifier *cl, arena *mem, zmq_msg_t *m, job *j)
+static void work_one(const worker_ctx *p, classifier *cl, const worker_models *wm, arena *mem,
+                     zmq_msg_t *m, job *j)
 {
     size_t size = zmq_msg_size(m);
     if (size > (size_t)p->cfg->max_message_bytes) {
@@ -71,6 +121,8 @@ static void work_one(const worker_ctx *p, classifier *cl, arena *mem, zmq_msg_t 
     }
     if (cr.span_misses)  /* not expected of the default pack (classify.c says when) */
         STAT_ADD(p->stats->span_misses, cr.span_misses);
+    if (wm->set && wm->set->n && wm->s)
+        apply_models(wm, j->ev, &cr, j);
     j->cr = cr;
     j->cr.n_matches = cr.n_matches < JOB_MATCHES ? cr.n_matches : JOB_MATCHES;
     memcpy(j->matches, cr.matches, j->cr.n_matches * sizeof(class_match));
@@ -78,15 +130,16 @@ static void work_one(const worker_ctx *p, classifier *cl, arena *mem, zmq_msg_t 
 }
 
 /* Label every job of a batch from ingest in place, and close its bodies. */
-static void label_batch(const worker_ctx *p, classifier *cl, job_batch *b)
+static void label_batch(const worker_ctx *p, classifier *cl, const worker_models *wm, job_batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         job *j = &b->jobs[i];
         j->ev = NULL;
         j->reject = NULL;
         memset(&j->cr, 0, sizeof j->cr);
+        j->explain.n_models = 0;
         int64_t t0 = clock_mono_us();
-        work_one(p, cl, &b->events, &j->body, j);
+        work_one(p, cl, wm, &b->events, &j->body, j);
         stats_observe(&p->stats->h_scan_us, (uint64_t)(clock_mono_us() - t0));
         zmq_msg_close(&j->body);
     }
@@ -103,6 +156,7 @@ void *worker_main(void *arg)
     classifier *cl = NULL;
     pack_ref *mine = NULL;
     unsigned gen = 0;
+    worker_models wm = {NULL, 0, NULL};
 
     char name[24];
     snprintf(name, sizeof name, "worker-%d", p->index);
@@ -120,15 +174,21 @@ void *worker_main(void *arg)
         /* Only now look for a reload, so that a batch that arrives after a
          * swap gets the new pack. */
         follow_reload(p, p->index, &mine, &cl, &gen);
+        follow_models(p, &wm);
         b->pack = mine;
         pack_ref_hold(mine);
-        label_batch(p, cl, b);
+        b->models = wm.set;
+        if (wm.set)
+            model_set_hold(wm.set);
+        label_batch(p, cl, &wm, b);
         HANDOFF_RELEASE(b);
         zmq_send(out, &b, sizeof b, 0);  /* ownership goes to the writer */
     }
     zmq_send(out, "", 0, 0);  /* this worker is done */
     classifier_free(cl);
     pack_ref_put(mine);
+    model_set_put(wm.set);
+    model_scratch_free(wm.s);
     zmq_close(in);
     zmq_close(out);
     health_exit(hb);

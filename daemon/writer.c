@@ -16,6 +16,11 @@
  * group and retries every second; the workers then block on it, ingest
  * blocks on them and the producers' sockets fill: intake stops, nothing
  * acknowledged is lost.
+ *
+ * Managers' reviews (feedback.h) come from the control thread on a queue of
+ * their own and are stored between groups, in a transaction of their own:
+ * LMDB keeps one writer, and a review never waits behind more than one
+ * group's commit.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +29,7 @@
 
 #include "batch.h"
 #include "clock.h"
+#include "feedback.h"
 #include "forget.h"
 #include "group.h"
 #include "grow.h"
@@ -37,6 +43,7 @@ typedef struct writer {
     writer_ctx    *p;        /* what the pipeline gave this thread (writer.h) */
     void          *in;       /* batches from the workers */
     void          *publish;  /* committed groups to the publisher */
+    void          *feedback_done; /* outcomes of stored reviews, to the control thread */
     void          *forget;   /* PAIR: forget requests from the control thread (forget.h) */
     decided_group *g;        /* the group being gathered (never NULL) */
     job_batch    **early;    /* batches that came before their turn */
@@ -75,8 +82,9 @@ static int decide_group(writer *w)
                 t = triage_reject(&w->ts, j->ev, j->reject, now, &bytes, &len);
                 status = COMPLAINT__V1__ACK__STATUS__REJECTED;
             } else {
-                t = triage_event(&w->ts, j->ev, &j->cr, g->batches[b]->pack->rp, now, &action, &bytes,
-                                 &len);
+                t = triage_event_explained(&w->ts, j->ev, &j->cr,
+                                           j->explain.n_models ? &j->explain : NULL,
+                                           g->batches[b]->pack->rp, now, &action, &bytes, &len);
                 status = t == TRIAGE_DUPLICATE ? COMPLAINT__V1__ACK__STATUS__DUPLICATE
                                                : COMPLAINT__V1__ACK__STATUS__DECIDED;
             }
@@ -190,6 +198,61 @@ static void take_in_order(writer *w, job_batch *b)
     }
 }
 
+/* Store one message of reviews (inproc.h) and send the outcome back. */
+static void store_feedback(writer *w, zmq_msg_t *m)
+{
+    writer_ctx *p = w->p;
+    feedback_done d;
+    memset(&d, 0, sizeof d);
+    size_t size = zmq_msg_size(m);
+    const uint8_t *data = zmq_msg_data(m);
+    if (size < sizeof d.ticket)
+        return; /* not from the control thread */
+    memcpy(&d.ticket, data, sizeof d.ticket);
+    Complaint__V1__FeedbackBatch *b =
+        complaint__v1__feedback_batch__unpack(NULL, size - sizeof d.ticket, data + sizeof d.ticket);
+    hist_txn *t = NULL;
+    int rc = b ? hist_begin(p->env, 1, &t) : HIST_ECORRUPT;
+    for (size_t i = 0; rc == HIST_OK && i < b->n_items; i++) {
+        int replaced;
+        rc = feedback_put(t, b->items[i], &replaced);
+        d.stored++;
+        d.replaced += (uint32_t)replaced;
+    }
+    if (rc == HIST_OK)
+        rc = hist_commit(t);
+    else if (t)
+        hist_abort(t);
+    if (rc == HIST_OK && p->cfg->durable)
+        rc = hist_sync(p->env);  /* a reply of "stored" means on disk */
+    if (rc != HIST_OK) {
+        d.stored = d.replaced = 0;
+        snprintf(d.error, sizeof d.error, "%s",
+                 b ? hist_last_error(p->env) : "the feedback batch does not decode");
+        log_error("feedback: cannot store %zu review(s): %s", b ? b->n_items : 0, d.error);
+    }
+    d.rc = rc;
+    if (b)
+        complaint__v1__feedback_batch__free_unpacked(b, NULL);
+    STAT_ADD(p->stats->feedback_stored, d.stored);
+    zmq_send(w->feedback_done, &d, sizeof d, ZMQ_DONTWAIT);
+}
+
+/* Every review message waiting, without blocking. */
+static void take_feedback(writer *w)
+{
+    for (;;) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, w->p->feedback_in, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            return;
+        }
+        store_feedback(w, &m);
+        zmq_msg_close(&m);
+    }
+}
+
 void *writer_main(void *arg)
 {
     writer w = {.p = arg, .g = fresh_group(), .hb = health_register("writer")};
@@ -200,6 +263,9 @@ void *writer_main(void *arg)
     w.publish = zmq_socket(p->zctx, ZMQ_PUSH);
     set_sockopt_int(w.publish, ZMQ_SNDHWM, 8);  /* a slow disk holds the writer back */
     zmq_connect(w.publish, PUBLISH_ENDPOINT);
+    w.feedback_done = zmq_socket(p->zctx, ZMQ_PUSH);
+    set_sockopt_int(w.feedback_done, ZMQ_LINGER, 0);
+    zmq_connect(w.feedback_done, FEEDBACK_DONE_ENDPOINT);
     w.forget = zmq_socket(p->zctx, ZMQ_PAIR);
     zmq_bind(w.forget, FORGET_ENDPOINT);
     int ends = 0;
@@ -211,9 +277,10 @@ void *writer_main(void *arg)
             int64_t left = w.first_us + interval_us - clock_mono_us();
             timeout = left > 0 ? (int)(left / 1000) : 0;
         }
-        zmq_pollitem_t items[2] = {{w.in, 0, ZMQ_POLLIN, 0}, {w.forget, 0, ZMQ_POLLIN, 0}};
+        zmq_pollitem_t items[3] = {{w.in, 0, ZMQ_POLLIN, 0}, {w.forget, 0, ZMQ_POLLIN, 0},
+                                   {p->feedback_in, 0, ZMQ_POLLIN, 0}};
         health_wait(w.hb);
-        int ready = zmq_poll(items, 2, timeout);
+        int ready = zmq_poll(items, 3, timeout);
         health_beat(w.hb);
         if (ready > 0 && (items[1].revents & ZMQ_POLLIN)) {
             /* Between groups, in a transaction of its own: what is held
@@ -221,6 +288,8 @@ void *writer_main(void *arg)
             flush_group(&w, 0);
             forget_serve(w.forget, p->env, p->cfg->durable);
         }
+        if (ready > 0 && (items[2].revents & ZMQ_POLLIN))
+            take_feedback(&w);
         while (ready > 0 && (items[0].revents & ZMQ_POLLIN) && w.g->n_events < batch_size) {
             zmq_msg_t m;
             zmq_msg_init(&m);
@@ -259,7 +328,10 @@ void *writer_main(void *arg)
     free(w.early);
     zmq_send(w.publish, "", 0, 0);  /* tells the publisher no more groups will come */
     triage_session_free(&w.ts);
+    take_feedback(&w);  /* the control thread has stopped: stored, unanswered */
     zmq_close(w.in);
+    zmq_close(p->feedback_in);
+    zmq_close(w.feedback_done);
     zmq_close(w.publish);
     zmq_close(w.forget);
     health_exit(w.hb);

@@ -13,6 +13,7 @@
 typedef struct writer_ctx {
     /* The thread's own socket, made by pipeline_start; the writer closes it. */
     void *in;         /* batches from the workers (PULL, bound to DECIDE_ENDPOINT) */
+    void *feedback_in; /* reviews from the control thread (PULL, FEEDBACK_ENDPOINT) */
     /* Read-only for the pipeline's life. */
     void         *zctx;       /* to connect to the publisher's queue */
     int           n_workers;  /* end markers to wait for */

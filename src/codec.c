@@ -19,6 +19,63 @@ static void json_str_field(strbuf *sb, const char *k, const char *v)
     sb_json_str(sb, v ? v : "", v ? strlen(v) : 0);
 }
 
+/* One label of "sources": {"rules":R[,"model":P],"by":SOURCE}. */
+static void source_json(strbuf *sb, int first, const Complaint__V1__LabelScore *ls)
+{
+    const char *n = label_name((int)ls->label);
+    sb_printf(sb, "%s\"%s\":{\"rules\":%.2f", first ? "" : ",", n ? n : "unknown",
+              (double)ls->rule_score);
+    if (ls->model_scored)
+        sb_printf(sb, ",\"model\":%.3f", (double)ls->model_score);
+    json_str_field(sb, "by", ls->source && *ls->source ? ls->source : "rules");
+    sb_putc(sb, '}');
+}
+
+/* With the learned layer: where each label came from (the vetoed ones
+ * too, in label order), the models' scores, the n-grams behind the model's
+ * labels, in the shape complaintctl classify prints them ("sources",
+ * "model_scores", "model_evidence"), and the models applied. */
+static void model_sources_json(strbuf *sb, const decision_msg *m)
+{
+    json_key(sb, "sources");
+    sb_putc(sb, '{');
+    size_t a = 0, b = 0;
+    while (a < m->n_labels || b < m->n_vetoed) {
+        int take_label = b == m->n_vetoed ||
+                         (a < m->n_labels && m->labels[a]->label < m->vetoed[b]->label);
+        int first = a + b == 0;
+        source_json(sb, first, take_label ? m->labels[a++] : m->vetoed[b++]);
+    }
+    sb_putc(sb, '}');
+    json_key(sb, "model_scores");
+    sb_putc(sb, '{');
+    for (size_t i = 0; i < m->n_model_scores; i++) {
+        const char *n = label_name((int)m->model_scores[i]->label);
+        sb_printf(sb, "%s\"%s\":%.3f", i ? "," : "", n ? n : "unknown",
+                  (double)m->model_scores[i]->model_score);
+    }
+    sb_putc(sb, '}');
+    json_key(sb, "model_evidence");
+    sb_putc(sb, '[');
+    for (size_t i = 0; i < m->n_model_evidence; i++) {
+        const Complaint__V1__ModelEvidence *e = m->model_evidence[i];
+        const char *n = label_name((int)e->label);
+        sb_printf(sb, "%s{\"label\":\"%s\"", i ? "," : "", n ? n : "unknown");
+        json_str_field(sb, "text", e->ngram);
+        sb_printf(sb, ",\"start\":%u,\"end\":%u,\"weight\":%.3f}", e->start, e->end,
+                  (double)e->weight);
+    }
+    sb_putc(sb, ']');
+    json_key(sb, "models");
+    sb_putc(sb, '[');
+    for (size_t i = 0; i < m->n_models; i++) {
+        if (i)
+            sb_putc(sb, ',');
+        sb_json_str(sb, m->models[i], strlen(m->models[i]));
+    }
+    sb_putc(sb, ']');
+}
+
 void decision_json(strbuf *sb, const decision_msg *m)
 {
     sb_puts(sb, "{\"event_id\":");
@@ -77,6 +134,8 @@ void decision_json(strbuf *sb, const decision_msg *m)
         }
         sb_putc(sb, ']');
     }
+    if (m->n_models)
+        model_sources_json(sb, m);
     if (m->reject_reason && *m->reject_reason)
         json_str_field(sb, "reject_reason", m->reject_reason);
     if (m->duplicate)

@@ -33,7 +33,8 @@ typedef enum {
     K_HOSTPORT, /* string: HOST:PORT of an HTTP listener, or "" / "off" */
 } key_type;
 
-enum { CF_LIVE = 1, CF_EMPTY_OK = 2 };  /* flags: a reload applies it; "" allowed */
+enum { CF_LIVE = 1, CF_EMPTY_OK = 2, CF_REPEAT = 4 };  /* flags: a reload applies it; "" allowed;
+                                                         may be given more than once (adds up) */
 
 typedef struct key_def {
     const char *name;
@@ -106,6 +107,11 @@ static const key_def keys[] = {
      "cluster mode: each owned partition's histories are snapshotted this often"},
     {"max_ack_pending", K_INT, 1, 1000000, OFF(max_ack_pending), 0,
      "cluster mode: events of one partition delivered and not yet acked, at most (backpressure)"},
+    {"model", STR(models),
+     "learned models beside the rules, comma-separated (or one per line); empty = the "
+     "default model; none = rules alone (may be repeated)", NULL, CF_LIVE | CF_REPEAT},
+    {"retrain_every", K_INT, 0, 100000000, OFF(retrain_every), 0,
+     "retrain the local model after this many managers' reviews; 0 = only on complaintctl retrain"},
     {"authority_limit", K_I64, 0, 1LL << 50, OFF(pol.authority_limit), 0,
      "compensation an employee may grant without the central office", NULL, CF_LIVE},
     {"extremism_limit", K_INT, 2, 1000, OFF(pol.extremism_limit), 0,
@@ -158,6 +164,7 @@ void config_defaults(config *c)
     c->lease_ttl_ms = 3000;
     c->snapshot_interval_s = 60;
     c->max_ack_pending = 1024;
+    c->retrain_every = 500;
     policy_defaults(&c->pol);
 }
 
@@ -319,6 +326,23 @@ static int set_string(const key_def *k, config *c, const char *v, char *err, siz
     return 0;
 }
 
+/* "model" may be given more than once (lines or flags): each adds its
+ * files to the list, except "none", which stands alone. */
+static int set_models(config *c, const char *v, char *err, size_t errlen)
+{
+    size_t have = strlen(c->models);
+    if (have && (strcmp(v, "none") == 0 || strcmp(c->models, "none") == 0)) {
+        snprintf(err, errlen, "model: none means rules alone and takes no other model");
+        return -1;
+    }
+    if (have + (have ? 1 : 0) + strlen(v) >= sizeof c->models) {
+        snprintf(err, errlen, "model: the list is longer than %zu bytes", sizeof c->models - 1);
+        return -1;
+    }
+    snprintf(c->models + have, sizeof c->models - have, "%s%s", have ? "," : "", v);
+    return 0;
+}
+
 int config_set(config *c, const char *key, const char *value, char *err, size_t errlen)
 {
     if (config_is_table_key(key))
@@ -327,6 +351,8 @@ int config_set(config *c, const char *key, const char *value, char *err, size_t 
         const key_def *k = &keys[i];
         if (strcmp(k->name, key) != 0)
             continue;
+        if (k->flags & CF_REPEAT)
+            return set_models(c, value, err, errlen); /* the one repeatable key */
         if (k->type == K_STR || k->type == K_ENDPOINT || k->type == K_HOSTPORT)
             return set_string(k, c, value, err, errlen);
         if (k->type == K_CHOICE)
@@ -420,7 +446,7 @@ int config_load_file(config *c, const char *path, char *err, size_t errlen)
         char *key = str_trim(s), *val = str_trim(eq + 1);
         for (size_t i = 0; i < N_KEYS && rc == 0; i++)
             if (strcmp(keys[i].name, key) == 0) {
-                if (seen[i]) {
+                if (seen[i] && !(keys[i].flags & CF_REPEAT)) {
                     snprintf(err, errlen, "%s:%d: %s is duplicate (first set on line %d)", path,
                              lineno, key, seen[i]);
                     rc = -1;

@@ -51,6 +51,9 @@ typedef struct config {
     int    lease_ttl_ms;              /* a partition lease lapses this long after its renewal */
     int    snapshot_interval_s;       /* each owned partition is snapshotted this often */
     int    max_ack_pending;           /* unacked events per partition, at most */
+    char   models[CONFIG_PATH];       /* key "model": comma-separated model files; "" = the
+                                         default model if there is one; "none" = rules alone */
+    int    retrain_every;             /* retrain from feedback after this many reviews; 0 = never */
     policy pol;
 } config;
 

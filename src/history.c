@@ -81,6 +81,14 @@ hist_env *hist_open(const char *dir, size_t map_mb, int durable, int readonly, c
         rc = mdb_dbi_open(txn, "meta", create, &h->meta);
     if (rc == 0)
         rc = mdb_dbi_open(txn, "employees", create, &h->employees);
+    if (rc == 0) {
+        /* Stores older than feedback have no such database: opened read-only
+         * they simply hold no reviews. */
+        int frc = mdb_dbi_open(txn, "feedback", create, &h->feedback);
+        h->has_feedback = frc == 0;
+        if (frc != 0 && !(readonly && frc == MDB_NOTFOUND))
+            rc = frc;
+    }
     if (rc == 0)
         rc = mdb_txn_commit(txn);
     else

@@ -11,6 +11,7 @@
  *              written before the header are the bare decision, read too
  *   employees  employee_id -> EmployeeRecord
  *   meta       "next_seq"  -> next sequence number
+ *   feedback   event_id    -> a manager's review, complaint.v1.Feedback (feedback.h)
  *
  * DESIGN: LMDB allows one writer. The daemon's writer thread is the only
  * caller of the write functions and applies a whole batch of events in one
@@ -172,9 +173,11 @@ int hist_log_replace(hist_txn *txn, uint64_t seq, const void *bytes, size_t len)
 typedef struct hist_forgotten {
     int    history_erased;     /* the customer had a record; it is deleted */
     size_t decisions_redacted; /* their logged decisions, kept but redacted */
+    size_t feedback_erased;    /* managers' reviews of their events, deleted */
 } hist_forgotten;
 
-/* Forget a customer (an erasure request): delete their record, and redact
+/* Forget a customer (an erasure request): delete their record and the
+ * managers' reviews of their events (which carry the events' texts), and redact
  * each logged decision of theirs: the decision and its seq stay, so replay
  * shows no gap, but without the customer id, matches, reasons or flags. In
  * one write transaction of its own (beside a running daemon, LMDB

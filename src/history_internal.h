@@ -1,5 +1,5 @@
 /*
- * history_internal — what history.c and history_log.c share: the
+ * history_internal — what history.c, history_log.c and feedback.c share: the
  * environment, the transaction and LMDB's error mapping. Not for other
  * modules: they see history.h only.
  */
@@ -12,13 +12,16 @@
 
 /* env and the dbi handles: set by hist_open, read-only after it, so any
  * thread. last_error: guarded by nothing; whichever call fails writes it
- * and its caller reads it next. In the daemon the writer's calls and the
- * control thread's replay reads can both fail, so two failures at once may
+ * and its caller reads it next. In the daemon the writer's calls, the
+ * control thread's replay reads and the retrain thread's feedback reads can
+ * all fail, so two failures at once may
  * mix their messages (never a return code); hist_sync and hist_map_use,
  * called beside the writer, leave it alone for that reason. */
 struct hist_env {
     MDB_env *env;
     MDB_dbi  customers, events, decisions, meta, employees;
+    MDB_dbi  feedback;      /* managers' reviews (feedback.h) */
+    int      has_feedback;  /* 0: a read-only open of a store that has none yet */
     char     last_error[256];
 };
 

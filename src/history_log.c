@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "complaint.pb-c.h"
+#include "feedback.h"
 #include "grow.h"
 #include "history_internal.h"
 
@@ -357,6 +358,9 @@ int hist_forget(hist_env *env, const char *id, size_t idlen, hist_forgotten *out
     out->history_erased = rc == HIST_OK;
     if (rc == HIST_NOTFOUND)
         rc = HIST_OK;
+    size_t reviews = 0;
+    if (rc == HIST_OK)
+        rc = feedback_forget(t, id, idlen, &reviews);
     if (rc == HIST_OK)
         rc = hist_log_each(t, 1, find_decisions, &f);
     if (rc == HIST_OK && f.out_of_memory) {
@@ -370,10 +374,12 @@ int hist_forget(hist_env *env, const char *id, size_t idlen, hist_forgotten *out
     } else {
         hist_abort(t);
     }
-    if (rc == HIST_OK)
+    if (rc == HIST_OK) {
         out->decisions_redacted = f.n;
-    else
+        out->feedback_erased = reviews;
+    } else {
         out->history_erased = 0;
+    }
     free(f.seqs);
     return rc;
 }

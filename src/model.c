@@ -377,9 +377,13 @@ int model_predict(const model *m, model_scratch *s, int channel, const class_res
         r->covered |= bit;
         if (p > r->prob[l])
             r->prob[l] = p;
-        if (p >= m->thr_alone[i])
+        /* staff_blame exists only in an employee's own note (taxonomy): on
+         * any other channel, an unknown one included, the model may score
+         * it but never set it. */
+        int allowed = l != LABEL_STAFF_BLAME || channel == CHANNEL_STAFF_NOTE;
+        if (allowed && p >= m->thr_alone[i])
             r->alone |= bit;
-        if (p >= m->thr_add[i])
+        if (allowed && p >= m->thr_add[i])
             r->add |= bit;
         if (p < m->thr_veto[i] && !(r->unvetoed & bit))
             r->veto |= bit;

@@ -12,8 +12,93 @@
 
 /* ---- building decisions ------------------------------------------------ */
 
+void triage_explain_set(triage_explain *x, label_set rules, label_set final,
+                        const model_result *mr, const char *const *models, size_t n_models)
+{
+    memset(x, 0, sizeof *x);
+    x->rules = rules;
+    x->covered = mr->covered;
+    x->add = mr->add | (mr->alone & final);
+    x->vetoed = rules & ~final & ~LABEL_FLAG_AT_STAFF;
+    memcpy(x->prob, mr->prob, sizeof x->prob);
+    for (size_t i = 0; i < mr->n_ev && x->n_ev < TRIAGE_EVIDENCE; i++)
+        if (final & LABEL_BIT(mr->ev[i].label))
+            x->ev[x->n_ev++] = mr->ev[i];
+    for (size_t i = 0; i < n_models && i < TRIAGE_MODELS; i++)
+        x->models[x->n_models++] = models[i];
+}
+
+/* Where each label came from, and the n-grams behind the model's ones. The
+ * n-gram texts are copied out of the event's text into t (a protobuf string
+ * must end in a NUL); one that does not fit keeps its span, not its text. */
+static void build_explanation(triage *t, const event_msg *ev, const class_result *cr,
+                              const triage_explain *x)
+{
+    decision_msg *m = &t->msg;
+    for (int l = 1; l < LABEL_COUNT; l++) {
+        label_set bit = LABEL_BIT(l);
+        if ((x->covered & bit) && x->prob[l] >= 0.05f) {
+            Complaint__V1__LabelScore *ls = &t->ms[m->n_model_scores];
+            complaint__v1__label_score__init(ls);
+            ls->label = (Complaint__V1__Label)l;
+            ls->model_score = x->prob[l];
+            ls->model_scored = 1;
+            t->msp[m->n_model_scores++] = ls;
+        }
+        if (x->vetoed & bit) {
+            Complaint__V1__LabelScore *ls = &t->vs[m->n_vetoed];
+            complaint__v1__label_score__init(ls);
+            ls->label = (Complaint__V1__Label)l;
+            ls->score = ls->rule_score = cr->score[l];
+            ls->model_scored = (x->covered & bit) != 0;
+            ls->model_score = ls->model_scored ? x->prob[l] : 0.0f;
+            ls->source = (char *)"model_veto";
+            t->vsp[m->n_vetoed++] = ls;
+        }
+    }
+    m->model_scores = t->msp;
+    m->vetoed = t->vsp;
+    for (size_t i = 0; i < m->n_labels; i++) {
+        Complaint__V1__LabelScore *ls = t->lsp[i];
+        label_set bit = LABEL_BIT((int)ls->label);
+        ls->rule_score = ls->score;
+        ls->model_scored = (x->covered & bit) != 0;
+        ls->model_score = ls->model_scored ? x->prob[ls->label] : 0.0f;
+        ls->source = (char *)((x->rules & bit) ? ((x->add & bit) ? "both" : "rules") : "model");
+    }
+    size_t used = 0, textlen = strlen(ev->text);
+    for (size_t i = 0; i < x->n_ev; i++) {
+        const model_evidence *e = &x->ev[i];
+        Complaint__V1__ModelEvidence *me = &t->me[i];
+        complaint__v1__model_evidence__init(me);
+        me->label = (Complaint__V1__Label)e->label;
+        me->start = e->start;
+        me->end = e->end;
+        me->weight = e->weight;
+        size_t n = e->end > e->start && e->end <= textlen ? e->end - e->start : 0;
+        if (n && used + n + 1 <= sizeof t->evtext && utf8_valid(ev->text + e->start, n)) {
+            memcpy(t->evtext + used, ev->text + e->start, n);
+            t->evtext[used + n] = '\0';
+            me->ngram = t->evtext + used;
+            used += n + 1;
+        }
+        t->mep[m->n_model_evidence++] = me;
+    }
+    m->model_evidence = t->mep;
+    for (size_t i = 0; i < x->n_models; i++)
+        t->modelp[m->n_models++] = (char *)x->models[i];
+    m->models = t->modelp;
+}
+
 void triage_build(triage *t, const event_msg *ev, const class_result *cr, const rulepack *rp,
                   const decision *d, uint64_t seq)
+{
+    triage_build_explained(t, ev, cr, NULL, rp, d, seq);
+}
+
+void triage_build_explained(triage *t, const event_msg *ev, const class_result *cr,
+                            const triage_explain *x, const rulepack *rp, const decision *d,
+                            uint64_t seq)
 {
     decision_msg *m = &t->msg;
     complaint__v1__triage_decision__init(m);
@@ -62,6 +147,8 @@ void triage_build(triage *t, const event_msg *ev, const class_result *cr, const 
         if (d->customer_flags & f)
             t->flagp[m->n_customer_flags++] = (char *)policy_flag_name(f);
     m->customer_flags = t->flagp;
+    if (x && x->n_models)
+        build_explanation(t, ev, cr, x);
 }
 
 void triage_build_reject(triage *t, const event_msg *ev, const char *reason, uint64_t seq)
@@ -214,6 +301,13 @@ int triage_event(triage_session *s, const event_msg *ev, const class_result *cr,
                  const rulepack *rp, int64_t now_ms, int *action, const uint8_t **bytes,
                  size_t *len)
 {
+    return triage_event_explained(s, ev, cr, NULL, rp, now_ms, action, bytes, len);
+}
+
+int triage_event_explained(triage_session *s, const event_msg *ev, const class_result *cr,
+                           const triage_explain *x, const rulepack *rp, int64_t now_ms,
+                           int *action, const uint8_t **bytes, size_t *len)
+{
     size_t idlen = strlen(ev->customer_id);
     size_t evlen = strlen(ev->event_id);
     int64_t when = ev->ts_ms ? ev->ts_ms : now_ms;
@@ -252,7 +346,7 @@ int triage_event(triage_session *s, const event_msg *ev, const class_result *cr,
     decision d;
     policy_decide(s->pol, &pe, h, &d);
     triage t;
-    triage_build(&t, ev, cr, rp, &d, seq);
+    triage_build_explained(&t, ev, cr, x, rp, &d, seq);
     t.msg.decided_ms = now_ms;
     s->decided_ms = now_ms;
     if (pack(s, &t.msg, bytes, len) < 0)

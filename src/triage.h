@@ -20,9 +20,34 @@
 #include "codec.h"
 #include "fold.h"
 #include "history.h"
+#include "model.h"
 #include "policy.h"
 
-enum { TRIAGE_MAX_MATCHES = 64 };
+enum { TRIAGE_MAX_MATCHES = 64, TRIAGE_EVIDENCE = 12, TRIAGE_MODELS = 8,
+       TRIAGE_EVIDENCE_TEXT = 1024 };
+
+/* What the learned layer said of an event, kept small enough to travel
+ * with it through the daemon's pipeline (a model_result is ~1.3 KB): the
+ * labels to act on are then the class_result's, already combined
+ * (model_combine), and this explains them. Names are borrowed from the
+ * models, which must outlive the packing of the decision. */
+typedef struct triage_explain {
+    label_set   rules;              /* the rules' labels, before the models */
+    label_set   covered;            /* labels some model has a classifier for */
+    label_set   add;                /* labels the models put on (or confirmed) */
+    label_set   vetoed;             /* the rules' labels the models took off */
+    float       prob[LABEL_COUNT];  /* the models' probability, for covered labels */
+    model_evidence ev[TRIAGE_EVIDENCE]; /* n-grams that carried them */
+    size_t      n_ev;
+    const char *models[TRIAGE_MODELS];  /* the model files applied, in order */
+    size_t      n_models;
+} triage_explain;
+
+/* Fill x from the rules' labels and the models' result (mr after every
+ * model_predict; the evidence kept is that of the labels in final, the
+ * combined labels). */
+void triage_explain_set(triage_explain *x, label_set rules, label_set final,
+                        const model_result *mr, const char *const *models, size_t n_models);
 
 /* A TriageDecision with its storage, so building one allocates nothing.
  * Strings are borrowed from the event, the pack and the decision: pack it
@@ -33,13 +58,25 @@ typedef struct triage {
     Complaint__V1__LabelScore *lsp[LABEL_COUNT];
     Complaint__V1__RuleMatch   rm[TRIAGE_MAX_MATCHES];
     Complaint__V1__RuleMatch  *rmp[TRIAGE_MAX_MATCHES];
+    Complaint__V1__ModelEvidence  me[TRIAGE_EVIDENCE];
+    Complaint__V1__ModelEvidence *mep[TRIAGE_EVIDENCE];
+    char  evtext[TRIAGE_EVIDENCE_TEXT];  /* the evidence's n-grams, NUL-separated */
+    Complaint__V1__LabelScore  ms[LABEL_COUNT];   /* model_scores */
+    Complaint__V1__LabelScore *msp[LABEL_COUNT];
+    Complaint__V1__LabelScore  vs[LABEL_COUNT];   /* vetoed */
+    Complaint__V1__LabelScore *vsp[LABEL_COUNT];
+    char *modelp[TRIAGE_MODELS];
     char *reasonp[POLICY_MAX_REASONS];
     char *flagp[8];
 } triage;
 
-/* Fill t with the decision d on ev (labelled cr by the pack rp), under seq. */
+/* Fill t with the decision d on ev (labelled cr by the pack rp), under seq.
+ * x: what the learned layer said (NULL: the rules decided alone). */
 void triage_build(triage *t, const event_msg *ev, const class_result *cr, const rulepack *rp,
                   const decision *d, uint64_t seq);
+void triage_build_explained(triage *t, const event_msg *ev, const class_result *cr,
+                            const triage_explain *x, const rulepack *rp, const decision *d,
+                            uint64_t seq);
 
 /* A reject: the event (if it decoded at all) and the reason. ev may be NULL. */
 void triage_build_reject(triage *t, const event_msg *ev, const char *reason, uint64_t seq);
@@ -73,6 +110,11 @@ int triage_begin(triage_session *s, hist_env *env, const policy *pol, uint64_t l
 int triage_event(triage_session *s, const event_msg *ev, const class_result *cr,
                  const rulepack *rp, int64_t now_ms, int *action /* OUT */,
                  const uint8_t **bytes, size_t *len /* OUT: both */);
+/* The same, with what the learned layer said (x may be NULL): cr's labels
+ * are the combined ones, and the decision explains them per source. */
+int triage_event_explained(triage_session *s, const event_msg *ev, const class_result *cr,
+                           const triage_explain *x, const rulepack *rp, int64_t now_ms,
+                           int *action /* OUT */, const uint8_t **bytes, size_t *len /* OUT */);
 
 /* Log a reject (ev may be NULL if it did not decode). Same outputs. */
 int triage_reject(triage_session *s, const event_msg *ev, const char *reason, int64_t now_ms,

@@ -176,6 +176,36 @@ static void test_restart_keys(void **state)
     assert_string_equal(out, "threads log_format");
 }
 
+/* "model" may be repeated (its files add up, in order); "none" stands alone. */
+static void test_model_key(void **state)
+{
+    (void)state;
+    config c;
+    config_defaults(&c);
+    char err[256];
+    assert_string_equal(c.models, "");
+    assert_int_equal(c.retrain_every, 500);
+    assert_int_equal(config_set(&c, "model", "a.model", err, sizeof err), 0);
+    assert_int_equal(config_set(&c, "model", "b.model,c.model", err, sizeof err), 0);
+    assert_string_equal(c.models, "a.model,b.model,c.model");
+    assert_int_equal(config_set(&c, "model", "none", err, sizeof err), -1);
+    assert_non_null(strstr(err, "none means rules alone"));
+    config_defaults(&c);
+    assert_int_equal(config_set(&c, "model", "none", err, sizeof err), 0);
+    assert_int_equal(config_set(&c, "model", "x.model", err, sizeof err), -1);
+    assert_int_equal(config_set(&c, "retrain_every", "-1", err, sizeof err), -1);
+    assert_string_equal(err, "retrain_every = -1: want 0 to 100000000");
+    char *dir = tu_tempdir();
+    tu_write(dir, "c.conf", "model = one.model\nmodel = two.model\nretrain_every = 0\n");
+    char path[1100];
+    snprintf(path, sizeof path, "%s/c.conf", dir);
+    config_defaults(&c);
+    assert_int_equal(config_load_file(&c, path, err, sizeof err), 0);
+    assert_string_equal(c.models, "one.model,two.model");
+    assert_int_equal(c.retrain_every, 0);
+    tu_rmdir(dir);
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -199,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_endpoints_and_metrics_address),
         cmocka_unit_test(test_restart_keys),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_model_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,6 +122,33 @@ static void test_predict_and_explain(void **state)
     model_release(m);
 }
 
+/* staff_blame is an employee's note's label: the model scores it anywhere
+ * but sets it only on a staff_note (an unknown channel is not one). */
+static void test_staff_blame_only_in_staff_notes(void **state)
+{
+    (void)state;
+    model_spec spec;
+    insult_spec(&spec);
+    spec.labels[0].label = LABEL_STAFF_BLAME;
+    char err[512];
+    model *m = model_from_spec(&spec, "hand", err, sizeof err);
+    assert_non_null(m);
+    model_scratch *s = model_scratch_new();
+    model_result r;
+    static const int others[] = {CHANNEL_UNSPECIFIED, CHANNEL_CHAT, CHANNEL_REVIEW};
+    for (size_t k = 0; k < sizeof others / sizeof others[0]; k++) {
+        assert_int_equal(model_begin(s, "you idiot", 9, &r), MODEL_OK);
+        assert_int_equal(model_predict(m, s, others[k], NULL, &r), MODEL_OK);
+        assert_true(r.prob[LABEL_STAFF_BLAME] > 0.6f);
+        assert_int_equal(r.add | r.alone, 0);
+    }
+    assert_int_equal(model_begin(s, "you idiot", 9, &r), MODEL_OK);
+    assert_int_equal(model_predict(m, s, CHANNEL_STAFF_NOTE, NULL, &r), MODEL_OK);
+    assert_true(r.add & LABEL_BIT(LABEL_STAFF_BLAME));
+    model_scratch_free(s);
+    model_release(m);
+}
+
 static void test_combine(void **state)
 {
     (void)state;
@@ -392,6 +419,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_predict_and_explain),
         cmocka_unit_test(test_combine),
+        cmocka_unit_test(test_staff_blame_only_in_staff_notes),
         cmocka_unit_test(test_two_models_veto_needs_both),
         cmocka_unit_test(test_save_load_and_bad_files),
         cmocka_unit_test(test_spec_checks),

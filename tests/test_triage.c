@@ -238,12 +238,111 @@ static void test_decision_roundtrip(void **state)
     complaint__v1__triage_decision__free_unpacked(m, NULL);
 }
 
+/* With the learned layer: each label says where it came from, the model's
+ * n-grams are copied out of the event's text with their spans (only for
+ * labels the decision carries), the models are named, and the JSON shows
+ * them as complaintctl classify does. Without it the decision is as before. */
+static void test_decision_explains_the_model(void **state)
+{
+    (void)state;
+    event_msg ev;
+    complaint__v1__complaint_event__init(&ev);
+    ev.event_id = "e-1";
+    ev.customer_id = "c-1";
+    ev.text = "you fool, the glorp broke"; /* "fool" 4..8, "glorp" 14..19 */
+    class_result cr;
+    memset(&cr, 0, sizeof cr);
+    cr.labels = LABEL_BIT(LABEL_INSULT) | LABEL_BIT(LABEL_PRODUCT_DEFECT);
+    cr.score[LABEL_INSULT] = 1.5f;
+    model_result mr;
+    memset(&mr, 0, sizeof mr);
+    mr.covered = LABEL_BIT(LABEL_INSULT) | LABEL_BIT(LABEL_PRODUCT_DEFECT) | LABEL_BIT(LABEL_THREAT);
+    mr.add = LABEL_BIT(LABEL_INSULT) | LABEL_BIT(LABEL_PRODUCT_DEFECT);
+    mr.prob[LABEL_INSULT] = 0.9f;
+    mr.prob[LABEL_PRODUCT_DEFECT] = 0.8f;
+    mr.prob[LABEL_THREAT] = 0.2f;
+    mr.ev[0] = (model_evidence){.label = LABEL_PRODUCT_DEFECT, .weight = 2.5f, .start = 14, .end = 19};
+    mr.ev[1] = (model_evidence){.label = LABEL_THREAT, .weight = 0.5f, .start = 0, .end = 3};
+    mr.ev[2] = (model_evidence){.label = LABEL_INSULT, .weight = 1.0f, .start = 4, .end = 8};
+    mr.n_ev = 3;
+    const char *names[2] = {"models/default.model", "data/models/feedback.model"};
+    triage_explain x;
+    triage_explain_set(&x, LABEL_BIT(LABEL_INSULT), cr.labels, &mr, names, 2);
+    assert_int_equal(x.n_ev, 2); /* threat is not in the decision: its evidence is not kept */
+    decision d;
+    memset(&d, 0, sizeof d);
+    d.action = ACTION_PROTECT_EMPLOYEE;
+    triage t;
+    triage_build_explained(&t, &ev, &cr, &x, NULL, &d, 7);
+    uint8_t buf[1024];
+    size_t n = complaint__v1__triage_decision__pack(&t.msg, buf);
+    decision_msg *m = complaint__v1__triage_decision__unpack(NULL, n, buf);
+    assert_non_null(m);
+    assert_int_equal(m->n_labels, 2);
+    assert_int_equal(m->labels[0]->label, LABEL_INSULT);
+    assert_string_equal(m->labels[0]->source, "both");
+    assert_true(m->labels[0]->model_scored);
+    assert_true(m->labels[0]->rule_score == 1.5f && m->labels[0]->model_score == 0.9f);
+    assert_int_equal(m->labels[1]->label, LABEL_PRODUCT_DEFECT);
+    assert_string_equal(m->labels[1]->source, "model");
+    assert_int_equal(m->n_model_evidence, 2);
+    assert_string_equal(m->model_evidence[0]->ngram, "glorp");
+    assert_int_equal(m->model_evidence[0]->start, 14);
+    assert_int_equal(m->model_evidence[0]->end, 19);
+    assert_string_equal(m->model_evidence[1]->ngram, "fool");
+    assert_int_equal(m->n_models, 2);
+    assert_string_equal(m->models[1], "data/models/feedback.model");
+    strbuf sb = STRBUF_INIT;
+    decision_json(&sb, m);
+    assert_non_null(strstr(sb.buf, "\"sources\":{\"insult\":{\"rules\":1.50,\"model\":0.900,\"by\":\"both\"},"
+                                   "\"product_defect\":{\"rules\":0.00,\"model\":0.800,\"by\":\"model\"}}"));
+    assert_non_null(strstr(sb.buf, "\"model_evidence\":[{\"label\":\"product_defect\",\"text\":\"glorp\","
+                                   "\"start\":14,\"end\":19,\"weight\":2.500}"));
+    assert_non_null(strstr(sb.buf, "\"models\":[\"models/default.model\",\"data/models/feedback.model\"]"));
+    /* Every label the models scored at 0.05 or more, on or off. */
+    assert_non_null(strstr(sb.buf, "\"model_scores\":{\"insult\":0.900,\"threat\":0.200,"
+                                   "\"product_defect\":0.800}"));
+    sb_free(&sb);
+    complaint__v1__triage_decision__free_unpacked(m, NULL);
+
+    /* A rule's label the models vetoed: not among the labels, but in the
+     * sources, in label order, as the veto. */
+    class_result vcr = cr;
+    vcr.labels = LABEL_BIT(LABEL_PRODUCT_DEFECT);
+    vcr.score[LABEL_THREAT] = 0.7f;
+    triage_explain vx;
+    triage_explain_set(&vx, LABEL_BIT(LABEL_THREAT) | LABEL_BIT(LABEL_PRODUCT_DEFECT), vcr.labels,
+                       &mr, names, 1);
+    triage vt;
+    triage_build_explained(&vt, &ev, &vcr, &vx, NULL, &d, 8);
+    assert_int_equal(vt.msg.n_labels, 1);
+    assert_int_equal(vt.msg.n_vetoed, 1);
+    assert_int_equal(vt.msg.vetoed[0]->label, LABEL_THREAT);
+    sb_reset(&sb);
+    decision_json(&sb, &vt.msg);
+    assert_non_null(strstr(sb.buf, "\"sources\":{\"threat\":{\"rules\":0.70,\"model\":0.200,"
+                                   "\"by\":\"model_veto\"},\"product_defect\":{"));
+    sb_free(&sb);
+
+    /* The rules alone: no explanation, and none of its bytes. */
+    triage plain;
+    triage_build_explained(&plain, &ev, &cr, NULL, NULL, &d, 7);
+    assert_int_equal(plain.msg.n_models, 0);
+    assert_int_equal(plain.msg.n_model_evidence, 0);
+    assert_string_equal(plain.msg.labels[0]->source, "");
+    assert_false(plain.msg.labels[0]->model_scored);
+    decision_json(&sb, &plain.msg);
+    assert_null(strstr(sb.buf, "sources"));
+    sb_free(&sb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_size_does_not_change_decisions),
         cmocka_unit_test(test_aborted_batch_is_forgotten),
         cmocka_unit_test(test_decision_roundtrip),
+        cmocka_unit_test(test_decision_explains_the_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -440,9 +440,8 @@ def history(customer, data_dir):
 def classify(events):
     """complaintctl classify (no history) of dict events; a dict per event_id."""
     lines = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
-    # Rules alone, like the daemon until it loads the model (issue 15's worker
-    # integration): drop --no-model when the daemon gets its `model` key.
-    r = complaintctl(["classify", "--rules", RULES, "--no-model"], input_text=lines)
+    # With the default model, as the daemon decides (config key `model`).
+    r = complaintctl(["classify", "--rules", RULES], input_text=lines)
     if r.returncode != 0:
         raise AssertionError("complaintctl classify exited %d: %s" % (r.returncode, r.stderr))
     out = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]

@@ -222,7 +222,7 @@ class TestForgetThroughDaemon(E2ETestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         out = json.loads(r.stdout)
         self.assertEqual(out, {"customer_id": "forget-me-7781", "history_erased": True,
-                               "decisions_redacted": 2})
+                               "decisions_redacted": 2, "feedback_erased": 0})
         self.assertIsNone(h.history("forget-me-7781", d.data_dir))
         self.assertEqual(h.history("stays", d.data_dir)["events"], 1)
         self.assertTrue(d.wait_log(lambda t: "forget: a customer's history erased, 2 decision(s)" in t))

@@ -115,7 +115,8 @@ class TestCheckConfig(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("syntax ok", r.stdout)
         self.assertRegex(r.stdout, r"rules %s: \d+ rules, \d+ patterns" % re.escape(h.RULES))
-        self.assertIn("model: none", r.stdout)
+        # The repository's default model, or none where there is none.
+        self.assertRegex(r.stdout, r"model(: none| \S*default\.model: \d+ weights: ok)")
         self.assertIn("configuration ok", r.stdout)
         self.assertEqual(os.listdir(data), [], "a check opens no store")
 
