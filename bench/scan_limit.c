@@ -141,7 +141,7 @@ static void *run_job(void *arg)
             if (j->kind == 0) {
                 hs_scan(j->db, x->canon, (unsigned)x->canon_len, 0, scratch, count_cb, &matches);
             } else if (j->kind == 1) {
-                class_result cr;
+                classify_result cr;
                 classify_text(cl, x->orig, x->orig_len, x->channel, x->lang, &cr);
                 matches += cr.n_matches;
             } else {
@@ -263,7 +263,7 @@ static void per_text(int kind, const rulepack *rp, double out[4])
         if (kind == 0) {
             hs_scan(rp->db, x->canon, (unsigned)x->canon_len, 0, scratch, count_cb, &m);
         } else {
-            class_result cr;
+            classify_result cr;
             classify_text(cl, x->orig, x->orig_len, x->channel, x->lang, &cr);
         }
         us[i] = (now_s() - t0) * 1e6;

@@ -45,8 +45,8 @@ static int classify_one(event_msg *ev, const char *input, long lineno, void *arg
         free(ev->customer_id);
         ev->customer_id = strdup(r->env ? "" : "anonymous");
     }
-    const char *bad = event_invalid(ev, (size_t)r->cfg->max_message_bytes, 0);
-    class_result cr;
+    const char *bad = codec_event_invalid(ev, (size_t)r->cfg->max_message_bytes, 0);
+    classify_result cr;
     if (!bad && classify_text(r->cl, ev->text, strlen(ev->text), (int)ev->channel, ev->lang, &cr) != 0)
         bad = "text could not be scanned";
     if (bad) {
@@ -69,12 +69,12 @@ static int classify_one(event_msg *ev, const char *input, long lineno, void *arg
         return CTL_FAIL;
     }
     decision_msg *m = complaint__v1__triage_decision__unpack(NULL, len, bytes);
-    sb_reset(&r->out);
-    decision_json(&r->out, m);
+    strbuf_reset(&r->out);
+    codec_decision_json(&r->out, m);
     if (r->models.n && r->out.len && r->out.buf[r->out.len - 1] == '}') {
         r->out.len--;
         ctl_model_json(&r->out, ev->text, by_rules, &cr, &mr, cr.labels);
-        sb_putc(&r->out, '}');
+        strbuf_putc(&r->out, '}');
     }
     puts(r->out.buf);
     complaint__v1__triage_decision__free_unpacked(m, NULL);
@@ -149,7 +149,7 @@ int cmd_classify(int argc, char **argv)
     }
     triage_session_free(&run.ts);
     ctl_models_close(&run.models);
-    sb_free(&run.out);
+    strbuf_free(&run.out);
     if (in != stdin)
         fclose(in);
     hist_close(env);

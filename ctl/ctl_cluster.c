@@ -19,10 +19,10 @@ static void stream_json(strbuf *sb, jsCtx *js, const char *name)
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
     if (js_GetStreamInfo(&si, js, name, NULL, &jerr) != NATS_OK) {
-        sb_printf(sb, "\"%s\":null", name);
+        strbuf_printf(sb, "\"%s\":null", name);
         return;
     }
-    sb_printf(sb, "\"%s\":{\"messages\":%llu,\"first_seq\":%llu,\"last_seq\":%llu,\"replicas\":%lld}",
+    strbuf_printf(sb, "\"%s\":{\"messages\":%llu,\"first_seq\":%llu,\"last_seq\":%llu,\"replicas\":%lld}",
               name, (unsigned long long)si->State.Msgs, (unsigned long long)si->State.FirstSeq,
               (unsigned long long)si->State.LastSeq, (long long)si->Config->Replicas);
     jsStreamInfo_Destroy(si);
@@ -41,7 +41,7 @@ static void partitions_json(strbuf *sb, jsCtx *js, kvStore *leases)
 {
     jsConsumerInfoList *list = NULL;
     jsErrCode jerr = 0;
-    sb_puts(sb, ",\"partitions\":[");
+    strbuf_puts(sb, ",\"partitions\":[");
     if (js_Consumers(&list, js, NATS_STREAM_IN, NULL, &jerr) == NATS_OK) {
         qsort(list->List, (size_t)list->Count, sizeof *list->List, by_name);
         int first = 1;
@@ -57,12 +57,12 @@ static void partitions_json(strbuf *sb, jsCtx *js, kvStore *leases)
             if (leases && kvStore_Get(&e, leases, key) == NATS_OK &&
                 kvEntry_Operation(e) == kvOp_Put)
                 owner = kvEntry_ValueString(e);
-            sb_printf(sb, "%s{\"partition\":%d,\"owner\":", first ? "" : ",", p);
+            strbuf_printf(sb, "%s{\"partition\":%d,\"owner\":", first ? "" : ",", p);
             if (owner)
-                sb_printf(sb, "\"%s\"", owner);  /* node ids are checked tokens */
+                strbuf_printf(sb, "\"%s\"", owner);  /* node ids are checked tokens */
             else
-                sb_puts(sb, "null");
-            sb_printf(sb, ",\"pending\":%llu,\"ack_pending\":%lld,\"ack_floor\":%llu}",
+                strbuf_puts(sb, "null");
+            strbuf_printf(sb, ",\"pending\":%llu,\"ack_pending\":%lld,\"ack_floor\":%llu}",
                       (unsigned long long)ci->NumPending, (long long)ci->NumAckPending,
                       (unsigned long long)ci->AckFloor.Stream);
             kvEntry_Destroy(e);
@@ -70,7 +70,7 @@ static void partitions_json(strbuf *sb, jsCtx *js, kvStore *leases)
         }
         jsConsumerInfoList_Destroy(list);
     }
-    sb_puts(sb, "]");
+    strbuf_puts(sb, "]");
 }
 
 int ctl_nats_cluster(const char *urls)
@@ -82,25 +82,25 @@ int ctl_nats_cluster(const char *urls)
         return CTL_FAIL;
     }
     strbuf sb = STRBUF_INIT;
-    sb_puts(&sb, "{\"streams\":{");
+    strbuf_puts(&sb, "{\"streams\":{");
     stream_json(&sb, c.js, NATS_STREAM_IN);
-    sb_puts(&sb, ",");
+    strbuf_puts(&sb, ",");
     stream_json(&sb, c.js, NATS_STREAM_OUT);
-    sb_puts(&sb, "},\"nodes\":[");
+    strbuf_puts(&sb, "},\"nodes\":[");
     kvStore *nodes = NULL, *leases = NULL;
     kvKeysList keys = {0};
     if (js_KeyValue(&nodes, c.js, NATS_KV_NODES) == NATS_OK &&
         kvStore_Keys(&keys, nodes, NULL) == NATS_OK) {
         for (int i = 0; i < keys.Count; i++)
-            sb_printf(&sb, "%s\"%s\"", i ? "," : "", keys.Keys[i]);
+            strbuf_printf(&sb, "%s\"%s\"", i ? "," : "", keys.Keys[i]);
         kvKeysList_Destroy(&keys);
     }
-    sb_puts(&sb, "]");
+    strbuf_puts(&sb, "]");
     js_KeyValue(&leases, c.js, NATS_KV_LEASES);
     partitions_json(&sb, c.js, leases);
-    sb_puts(&sb, "}");
+    strbuf_puts(&sb, "}");
     printf("%s\n", sb.buf);
-    sb_free(&sb);
+    strbuf_free(&sb);
     kvStore_Destroy(nodes);
     kvStore_Destroy(leases);
     nconn_close(&c);

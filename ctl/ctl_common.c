@@ -73,13 +73,13 @@ int ctl_each_event(FILE *in, const char *input, ctl_event_fn fn, void *ctx)
         if (n == 0)
             continue;
         event_msg ev;
-        if (event_from_json(line, &ev, err, sizeof err) < 0) {
+        if (codec_event_from_json(line, &ev, err, sizeof err) < 0) {
             fprintf(stderr, "complaintctl: %s:%ld: %s\n", input, lineno, err);
             status = CTL_USAGE;
             continue;
         }
         int r = fn(&ev, input, lineno, ctx);
-        event_json_free(&ev);
+        codec_event_json_free(&ev);
         if (r < 0)
             break;
         if (r > status)

@@ -54,7 +54,7 @@ long ctl_read_line(FILE *f, char **buf, size_t *cap);
 struct model;
 struct model_scratch;
 struct model_result;
-struct class_result;
+struct classify_result;
 typedef struct ctl_models {
     struct model *m[CTL_MODELS_MAX]; /* owned references */
     int n;
@@ -70,14 +70,14 @@ void ctl_models_close(ctl_models *cm);
 /* Score one event with every model into mr (cleared first; nothing when there
  * is no model). Returns 0, or -1 if the text cannot be normalised. */
 int ctl_models_apply(ctl_models *cm, const char *text, size_t len, int channel,
-                     const struct class_result *cr, struct model_result *mr);
+                     const struct classify_result *cr, struct model_result *mr);
 
 /* Append to a decision's JSON object (before its closing brace) where each
  * label came from, ,"sources":{label:{"rules":score,"model":p,"by":...}},
  * and ,"model_evidence":[{label, text, start, end, weight}] (spans in text). */
 struct strbuf;
 void ctl_model_json(struct strbuf *sb, const char *text, uint32_t rules_labels,
-                    const struct class_result *cr, const struct model_result *mr,
+                    const struct classify_result *cr, const struct model_result *mr,
                     uint32_t final_labels);
 
 #endif

@@ -318,7 +318,7 @@ int cmd_eval(int argc, char **argv)
         int bad = !text || !chs || !acts || !json_is_array(labs) || channel_from_name(chs) < 0 ||
                   !action_from_name(acts);
         label_set want = bad ? 0 : json_labels(labs, lineno, &bad);
-        class_result cr;
+        classify_result cr;
         model_result mr;
         if (!bad && classify_text(cl, text, strlen(text), channel_from_name(chs), lang, &cr) != 0)
             bad = 1;

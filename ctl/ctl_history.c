@@ -34,19 +34,19 @@ static void logged_event_id(hist_txn *txn, uint64_t seq, char *out, size_t outle
 static void customer_json(strbuf *sb, const char *id, size_t idlen, const hist_customer *c,
                           hist_txn *txn)
 {
-    sb_puts(sb, "{\"customer_id\":");
-    sb_json_str(sb, id, idlen);
-    sb_printf(sb, ",\"events\":%u,\"first_ms\":%lld,\"last_ms\":%lld", c->events,
+    strbuf_puts(sb, "{\"customer_id\":");
+    strbuf_json_str(sb, id, idlen);
+    strbuf_printf(sb, ",\"events\":%u,\"first_ms\":%lld,\"last_ms\":%lld", c->events,
               (long long)c->first_ms, (long long)c->last_ms);
-    sb_puts(sb, ",\"labels\":{");
+    strbuf_puts(sb, ",\"labels\":{");
     int first = 1;
     for (int l = 1; l < LABEL_COUNT; l++) {
         if (!c->label_count[l])
             continue;
-        sb_printf(sb, "%s\"%s\":%u", first ? "" : ",", label_name(l), c->label_count[l]);
+        strbuf_printf(sb, "%s\"%s\":%u", first ? "" : ",", label_name(l), c->label_count[l]);
         first = 0;
     }
-    sb_printf(sb,
+    strbuf_printf(sb,
               "},\"toxic_incidents\":%u,\"toxic_weight\":%.2f,\"extremism_incidents\":%u,"
               "\"extremism_weight\":%.2f,\"weights_as_of_ms\":%lld,\"compensations\":%u,"
               "\"compensation_sum\":%lld,\"purchases_sum\":%lld,\"escalations\":%u,"
@@ -55,32 +55,32 @@ static void customer_json(strbuf *sb, const char *id, size_t idlen, const hist_c
               (double)c->extremism_decayed, (long long)c->decayed_at_ms, c->compensations,
               (long long)c->compensation_sum, (long long)c->purchases_sum, c->escalations,
               c->last_action ? action_name((int)c->last_action) : "");
-    sb_puts(sb, ",\"recent\":[");
+    strbuf_puts(sb, ",\"recent\":[");
     for (uint32_t i = 0; i < c->n_recent; i++) {
         const hist_recent *r = &c->recent[i];
         char logged[HIST_ID_MAX];
         logged_event_id(txn, r->seq, logged, sizeof logged);
         const char *event_id = r->event_id[0] ? r->event_id : logged;
-        sb_printf(sb, "%s{\"seq\":%llu,\"event_id\":", i ? "," : "", (unsigned long long)r->seq);
-        sb_json_str(sb, event_id, strlen(event_id));
-        sb_printf(sb, ",\"ts_ms\":%lld,\"action\":\"%s\",\"labels\":[", (long long)r->ts_ms,
+        strbuf_printf(sb, "%s{\"seq\":%llu,\"event_id\":", i ? "," : "", (unsigned long long)r->seq);
+        strbuf_json_str(sb, event_id, strlen(event_id));
+        strbuf_printf(sb, ",\"ts_ms\":%lld,\"action\":\"%s\",\"labels\":[", (long long)r->ts_ms,
                   action_name((int)r->action));
         int f = 1;
         for (int l = 1; l < LABEL_COUNT; l++)
             if (r->labels & (1u << l)) {
-                sb_printf(sb, "%s\"%s\"", f ? "" : ",", label_name(l));
+                strbuf_printf(sb, "%s\"%s\"", f ? "" : ",", label_name(l));
                 f = 0;
             }
-        sb_puts(sb, "]}");
+        strbuf_puts(sb, "]}");
     }
-    sb_puts(sb, "],\"conflicts\":[");
+    strbuf_puts(sb, "],\"conflicts\":[");
     for (uint32_t i = 0; i < c->n_conflicts; i++) {
-        sb_puts(sb, i ? ",{\"employee_id\":" : "{\"employee_id\":");
-        sb_json_str(sb, c->conflicts[i].employee_id, strlen(c->conflicts[i].employee_id));
-        sb_printf(sb, ",\"count\":%u,\"last_ms\":%lld}", c->conflicts[i].count,
+        strbuf_puts(sb, i ? ",{\"employee_id\":" : "{\"employee_id\":");
+        strbuf_json_str(sb, c->conflicts[i].employee_id, strlen(c->conflicts[i].employee_id));
+        strbuf_printf(sb, ",\"count\":%u,\"last_ms\":%lld}", c->conflicts[i].count,
                   (long long)c->conflicts[i].last_ms);
     }
-    sb_puts(sb, "]}");
+    strbuf_puts(sb, "]}");
 }
 
 /* --data-dir DIR and one positional argument; NULL env on failure. */
@@ -128,7 +128,7 @@ int cmd_history(int argc, char **argv)
         strbuf sb = STRBUF_INIT;
         customer_json(&sb, id, strlen(id), &c, txn);
         printf("%s\n", sb.buf);
-        sb_free(&sb);
+        strbuf_free(&sb);
     }
     if (txn)
         hist_abort(txn);
@@ -159,15 +159,15 @@ int cmd_employee(int argc, char **argv)
     }
     if (rc == HIST_OK) {
         strbuf sb = STRBUF_INIT;
-        sb_puts(&sb, "{\"employee_id\":");
-        sb_json_str(&sb, id, strlen(id));
-        sb_printf(&sb,
+        strbuf_puts(&sb, "{\"employee_id\":");
+        strbuf_json_str(&sb, id, strlen(id));
+        strbuf_printf(&sb,
                   ",\"events\":%u,\"toxic_received\":%u,\"blame_notes\":%u,\"last_ms\":%lld,"
                   "\"last_toxic_ms\":%lld}",
                   e.events, e.toxic_received, e.blame_notes, (long long)e.last_ms,
                   (long long)e.last_toxic_ms);
         printf("%s\n", sb.buf);
-        sb_free(&sb);
+        strbuf_free(&sb);
     } else {
         fprintf(stderr, "complaintctl: employee '%s': %s\n", id,
                 rc == HIST_NOTFOUND ? "no record" : hist_last_error(env));
@@ -292,7 +292,7 @@ int cmd_top(int argc, char **argv)
         rc = hist_each_customer(txn, top_add, &t);
     strbuf sb = STRBUF_INIT;
     for (int i = 0; rc == HIST_OK && i < t.n; i++) {
-        sb_reset(&sb);
+        strbuf_reset(&sb);
         customer_json(&sb, t.e[i].id, strlen(t.e[i].id), &t.e[i].c, txn);
         printf("%s\n", sb.buf);
     }
@@ -300,7 +300,7 @@ int cmd_top(int argc, char **argv)
         hist_abort(txn);
     if (rc != HIST_OK)
         fprintf(stderr, "complaintctl: %s\n", hist_last_error(env));
-    sb_free(&sb);
+    strbuf_free(&sb);
     free(t.e);
     hist_close(env);
     return rc == HIST_OK ? 0 : CTL_FAIL;

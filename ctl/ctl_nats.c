@@ -243,8 +243,8 @@ static int nats_tail(nats_opts *o)
         decision_msg *d = complaint__v1__triage_decision__unpack(
             NULL, (size_t)natsMsg_GetDataLength(m), (const uint8_t *)natsMsg_GetData(m));
         if (d) {
-            sb_reset(&sb);
-            decision_json(&sb, d);
+            strbuf_reset(&sb);
+            codec_decision_json(&sb, d);
             printf("%s\n", sb.buf);
             fflush(stdout);
             printed++;
@@ -255,7 +255,7 @@ static int nats_tail(nats_opts *o)
         }
         natsMsg_Destroy(m);
     }
-    sb_free(&sb);
+    strbuf_free(&sb);
     natsSubscription_Destroy(sub);
     nconn_close(&c);
     return status;

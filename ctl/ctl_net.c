@@ -177,8 +177,8 @@ static void tail_print(tail_state *t, const decision_msg *m)
         t->next = m->seq + 1;
     const char *topic = action_name((int)m->action);
     if (!tail_done(t) && strncmp(topic, t->o->action, strlen(t->o->action)) == 0) {
-        sb_reset(&t->sb);
-        decision_json(&t->sb, m);
+        strbuf_reset(&t->sb);
+        codec_decision_json(&t->sb, m);
         printf("%s\n", t->sb.buf);
         fflush(stdout);
         t->printed++;
@@ -300,7 +300,7 @@ int cmd_tail(int argc, char **argv)
         zmq_msg_close(&topic);
         zmq_msg_close(&body);
     }
-    sb_free(&t.sb);
+    strbuf_free(&t.sb);
     if (t.req)
         zmq_close(t.req);
     zmq_close(sub);

@@ -324,7 +324,7 @@ void ctl_models_close(ctl_models *cm)
 }
 
 int ctl_models_apply(ctl_models *cm, const char *text, size_t len, int channel,
-                     const class_result *cr, model_result *mr)
+                     const classify_result *cr, model_result *mr)
 {
     memset(mr, 0, sizeof *mr);
     if (!cm->n)
@@ -337,10 +337,10 @@ int ctl_models_apply(ctl_models *cm, const char *text, size_t len, int channel,
     return 0;
 }
 
-void ctl_model_json(strbuf *sb, const char *text, label_set rules, const class_result *cr,
+void ctl_model_json(strbuf *sb, const char *text, label_set rules, const classify_result *cr,
                     const model_result *mr, label_set final)
 {
-    sb_puts(sb, ",\"sources\":{");
+    strbuf_puts(sb, ",\"sources\":{");
     int first = 1;
     for (int l = 1; l < LABEL_COUNT; l++) {
         label_set bit = LABEL_BIT(l);
@@ -348,32 +348,32 @@ void ctl_model_json(strbuf *sb, const char *text, label_set rules, const class_r
         if (!(final & bit) && !vetoed)
             continue;
         const char *by = (rules & bit) && (mr->add & bit) ? "both" : (rules & bit) ? "rules" : "model";
-        sb_printf(sb, "%s\"%s\":{\"rules\":%.2f", first ? "" : ",", label_name(l),
+        strbuf_printf(sb, "%s\"%s\":{\"rules\":%.2f", first ? "" : ",", label_name(l),
                   (double)cr->score[l]);
         if (mr->covered & bit)
-            sb_printf(sb, ",\"model\":%.3f", (double)mr->prob[l]);
-        sb_printf(sb, ",\"by\":\"%s\"%s}", vetoed ? "model_veto" : by, "");
+            strbuf_printf(sb, ",\"model\":%.3f", (double)mr->prob[l]);
+        strbuf_printf(sb, ",\"by\":\"%s\"%s}", vetoed ? "model_veto" : by, "");
         first = 0;
     }
     /* The model's probabilities, on or off, when not negligible. */
-    sb_puts(sb, "},\"model_scores\":{");
+    strbuf_puts(sb, "},\"model_scores\":{");
     first = 1;
     for (int l = 1; l < LABEL_COUNT; l++)
         if ((mr->covered & LABEL_BIT(l)) && mr->prob[l] >= 0.05f) {
-            sb_printf(sb, "%s\"%s\":%.3f", first ? "" : ",", label_name(l), (double)mr->prob[l]);
+            strbuf_printf(sb, "%s\"%s\":%.3f", first ? "" : ",", label_name(l), (double)mr->prob[l]);
             first = 0;
         }
-    sb_puts(sb, "},\"model_evidence\":[");
+    strbuf_puts(sb, "},\"model_evidence\":[");
     first = 1;
     for (size_t i = 0; i < mr->n_ev; i++) {
         const model_evidence *e = &mr->ev[i];
         if (!(final & LABEL_BIT(e->label)))
             continue;
-        sb_printf(sb, "%s{\"label\":\"%s\",\"text\":", first ? "" : ",", label_name(e->label));
-        sb_json_str(sb, text + e->start, e->end - e->start);
-        sb_printf(sb, ",\"start\":%u,\"end\":%u,\"weight\":%.3f}", e->start, e->end,
+        strbuf_printf(sb, "%s{\"label\":\"%s\",\"text\":", first ? "" : ",", label_name(e->label));
+        strbuf_json_str(sb, text + e->start, e->end - e->start);
+        strbuf_printf(sb, ",\"start\":%u,\"end\":%u,\"weight\":%.3f}", e->start, e->end,
                   (double)e->weight);
         first = 0;
     }
-    sb_putc(sb, ']');
+    strbuf_putc(sb, ']');
 }

@@ -35,8 +35,8 @@ typedef struct job {
     zmq_msg_t   body;     /* the producer's bytes, until the worker is done */
     event_msg  *ev;       /* unpacked; NULL if the message did not decode */
     const char *reject;   /* static reason, or NULL if it is to be decided */
-    class_result cr;      /* cr.matches points at matches below */
-    class_match matches[JOB_MATCHES];
+    classify_result cr;      /* cr.matches points at matches below */
+    classify_match matches[JOB_MATCHES];
     triage_explain explain;   /* what the models said (explain.n_models 0: none ran) */
     int64_t     received_us;  /* when ingest took it (monotonic) */
     struct nats_in *nats;     /* cluster mode: where it came from (nats_in.h); owned; else NULL */

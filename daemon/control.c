@@ -21,7 +21,7 @@
 void stats_json(const daemon_stats *s, int64_t now_ms, strbuf *sb)
 {
 #define U(f) (unsigned long long)STAT_GET(s->f)
-    sb_printf(sb,
+    strbuf_printf(sb,
               "{\"uptime_ms\":%lld,\"received\":%llu,\"decided\":%llu,\"rejected\":%llu,"
               "\"duplicates\":%llu,\"published\":%llu,\"commits\":%llu,\"commit_failures\":%llu,"
               "\"commit_us_total\":%llu,\"sync_us_total\":%llu,\"last_seq\":%llu,"
@@ -29,25 +29,25 @@ void stats_json(const daemon_stats *s, int64_t now_ms, strbuf *sb)
               (long long)(now_ms - s->started_ms), U(received), U(decided), U(rejected),
               U(duplicates), U(published), U(commits), U(commit_failures), U(commit_us),
               U(sync_us), U(last_seq), U(reloads), U(reload_failures));
-    sb_printf(sb, ",\"span_misses\":%llu", U(span_misses));
+    strbuf_printf(sb, ",\"span_misses\":%llu", U(span_misses));
     if (s->cluster_partitions) {  /* a cluster node: which partitions it holds now */
-        sb_printf(sb, ",\"cluster\":{\"takeovers\":%llu,\"handovers\":%llu,\"snapshots\":%llu,"
+        strbuf_printf(sb, ",\"cluster\":{\"takeovers\":%llu,\"handovers\":%llu,\"snapshots\":%llu,"
                       "\"partitions\":[", U(takeovers), U(handovers), U(snapshots));
         for (int p = 0, n = 0; p < s->cluster_partitions && p < 1024; p++)
             if (atomic_load(&s->partitions_owned[p / 64]) & (1ull << (p % 64)))
-                sb_printf(sb, "%s%d", n++ ? "," : "", p);
-        sb_puts(sb, "]}");
+                strbuf_printf(sb, "%s%d", n++ ? "," : "", p);
+        strbuf_puts(sb, "]}");
     }
-    sb_printf(sb, ",\"feedback\":%llu,\"feedback_rejected\":%llu,\"feedback_stored\":%llu",
+    strbuf_printf(sb, ",\"feedback\":%llu,\"feedback_rejected\":%llu,\"feedback_stored\":%llu",
               U(feedback), U(feedback_rejected), U(feedback_stored));
-    sb_printf(sb, ",\"retrains\":%llu,\"retrain_failures\":%llu,\"retrain_skipped\":%llu",
+    strbuf_printf(sb, ",\"retrains\":%llu,\"retrain_failures\":%llu,\"retrain_skipped\":%llu",
               U(retrains), U(retrain_failures), U(retrain_skipped));
-    sb_puts(sb, ",\"actions\":{");
+    strbuf_puts(sb, ",\"actions\":{");
     for (int a = 1; a < ACTION_COUNT; a++)
-        sb_printf(sb, "%s\"%s\":%llu", a > 1 ? "," : "", action_name(a), U(per_action[a]));
-    sb_puts(sb, "},\"labels\":{");
+        strbuf_printf(sb, "%s\"%s\":%llu", a > 1 ? "," : "", action_name(a), U(per_action[a]));
+    strbuf_puts(sb, "},\"labels\":{");
     for (int l = 1; l < LABEL_COUNT; l++)
-        sb_printf(sb, "%s\"%s\":%llu", l > 1 ? "," : "", label_name(l), U(per_label[l]));
+        strbuf_printf(sb, "%s\"%s\":%llu", l > 1 ? "," : "", label_name(l), U(per_label[l]));
     /* The latency histograms' counts, bucket i holding values <= 2^i us
      * (the last one everything above), not cumulative: complaintctl stats
      * --watch takes percentiles of what changed between two replies. */
@@ -55,12 +55,12 @@ void stats_json(const daemon_stats *s, int64_t now_ms, strbuf *sb)
                                                  &s->h_stage_us[STAGE_COMMITTED],
                                                  &s->h_stage_us[STAGE_PUBLISHED]};
     for (int k = 0; k < 1 + STATS_STAGES; k++) {
-        sb_printf(sb, k ? "],\"%s\":[" : "},\"latency_us_buckets\":{\"%s\":[", stats_latency_names[k]);
+        strbuf_printf(sb, k ? "],\"%s\":[" : "},\"latency_us_buckets\":{\"%s\":[", stats_latency_names[k]);
         for (int i = 0; i < STATS_HIST_BUCKETS; i++)
-            sb_printf(sb, "%s%llu", i ? "," : "",
+            strbuf_printf(sb, "%s%llu", i ? "," : "",
                       (unsigned long long)atomic_load_explicit(&hists[k]->bucket[i], memory_order_relaxed));
     }
-    sb_puts(sb, "]}}");
+    strbuf_puts(sb, "]}}");
 #undef U
 }
 
@@ -147,7 +147,7 @@ static int collect(uint64_t seq, const void *bytes, size_t len, void *arg)
         r->first = seq;
     r->last = seq;
     r->off[r->count] = r->frames.len;
-    sb_append(&r->frames, bytes, len);
+    strbuf_append(&r->frames, bytes, len);
     r->off[++r->count] = r->frames.len;
     return r->count >= r->max;
 }
@@ -179,11 +179,11 @@ static void replay(void *sock, const envelope *e, hist_env *env, const char *arg
     }
     strbuf head = STRBUF_INIT;
     if (rc != HIST_OK) {
-        sb_printf(&head, "{\"error\":\"decision log: %s\"}", hist_last_error(env));
+        strbuf_printf(&head, "{\"error\":\"decision log: %s\"}", hist_last_error(env));
         reply(sock, e, head.buf, head.len);
     } else {
         unsigned long long last = (unsigned long long)r->upto;
-        sb_printf(&head, "{\"from\":%llu,\"count\":%d,\"next\":%llu,\"last_seq\":%llu}",
+        strbuf_printf(&head, "{\"from\":%llu,\"count\":%d,\"next\":%llu,\"last_seq\":%llu}",
                   r->count ? (unsigned long long)r->first : from, r->count,
                   r->count ? (unsigned long long)r->last + 1 : from, last);
         send_envelope(sock, e);
@@ -192,8 +192,8 @@ static void replay(void *sock, const envelope *e, hist_env *env, const char *arg
             zmq_send(sock, r->frames.buf + r->off[i], r->off[i + 1] - r->off[i],
                      i + 1 < r->count ? ZMQ_SNDMORE : 0);
     }
-    sb_free(&head);
-    sb_free(&r->frames);
+    strbuf_free(&head);
+    strbuf_free(&r->frames);
     free(r);
 }
 
@@ -285,7 +285,7 @@ static void forget(control *c, const envelope *e, const char *id)
     /* The request frame is cut at REQUEST_MAX - 1 bytes: an id that fills
      * it may have been cut, and is refused rather than half-matched. */
     if (!*id || strlen(id) >= REQUEST_MAX - 1 - 7) {
-        sb_printf(sb, "{\"error\":\"usage: forget CUSTOMER_ID (1 to %d bytes)\"}", REQUEST_MAX - 2 - 7);
+        strbuf_printf(sb, "{\"error\":\"usage: forget CUSTOMER_ID (1 to %d bytes)\"}", REQUEST_MAX - 2 - 7);
         reply(c->sock, e, sb->buf, sb->len);
         return;
     }
@@ -295,7 +295,7 @@ static void forget(control *c, const envelope *e, const char *id)
         zmq_send(c->forget, id, strlen(id), ZMQ_DONTWAIT) < 0) {
         if (c->forgets.n && c->forgets.w[c->forgets.n - 1].ticket == ticket)
             c->forgets.n--;
-        sb_puts(sb, "{\"error\":\"the writer cannot take the request now; try again\"}");
+        strbuf_puts(sb, "{\"error\":\"the writer cannot take the request now; try again\"}");
         reply(c->sock, e, sb->buf, sb->len);
         return;
     }
@@ -338,12 +338,12 @@ static void feedback(control *c, const envelope *e, zmq_msg_t *payload)
     strbuf msg = STRBUF_INIT;
     feedback_check fc;
     uint64_t ticket = ++c->fb_ticket;
-    sb_reset(&c->sb);
+    strbuf_reset(&c->sb);
     if (feedback_check_batch(zmq_msg_data(payload), zmq_msg_size(payload),
                              (size_t)c->hooks->max_text, ticket, &msg, &fc) < 0) {
         feedback_check_free(&fc);
-        sb_free(&msg);
-        sb_puts(&c->sb, "{\"ok\":false,\"error\":\"out of memory\"}");
+        strbuf_free(&msg);
+        strbuf_puts(&c->sb, "{\"ok\":false,\"error\":\"out of memory\"}");
         reply(c->sock, e, c->sb.buf, c->sb.len);
         return;
     }
@@ -356,7 +356,7 @@ static void feedback(control *c, const envelope *e, zmq_msg_t *payload)
         if (grown && zmq_send(c->fb_out, msg.buf, msg.len, ZMQ_DONTWAIT) == (int)msg.len) {
             c->fb = grown;
             c->fb[c->n_fb++] = (fb_waiter){*e, ticket, fc};
-            sb_free(&msg);
+            strbuf_free(&msg);
             return;  /* answered when the writer has stored them */
         }
         if (grown)
@@ -369,7 +369,7 @@ static void feedback(control *c, const envelope *e, zmq_msg_t *payload)
     }
     reply(c->sock, e, c->sb.buf, c->sb.len);
     feedback_check_free(&fc);
-    sb_free(&msg);
+    strbuf_free(&msg);
 }
 
 /* The writer has stored (or not) some reviews: answer their client, and
@@ -381,7 +381,7 @@ static void feedback_stored(control *c)
         for (size_t i = 0; i < c->n_fb; i++) {
             if (c->fb[i].ticket != d.ticket)
                 continue;
-            sb_reset(&c->sb);
+            strbuf_reset(&c->sb);
             feedback_reply(&c->sb, &c->fb[i].fc, &d);
             reply(c->sock, &c->fb[i].e, c->sb.buf, c->sb.len);
             feedback_check_free(&c->fb[i].fc);
@@ -403,25 +403,25 @@ static void serve_request(control *c)
         return;
     }
     strbuf *sb = &c->sb;
-    sb_reset(sb);
+    strbuf_reset(sb);
     log_debug("control: %.*s", (int)strcspn(word, " "), word);  /* the word, not a customer id */
     int answered = 0;  /* replied already, or to be replied later */
     if (strcmp(word, "ping") == 0) {
-        sb_puts(sb, "pong");
+        strbuf_puts(sb, "pong");
     } else if (strcmp(word, "stats") == 0) {
         stats_json(c->stats, clock_wall_ms(), sb);
     } else if (strcmp(word, "info") == 0) {
-        sb_printf(sb, "{\"pid\":%ld,\"data_dir\":", (long)getpid());
-        sb_json_str(sb, c->data_dir, strlen(c->data_dir));
-        sb_putc(sb, '}');
+        strbuf_printf(sb, "{\"pid\":%ld,\"data_dir\":", (long)getpid());
+        strbuf_json_str(sb, c->data_dir, strlen(c->data_dir));
+        strbuf_putc(sb, '}');
     } else if (strcmp(word, "reload") == 0) {
         answered = wait_for(&c->reloads, &e, reloader_request(c->hooks->reloader)) == 0;
         if (!answered)
-            sb_puts(sb, "{\"ok\":false,\"error\":\"out of memory\"}");
+            strbuf_puts(sb, "{\"ok\":false,\"error\":\"out of memory\"}");
     } else if (strcmp(word, "retrain") == 0 && c->hooks->retrain) {
         answered = wait_for(&c->retrains, &e, retrain_request(c->hooks->retrain)) == 0;
         if (!answered)
-            sb_puts(sb, "{\"ok\":false,\"error\":\"out of memory\"}");
+            strbuf_puts(sb, "{\"ok\":false,\"error\":\"out of memory\"}");
     } else if (strcmp(word, "feedback") == 0) {
         feedback(c, &e, &payload);
         answered = 1;
@@ -432,7 +432,7 @@ static void serve_request(control *c)
         forget(c, &e, word[6] ? word + 7 : "");
         answered = 1;
     } else {
-        sb_puts(sb, "{\"error\":\"unknown command; try ping, stats, info, reload, retrain, "
+        strbuf_puts(sb, "{\"error\":\"unknown command; try ping, stats, info, reload, retrain, "
                     "feedback, replay FROM or forget CUSTOMER\"}");
     }
     zmq_msg_close(&payload);
@@ -501,6 +501,6 @@ void control_serve(void *sock, daemon_stats *stats, hist_env *env, control_hooks
     zmq_close(c->forget);
     zmq_close(c->fb_out);
     zmq_close(c->fb_done);
-    sb_free(&c->sb);
+    strbuf_free(&c->sb);
     free(c);
 }

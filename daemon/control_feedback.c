@@ -13,15 +13,15 @@
 static void add_error(feedback_check *fc, size_t item, const char *event_id, const char *why)
 {
     strbuf *e = &fc->errors;
-    sb_printf(e, "%s{\"item\":%zu,\"event_id\":", e->len ? "," : "", item);
+    strbuf_printf(e, "%s{\"item\":%zu,\"event_id\":", e->len ? "," : "", item);
     /* An id that is not UTF-8 is named by its position only. */
     if (event_id && utf8_valid_str(event_id))
-        sb_json_str(e, event_id, strlen(event_id));
+        strbuf_json_str(e, event_id, strlen(event_id));
     else
-        sb_puts(e, "\"\"");
-    sb_puts(e, ",\"error\":");
-    sb_json_str(e, why, strlen(why));
-    sb_putc(e, '}');
+        strbuf_puts(e, "\"\"");
+    strbuf_puts(e, ",\"error\":");
+    strbuf_json_str(e, why, strlen(why));
+    strbuf_putc(e, '}');
     fc->rejected++;
 }
 
@@ -69,7 +69,7 @@ int feedback_check_batch(const void *bytes, size_t len, size_t max_text, uint64_
         if (buf) {
             memcpy(buf, &ticket, sizeof ticket);
             complaint__v1__feedback_batch__pack(&out, buf + sizeof ticket);
-            sb_append(msg, (const char *)buf, sizeof ticket + n);
+            strbuf_append(msg, (const char *)buf, sizeof ticket + n);
             free(buf);
         } else {
             rc = -1;
@@ -80,27 +80,27 @@ int feedback_check_batch(const void *bytes, size_t len, size_t max_text, uint64_
     return rc;
 }
 
-void feedback_check_free(feedback_check *fc) { sb_free(&fc->errors); }
+void feedback_check_free(feedback_check *fc) { strbuf_free(&fc->errors); }
 
 void feedback_reply(strbuf *sb, const feedback_check *fc, const feedback_done *d)
 {
     if (fc->fatal) {
-        sb_puts(sb, "{\"ok\":false,\"error\":");
-        sb_json_str(sb, fc->fatal, strlen(fc->fatal));
-        sb_puts(sb, ",\"received\":0,\"stored\":0}");
+        strbuf_puts(sb, "{\"ok\":false,\"error\":");
+        strbuf_json_str(sb, fc->fatal, strlen(fc->fatal));
+        strbuf_puts(sb, ",\"received\":0,\"stored\":0}");
         return;
     }
     int failed = d && d->rc != HIST_OK;
-    sb_printf(sb, "{\"ok\":%s", failed ? "false" : "true");
+    strbuf_printf(sb, "{\"ok\":%s", failed ? "false" : "true");
     if (failed) {
         char msg[sizeof d->error + 32];
         int n = snprintf(msg, sizeof msg, "feedback store: %.*s", (int)sizeof d->error, d->error);
-        sb_puts(sb, ",\"error\":");
-        sb_json_str(sb, msg, n > 0 && (size_t)n < sizeof msg ? (size_t)n : strlen(msg));
+        strbuf_puts(sb, ",\"error\":");
+        strbuf_json_str(sb, msg, n > 0 && (size_t)n < sizeof msg ? (size_t)n : strlen(msg));
     }
-    sb_printf(sb, ",\"received\":%zu,\"stored\":%u,\"replaced\":%u,\"rejected\":%zu,\"errors\":[",
+    strbuf_printf(sb, ",\"received\":%zu,\"stored\":%u,\"replaced\":%u,\"rejected\":%zu,\"errors\":[",
               fc->received, d ? d->stored : 0u, d ? d->replaced : 0u, fc->rejected);
     if (fc->errors.len)
-        sb_append(sb, fc->errors.buf, fc->errors.len);
-    sb_puts(sb, "]}");
+        strbuf_append(sb, fc->errors.buf, fc->errors.len);
+    strbuf_puts(sb, "]}");
 }

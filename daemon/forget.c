@@ -17,16 +17,16 @@ int forget_customer(hist_env *env, const char *id, size_t idlen, strbuf *reply, 
 {
     hist_forgotten f = {0};
     int rc = hist_forget(env, id, idlen, &f);
-    sb_puts(reply, "{\"customer_id\":");
-    sb_json_str(reply, id, idlen);
+    strbuf_puts(reply, "{\"customer_id\":");
+    strbuf_json_str(reply, id, idlen);
     if (rc == HIST_OK) {
-        sb_printf(reply, ",\"history_erased\":%s,\"decisions_redacted\":%zu,\"feedback_erased\":%zu}",
+        strbuf_printf(reply, ",\"history_erased\":%s,\"decisions_redacted\":%zu,\"feedback_erased\":%zu}",
                   f.history_erased ? "true" : "false", f.decisions_redacted, f.feedback_erased);
     } else {
         const char *why = hist_last_error(env);
-        sb_puts(reply, ",\"error\":");
-        sb_json_str(reply, why, strlen(why));
-        sb_putc(reply, '}');
+        strbuf_puts(reply, ",\"error\":");
+        strbuf_json_str(reply, why, strlen(why));
+        strbuf_putc(reply, '}');
     }
     *redacted = f.decisions_redacted;
     return rc;
@@ -59,5 +59,5 @@ void forget_serve(void *sock, hist_env *env, int durable)
     zmq_send(sock, reply.buf ? reply.buf : "", reply.len, 0);
     zmq_msg_close(&ticket);
     zmq_msg_close(&id);
-    sb_free(&reply);
+    strbuf_free(&reply);
 }

@@ -33,14 +33,14 @@ int group_add_decision(decided_group *g, const uint8_t *bytes, size_t n, int act
     g->d = d;
     g->d[g->n++] = (decision_ref){.off = g->bytes.len, .len = n, .action = action, .seq = seq,
                                   .status = (uint8_t)status};
-    sb_append(&g->bytes, (const char *)bytes, n);
-    return sb_failed(&g->bytes) ? -1 : 0;
+    strbuf_append(&g->bytes, (const char *)bytes, n);
+    return strbuf_failed(&g->bytes) ? -1 : 0;
 }
 
 void group_clear_decisions(decided_group *g)
 {
     g->n = 0;
-    sb_reset(&g->bytes);
+    strbuf_reset(&g->bytes);
 }
 
 void group_free(decided_group *g)
@@ -51,6 +51,6 @@ void group_free(decided_group *g)
         batch_free(g->batches[i]);
     free(g->batches);
     free(g->d);
-    sb_free(&g->bytes);
+    strbuf_free(&g->bytes);
     free(g);
 }

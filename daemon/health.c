@@ -109,30 +109,30 @@ int health_alive(int64_t now_ms, strbuf *report)
         int ok = 1;
         if (st == STATE_WAITING) {
             if (report)
-                sb_printf(report, "%s waiting for input\n", hb->name);
+                strbuf_printf(report, "%s waiting for input\n", hb->name);
             continue;
         }
         if (st == STATE_EXITED) {
             ok = 0;
             if (report)
-                sb_printf(report, "%s exited\n", hb->name);
+                strbuf_printf(report, "%s exited\n", hb->name);
         } else {
             int64_t busy = now_ms > st ? now_ms - st : 0;
             const char *mine = atomic_load_explicit(&hb->paused, memory_order_relaxed);
             double secs = (double)busy / 1000.0;
             if (busy <= HEALTH_STALE_MS) {
                 if (report && mine)
-                    sb_printf(report, "%s retrying: %s\n", hb->name, mine);
+                    strbuf_printf(report, "%s retrying: %s\n", hb->name, mine);
                 else if (report)
-                    sb_printf(report, "%s busy for %.1f s\n", hb->name, secs);
+                    strbuf_printf(report, "%s busy for %.1f s\n", hb->name, secs);
             } else if (paused && !mine) {
                 /* Behind a pause, being held up is expected (health.h). */
                 if (report)
-                    sb_printf(report, "%s held up for %.1f s behind the pause\n", hb->name, secs);
+                    strbuf_printf(report, "%s held up for %.1f s behind the pause\n", hb->name, secs);
             } else {
                 ok = 0;
                 if (report)
-                    sb_printf(report, "%s busy for %.1f s without progress\n", hb->name, secs);
+                    strbuf_printf(report, "%s busy for %.1f s without progress\n", hb->name, secs);
             }
         }
         alive &= ok;
@@ -152,7 +152,7 @@ int health_ready(strbuf *report)
     else
         why = pause_reason();
     if (report)
-        sb_printf(report, "%s\n", why ? why : "ready");
+        strbuf_printf(report, "%s\n", why ? why : "ready");
     return why == NULL;
 }
 

@@ -46,7 +46,7 @@ static void *run(void *arg)
         uint64_t serving = jt->requested;  /* everyone who asked before this job starts */
         pthread_mutex_unlock(&jt->lock);
 
-        sb_reset(&reply);
+        strbuf_reset(&reply);
         jt->fn(jt->arg, jt, &reply);
 
         pthread_mutex_lock(&jt->lock);
@@ -69,7 +69,7 @@ static void *run(void *arg)
         }
     }
     pthread_mutex_unlock(&jt->lock);
-    sb_free(&reply);
+    strbuf_free(&reply);
     return NULL;
 }
 
@@ -126,16 +126,16 @@ int job_thread_take(job_thread *jt, uint64_t *served, strbuf *reply)
     int got = 0;
     if (jt->n_untaken > 0) {
         *served = jt->untaken[0].served;
-        sb_reset(reply);
-        sb_puts(reply, jt->untaken[0].reply);
+        strbuf_reset(reply);
+        strbuf_puts(reply, jt->untaken[0].reply);
         free(jt->untaken[0].reply);
         memmove(jt->untaken, jt->untaken + 1, --jt->n_untaken * sizeof *jt->untaken);
         got = 1;
     } else if (jt->served > *served) {
         /* Its outcome could not be kept (out of memory). */
         *served = jt->served;
-        sb_reset(reply);
-        sb_puts(reply, "{\"ok\":false,\"error\":\"out of memory; see the daemon's log\"}");
+        strbuf_reset(reply);
+        strbuf_puts(reply, "{\"ok\":false,\"error\":\"out of memory; see the daemon's log\"}");
         got = 1;
     }
     pthread_mutex_unlock(&jt->lock);

@@ -87,13 +87,13 @@ int metrics_check_addr(const char *addr, char *err, size_t errlen)
 
 static void head(strbuf *sb, const char *name, const char *type, const char *help)
 {
-    sb_printf(sb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    strbuf_printf(sb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 static void one(strbuf *sb, const char *name, const char *type, const char *help, uint64_t v)
 {
     head(sb, name, type, help);
-    sb_printf(sb, "%s %llu\n", name, (unsigned long long)v);
+    strbuf_printf(sb, "%s %llu\n", name, (unsigned long long)v);
 }
 
 /* A label value: backslash, double quote and newline escaped. */
@@ -101,11 +101,11 @@ static void label_value(strbuf *sb, const char *s)
 {
     for (; *s; s++) {
         if (*s == '\\' || *s == '"')
-            sb_putc(sb, '\\');
+            strbuf_putc(sb, '\\');
         if (*s == '\n')
-            sb_puts(sb, "\\n");
+            strbuf_puts(sb, "\\n");
         else
-            sb_putc(sb, *s);
+            strbuf_putc(sb, *s);
     }
 }
 
@@ -120,16 +120,16 @@ static void histogram_series(strbuf *sb, const char *name, const char *label, co
     const char *sep = label ? "," : "";
     label = label ? label : "";
     for (int i = 0; i < STATS_HIST_BUCKETS - 1; i++)
-        sb_printf(sb, "%s_bucket{%s%sle=\"%.9g\"} %llu\n", name, label, sep,
+        strbuf_printf(sb, "%s_bucket{%s%sle=\"%.9g\"} %llu\n", name, label, sep,
                   (double)stats_hist_le(i) * scale, (unsigned long long)cum[i]);
     uint64_t count = cum[STATS_HIST_BUCKETS - 1];
-    sb_printf(sb, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, label, sep, (unsigned long long)count);
+    strbuf_printf(sb, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, label, sep, (unsigned long long)count);
     const char *open = *label ? "{" : "", *close = *label ? "}" : "";
     if (scale == 1.0)
-        sb_printf(sb, "%s_sum%s%s%s %llu\n", name, open, label, close, (unsigned long long)sum);
+        strbuf_printf(sb, "%s_sum%s%s%s %llu\n", name, open, label, close, (unsigned long long)sum);
     else
-        sb_printf(sb, "%s_sum%s%s%s %.9g\n", name, open, label, close, (double)sum * scale);
-    sb_printf(sb, "%s_count%s%s%s %llu\n", name, open, label, close, (unsigned long long)count);
+        strbuf_printf(sb, "%s_sum%s%s%s %.9g\n", name, open, label, close, (double)sum * scale);
+    strbuf_printf(sb, "%s_count%s%s%s %llu\n", name, open, label, close, (unsigned long long)count);
 }
 
 static void histogram(strbuf *sb, const char *name, const char *help, const stats_hist *h, double scale)
@@ -148,11 +148,11 @@ void metrics_render(daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
     head(sb, "complaintd_build_info", "gauge",
          "Always 1; the labels say what runs: version, git commit, running rule pack and model "
          "(\"none\" until one is loaded).");
-    sb_puts(sb, "complaintd_build_info{version=\"");
+    strbuf_puts(sb, "complaintd_build_info{version=\"");
     label_value(sb, buildinfo_version());
-    sb_puts(sb, "\",commit=\"");
+    strbuf_puts(sb, "\",commit=\"");
     label_value(sb, buildinfo_commit());
-    sb_printf(sb, "\",rules_hash=\"%s\",model_hash=\"none\"} 1\n", rules);
+    strbuf_printf(sb, "\",rules_hash=\"%s\",model_hash=\"none\"} 1\n", rules);
     one(sb, "complaintd_events_received_total", "counter",
         "Messages taken from the ingest socket.", U(received));
     one(sb, "complaintd_events_decided_total", "counter",
@@ -165,11 +165,11 @@ void metrics_render(daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
 
     head(sb, "complaintd_decisions_total", "counter", "Decisions by action (rejects not included).");
     for (int a = 1; a < ACTION_COUNT; a++)
-        sb_printf(sb, "complaintd_decisions_total{action=\"%s\"} %llu\n", action_name(a),
+        strbuf_printf(sb, "complaintd_decisions_total{action=\"%s\"} %llu\n", action_name(a),
                   (unsigned long long)U(per_action[a]));
     head(sb, "complaintd_labels_total", "counter", "Decided events carrying each label.");
     for (int l = 1; l < LABEL_COUNT; l++)
-        sb_printf(sb, "complaintd_labels_total{label=\"%s\"} %llu\n", label_name(l),
+        strbuf_printf(sb, "complaintd_labels_total{label=\"%s\"} %llu\n", label_name(l),
                   (unsigned long long)U(per_label[l]));
 
     one(sb, "complaintd_commits_total", "counter", "LMDB write transactions committed.", U(commits));
@@ -180,24 +180,24 @@ void metrics_render(daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
     head(sb, "complaintd_reloads_total", "counter",
          "Rule and policy reloads (command or SIGHUP) by outcome: ok (swapped in) or refused "
          "(the running pack and policy kept; the log says why).");
-    sb_printf(sb, "complaintd_reloads_total{outcome=\"ok\"} %llu\n", (unsigned long long)U(reloads));
-    sb_printf(sb, "complaintd_reloads_total{outcome=\"refused\"} %llu\n",
+    strbuf_printf(sb, "complaintd_reloads_total{outcome=\"ok\"} %llu\n", (unsigned long long)U(reloads));
+    strbuf_printf(sb, "complaintd_reloads_total{outcome=\"refused\"} %llu\n",
               (unsigned long long)U(reload_failures));
 
     head(sb, "complaintd_feedback_total", "counter",
          "Managers' reviews received on the control endpoint by outcome: stored, or rejected "
          "(invalid; the reply names the item and the problem).");
-    sb_printf(sb, "complaintd_feedback_total{outcome=\"stored\"} %llu\n",
+    strbuf_printf(sb, "complaintd_feedback_total{outcome=\"stored\"} %llu\n",
               (unsigned long long)U(feedback_stored));
-    sb_printf(sb, "complaintd_feedback_total{outcome=\"rejected\"} %llu\n",
+    strbuf_printf(sb, "complaintd_feedback_total{outcome=\"rejected\"} %llu\n",
               (unsigned long long)U(feedback_rejected));
     head(sb, "complaintd_retrains_total", "counter",
          "Retrains of the local model from stored feedback by outcome: ok (swapped in), failed "
          "(the running models kept; the log says why) or skipped (too little feedback).");
-    sb_printf(sb, "complaintd_retrains_total{outcome=\"ok\"} %llu\n", (unsigned long long)U(retrains));
-    sb_printf(sb, "complaintd_retrains_total{outcome=\"failed\"} %llu\n",
+    strbuf_printf(sb, "complaintd_retrains_total{outcome=\"ok\"} %llu\n", (unsigned long long)U(retrains));
+    strbuf_printf(sb, "complaintd_retrains_total{outcome=\"failed\"} %llu\n",
               (unsigned long long)U(retrain_failures));
-    sb_printf(sb, "complaintd_retrains_total{outcome=\"skipped\"} %llu\n",
+    strbuf_printf(sb, "complaintd_retrains_total{outcome=\"skipped\"} %llu\n",
               (unsigned long long)U(retrain_skipped));
 
     one(sb, "complaintd_span_misses_total", "counter",
@@ -210,9 +210,9 @@ void metrics_render(daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
         "before their turn.", U(writer_held));
     one(sb, "complaintd_last_seq", "gauge", "Seq of the last decision published.", U(last_seq));
     head(sb, "complaintd_start_time_seconds", "gauge", "When the daemon started, seconds since the epoch.");
-    sb_printf(sb, "complaintd_start_time_seconds %lld\n", (long long)(s->started_ms / 1000));
+    strbuf_printf(sb, "complaintd_start_time_seconds %lld\n", (long long)(s->started_ms / 1000));
     head(sb, "complaintd_uptime_seconds", "gauge", "Seconds since the daemon started.");
-    sb_printf(sb, "complaintd_uptime_seconds %.3f\n", (double)(now_ms - s->started_ms) / 1000.0);
+    strbuf_printf(sb, "complaintd_uptime_seconds %.3f\n", (double)(now_ms - s->started_ms) / 1000.0);
 
     uint64_t used, size;
     if (env && hist_map_use(env, &used, &size) == HIST_OK) {
@@ -250,9 +250,9 @@ void metrics_render(daemon_stats *s, hist_env *env, int64_t now_ms, strbuf *sb)
         head(sb, "complaintd_rule_hits_total", "counter",
              "Events in which each rule of the running pack fired (kept across reloads).");
         for (size_t i = 0; i < n; i++) {
-            sb_puts(sb, "complaintd_rule_hits_total{rule=\"");
+            strbuf_puts(sb, "complaintd_rule_hits_total{rule=\"");
             label_value(sb, ids[i]);
-            sb_printf(sb, "\"} %llu\n", (unsigned long long)hits[i]);
+            strbuf_printf(sb, "\"} %llu\n", (unsigned long long)hits[i]);
         }
     }
     free(ids);
@@ -302,12 +302,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         strbuf rep = STRBUF_INIT, pb = STRBUF_INIT;
         int ok = probe == 1 ? health_alive(health_now_ms(), &rep) : health_ready(&rep);
         if (probe == 1)
-            sb_puts(&pb, ok ? "alive\n" : "not alive: a pipeline thread makes no progress\n");
+            strbuf_puts(&pb, ok ? "alive\n" : "not alive: a pipeline thread makes no progress\n");
         if (rep.len)
-            sb_puts(&pb, rep.buf);
-        sb_free(&rep);
+            strbuf_puts(&pb, rep.buf);
+        strbuf_free(&rep);
         size_t plen = pb.len;
-        char *pbody = sb_take(&pb);
+        char *pbody = strbuf_take(&pb);
         if (!pbody)
             return MHD_NO;
         return respond(conn, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, pbody, plen, text);
@@ -315,7 +315,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     strbuf sb = STRBUF_INIT;
     metrics_render(m->stats, m->env, clock_wall_ms(), &sb);
     size_t len = sb.len;
-    char *body = sb_take(&sb);
+    char *body = strbuf_take(&sb);
     if (!body)
         return MHD_NO;
     return respond(conn, MHD_HTTP_OK, body, len, "text/plain; version=0.0.4; charset=utf-8");

@@ -78,9 +78,9 @@ static void fallback_id(nats_in *in, strbuf *sb)
 {
     const char *id = NULL;
     if (natsMsgHeader_Get(in->msg, "Nats-Msg-Id", &id) == NATS_OK && id && *id)
-        sb_puts(sb, id);
+        strbuf_puts(sb, id);
     else
-        sb_printf(sb, "complaints-seq-%llu", (unsigned long long)in->stream_seq);
+        strbuf_printf(sb, "complaints-seq-%llu", (unsigned long long)in->stream_seq);
 }
 
 static natsStatus publish_one(nats_pub *np, const pending *d, int async)
@@ -124,13 +124,13 @@ void nats_pub_add(nats_pub *np, nats_in *in, const char *topic, const char *even
     snprintf(d->subject, sizeof d->subject, "decisions.%s", topic);
     d->id_off = np->buf.len;
     if (header_safe(event_id))
-        sb_puts(&np->buf, event_id);
+        strbuf_puts(&np->buf, event_id);
     else
         fallback_id(in, &np->buf);
-    sb_putc(&np->buf, '\0');
+    strbuf_putc(&np->buf, '\0');
     d->bytes_off = np->buf.len;
     d->len = len;
-    sb_append(&np->buf, (const char *)bytes, len);
+    strbuf_append(&np->buf, (const char *)bytes, len);
     if (in->quiet)
         return;  /* decided and stored before the takeover: only the ack is owed */
     if (publish_one(np, d, 1) != NATS_OK)
@@ -170,7 +170,7 @@ void nats_pub_flush(nats_pub *np)
         nats_part_done(in);  /* frees in */
     }
     np->n = 0;
-    sb_reset(&np->buf);
+    strbuf_reset(&np->buf);
 }
 
 void nats_pub_close(nats_pub *np)
@@ -181,6 +181,6 @@ void nats_pub_close(nats_pub *np)
     natsConnection_Flush(np->c.nc);
     nconn_close(&np->c);
     free(np->q);
-    sb_free(&np->buf);
+    strbuf_free(&np->buf);
     free(np);
 }

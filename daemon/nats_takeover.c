@@ -61,7 +61,7 @@ static int snapshot_now(nats_node *n, int p)
     char subject[32];
     snprintf(subject, sizeof subject, "snapshots.%d", p);
     size_t chunks = (dump.len + SNAP_CHUNK - 1) / SNAP_CHUNK;
-    sb_printf(&manifest, "%" PRIu64 " %zu", covered, chunks);
+    strbuf_printf(&manifest, "%" PRIu64 " %zu", covered, chunks);
     uint64_t first = 0;
     for (size_t off = 0; rc == 0 && off < dump.len; off += SNAP_CHUNK) {
         size_t len = dump.len - off < SNAP_CHUNK ? dump.len - off : SNAP_CHUNK;
@@ -73,7 +73,7 @@ static int snapshot_now(nats_node *n, int p)
             rc = -1;
         } else {
             first = first ? first : pa->Sequence;
-            sb_printf(&manifest, " %" PRIu64, pa->Sequence);
+            strbuf_printf(&manifest, " %" PRIu64, pa->Sequence);
         }
         jsPubAck_Destroy(pa);
     }
@@ -98,8 +98,8 @@ static int snapshot_now(nats_node *n, int p)
         rc = -1;
     }
     n->lease[p].snap_ms = now_ms();  /* a failed one is tried again an interval later */
-    sb_free(&dump);
-    sb_free(&manifest);
+    strbuf_free(&dump);
+    strbuf_free(&manifest);
     return rc;
 }
 
@@ -134,7 +134,7 @@ static uint64_t restore(nats_node *n, int p, size_t *customers)
         jsErrCode jerr = 0;
         ok = seq && js_GetMsg(&msg, n->c.js, NATS_STREAM_SNAP, seq, NULL, &jerr) == NATS_OK;
         if (ok)
-            sb_append(&dump, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg));
+            strbuf_append(&dump, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg));
         natsMsg_Destroy(msg);
     }
     if (ok)
@@ -144,7 +144,7 @@ static uint64_t restore(nats_node *n, int p, size_t *customers)
         pstore_drop(n->env, p, n->n_parts, NULL, NULL);  /* whatever a partial load left */
         covered = 0;
     }
-    sb_free(&dump);
+    strbuf_free(&dump);
     kvEntry_Destroy(e);
     return covered;
 }

@@ -50,7 +50,7 @@ static void check(int *was_alive)
         notify_status("a pipeline thread makes no progress (GET /healthz says which)");
     }
     *was_alive = alive;
-    sb_free(&report);
+    strbuf_free(&report);
 }
 
 static void *watchdog_main(void *arg)

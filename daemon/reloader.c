@@ -28,9 +28,9 @@ static void refuse(reloader *r, strbuf *reply, const char *err)
 {
     STAT_ADD(r->stats->reload_failures, 1);
     log_error("reload refused, keeping the running rules and policy: %s", err);
-    sb_puts(reply, "{\"ok\":false,\"error\":");
-    sb_json_str(reply, err, strlen(err));
-    sb_putc(reply, '}');
+    strbuf_puts(reply, "{\"ok\":false,\"error\":");
+    strbuf_json_str(reply, err, strlen(err));
+    strbuf_putc(reply, '}');
 }
 
 /* ,"restart_needed":[...]: the keys of the file that changed since the
@@ -39,14 +39,14 @@ static void restart_keys(reloader *r, const config *fresh, strbuf *reply)
 {
     char names[1024];
     size_t n = r->have_started ? config_restart_keys(&r->started, fresh, names, sizeof names) : 0;
-    sb_puts(reply, ",\"restart_needed\":[");
+    strbuf_puts(reply, ",\"restart_needed\":[");
     const char *p = names;
     for (size_t i = 0; i < n && *p; i++) {
         size_t len = strcspn(p, " ");
-        sb_printf(reply, "%s\"%.*s\"", i ? "," : "", (int)len, p);
+        strbuf_printf(reply, "%s\"%.*s\"", i ? "," : "", (int)len, p);
         p += len + (p[len] == ' ');
     }
-    sb_putc(reply, ']');
+    strbuf_putc(reply, ']');
     if (n)
         log_warn("reload: %s changed in %s but take effect only on a restart", names, r->config_path);
 }
@@ -84,7 +84,7 @@ static void reload_once(void *arg, job_thread *jt, strbuf *reply)
     if (job_thread_stopping(jt)) {  /* the pipeline is about to stop: nothing to swap into */
         models_release(models, n_models);
         rulepack_free(rp);
-        sb_puts(reply, "{\"ok\":false,\"error\":\"the daemon is stopping\"}");
+        strbuf_puts(reply, "{\"ok\":false,\"error\":\"the daemon is stopping\"}");
         return;
     }
     int swapped = pipeline_swap_models(r->p, models, n_models);
@@ -102,11 +102,11 @@ static void reload_once(void *arg, job_thread *jt, strbuf *reply)
         refuse(r, reply, "out of memory while swapping in the new pack");
         return;
     }
-    sb_printf(reply, "{\"ok\":true,\"rules\":%zu,\"patterns\":%zu,\"from_cache\":%s,\"compile_ms\":%.0f,"
+    strbuf_printf(reply, "{\"ok\":true,\"rules\":%zu,\"patterns\":%zu,\"from_cache\":%s,\"compile_ms\":%.0f,"
               "\"models\":%d",
               n_rules, n_patterns, from_cache ? "true" : "false", compile_ms, n_models);
     restart_keys(r, &fresh, reply);
-    sb_putc(reply, '}');
+    strbuf_putc(reply, '}');
     log_info("reload: %zu rules, %zu patterns (%s), %d model(s), policy %s", n_rules, n_patterns,
              from_cache ? "from cache" : "compiled", n_models,
              r->config_path ? r->config_path : "(defaults)");

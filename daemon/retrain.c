@@ -111,12 +111,12 @@ static void fail(retrain *r, strbuf *reply, const char *what, const char *err)
 {
     STAT_ADD(r->stats->retrain_failures, 1);
     log_error("retrain failed, keeping the running models: %s: %s", what, err);
-    sb_puts(reply, "{\"ok\":false,\"error\":");
+    strbuf_puts(reply, "{\"ok\":false,\"error\":");
     strbuf msg = STRBUF_INIT;
-    sb_printf(&msg, "%s: %s", what, err);
-    sb_json_str(reply, msg.buf, msg.len);
-    sb_free(&msg);
-    sb_putc(reply, '}');
+    strbuf_printf(&msg, "%s: %s", what, err);
+    strbuf_json_str(reply, msg.buf, msg.len);
+    strbuf_free(&msg);
+    strbuf_putc(reply, '}');
 }
 
 /* Every stored review as a row, read in short read transactions (they
@@ -186,7 +186,7 @@ static void retrain_once(void *arg, job_thread *jt, strbuf *reply)
         STAT_ADD(r->stats->retrain_skipped, 1);
         log_info("retrain skipped: %llu review(s), no label has %d positive ones yet",
                  (unsigned long long)n_reviews, to.min_positives);
-        sb_printf(reply, "{\"ok\":true,\"skipped\":true,\"feedback\":%llu,\"labels\":0,"
+        strbuf_printf(reply, "{\"ok\":true,\"skipped\":true,\"feedback\":%llu,\"labels\":0,"
                   "\"reason\":\"no label has %d positive reviews yet\"}",
                   (unsigned long long)n_reviews, to.min_positives);
         goto done;
@@ -206,7 +206,7 @@ static void retrain_once(void *arg, job_thread *jt, strbuf *reply)
     }
     if (job_thread_stopping(jt)) {
         model_release(m);
-        sb_puts(reply, "{\"ok\":false,\"error\":\"the daemon is stopping\"}");
+        strbuf_puts(reply, "{\"ok\":false,\"error\":\"the daemon is stopping\"}");
         goto done;
     }
     if (pipeline_swap_feedback_model(r->p, m) < 0) {
@@ -220,10 +220,10 @@ static void retrain_once(void *arg, job_thread *jt, strbuf *reply)
     double ms = (double)(clock_mono_us() - t0) / 1000.0;
     log_info("retrain: %llu review(s), %d label(s), %zu weights -> %s (%.0f ms)",
              (unsigned long long)n_reviews, spec.n_labels, weights, path, ms);
-    sb_printf(reply, "{\"ok\":true,\"feedback\":%llu,\"labels\":%d,\"weights\":%zu,\"model\":",
+    strbuf_printf(reply, "{\"ok\":true,\"feedback\":%llu,\"labels\":%d,\"weights\":%zu,\"model\":",
               (unsigned long long)n_reviews, spec.n_labels, weights);
-    sb_json_str(reply, path, strlen(path));
-    sb_printf(reply, ",\"ms\":%.0f}", ms);
+    strbuf_json_str(reply, path, strlen(path));
+    strbuf_printf(reply, ",\"ms\":%.0f}", ms);
 done:
     train_spec_free(&spec);
     train_set_free(rw.ts);

@@ -72,7 +72,7 @@ static void follow_models(const worker_ctx *p, worker_models *wm)
 /* The models on an event the rules have labelled cr: cr's labels become the
  * combined ones and j->explain says why. On failure (out of memory) the
  * rules' labels stand. */
-static void apply_models(const worker_models *wm, const event_msg *ev, class_result *cr, job *j)
+static void apply_models(const worker_models *wm, const event_msg *ev, classify_result *cr, job *j)
 {
     const model_set *ms = wm->set;
     model_result mr;
@@ -106,14 +106,14 @@ static void work_one(const worker_ctx *p, classifier *cl, const worker_models *w
         j->reject = "malformed protobuf: not a complaint.v1.ComplaintEvent";
         return;
     }
-    j->reject = event_invalid(j->ev, (size_t)p->cfg->max_message_bytes, EVENT_SKIP_TEXT_UTF8);
+    j->reject = codec_event_invalid(j->ev, (size_t)p->cfg->max_message_bytes, EVENT_SKIP_TEXT_UTF8);
     if (j->reject)
         return;
     if (!cl) {
         j->reject = "worker has no Hyperscan scratch";
         return;
     }
-    class_result cr;
+    classify_result cr;
     int rc = classify_text(cl, j->ev->text, strlen(j->ev->text), (int)j->ev->channel, j->ev->lang, &cr);
     if (rc != CLASSIFY_OK) {
         j->reject = rc == CLASSIFY_EUTF8 ? "text is not valid UTF-8" : "text could not be scanned";
@@ -125,7 +125,7 @@ static void work_one(const worker_ctx *p, classifier *cl, const worker_models *w
         apply_models(wm, j->ev, &cr, j);
     j->cr = cr;
     j->cr.n_matches = cr.n_matches < JOB_MATCHES ? cr.n_matches : JOB_MATCHES;
-    memcpy(j->matches, cr.matches, j->cr.n_matches * sizeof(class_match));
+    memcpy(j->matches, cr.matches, j->cr.n_matches * sizeof(classify_match));
     j->cr.matches = j->matches;
 }
 

@@ -31,7 +31,7 @@ struct classifier {
     size_t          n_touched;
     chain_scan      chains;        /* segment matches of this event */
     uint8_t        *rule_seen;     /* [n_rules] evaluated already in this event */
-    class_match    *matches;       /* [n_rules] */
+    classify_match    *matches;       /* [n_rules] */
     uint64_t        span_misses;   /* spans not found, since classifier_new */
     atomic_uint_fast64_t *hits;    /* [n_rules] fired counts, or NULL; not owned */
 };
@@ -51,7 +51,7 @@ classifier *classifier_new(const rulepack *rp)
     c->clause_start = calloc(nc, sizeof(uint32_t));
     c->touched = calloc(nc, sizeof(uint32_t));
     c->rule_seen = calloc(nr, 1);
-    c->matches = calloc(nr, sizeof(class_match));
+    c->matches = calloc(nr, sizeof(classify_match));
     if (!c->clause_hit || !c->clause_pattern || !c->clause_end || !c->clause_start ||
         !c->touched || !c->rule_seen || !c->matches || chain_scan_init(&c->chains, &rp->chains) < 0 ||
         hs_alloc_scratch(rp->db, &c->scratch) != HS_SUCCESS) {
@@ -172,7 +172,7 @@ static int rule_fires(const classifier *c, const rule *r, uint32_t lang, int cha
 }
 
 int classify_text(classifier *c, const char *text, size_t len, int channel, const char *lang,
-                  class_result *out)
+                  classify_result *out)
 {
     memset(out, 0, sizeof *out);
     out->matches = c->matches;
@@ -241,7 +241,7 @@ int classify_text(classifier *c, const char *text, size_t len, int channel, cons
         if (!(out->labels & (1u << r->label)) && !(r->cancels & cancelled))
             continue;
         /* The first match clause's span stands for the rule. */
-        class_match *m = &out->matches[kept];
+        classify_match *m = &out->matches[kept];
         uint32_t cl = r->first_clause, pat = c->clause_pattern[cl];
         long start = c->clause_start[cl] != NO_START
                          ? (long)c->clause_start[cl]

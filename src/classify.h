@@ -17,20 +17,20 @@
 #include "normalise.h"
 #include "rules.h"
 
-typedef struct class_match {
+typedef struct classify_match {
     uint32_t rule;   /* index into pack->rules */
     uint32_t start;  /* byte span in the original text */
     uint32_t end;
-} class_match;
+} classify_match;
 
-typedef struct class_result {
+typedef struct classify_result {
     label_set    labels;              /* labels that reached their threshold */
     float        score[LABEL_COUNT];  /* summed weights of fired rules */
-    class_match *matches;             /* fired rules, one span each; owned by the classifier */
+    classify_match *matches;             /* fired rules, one span each; owned by the classifier */
     size_t       n_matches;
     uint32_t     span_misses;         /* fired rules left out of matches because their
                                          span was not found (classify.c) */
-} class_result;
+} classify_result;
 
 typedef struct classifier classifier;
 
@@ -45,7 +45,7 @@ const rulepack *classifier_pack(const classifier *c);
  * hit_counters (rules.h), usually NULL. */
 void classifier_set_hit_counters(classifier *c, atomic_uint_fast64_t *hits);
 
-/* Spans not found since classifier_new: the sum of class_result.span_misses
+/* Spans not found since classifier_new: the sum of classify_result.span_misses
  * over every classify_text call on c. */
 uint64_t classifier_span_misses(const classifier *c);
 
@@ -54,6 +54,6 @@ enum { CLASSIFY_OK = 0, CLASSIFY_EUTF8 = -1, CLASSIFY_ESCAN = -2, CLASSIFY_ENOME
 /* Label text[0..len). channel: complaint.v1.Channel; lang: hint or NULL.
  * out->matches stays valid until the next call on c. */
 int classify_text(classifier *c, const char *text, size_t len, int channel, const char *lang,
-                  class_result *out /* OUT */);
+                  classify_result *out /* OUT */);
 
 #endif

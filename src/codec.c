@@ -10,25 +10,25 @@
 
 static void json_key(strbuf *sb, const char *k)
 {
-    sb_printf(sb, ",\"%s\":", k);
+    strbuf_printf(sb, ",\"%s\":", k);
 }
 
 static void json_str_field(strbuf *sb, const char *k, const char *v)
 {
     json_key(sb, k);
-    sb_json_str(sb, v ? v : "", v ? strlen(v) : 0);
+    strbuf_json_str(sb, v ? v : "", v ? strlen(v) : 0);
 }
 
 /* One label of "sources": {"rules":R[,"model":P],"by":SOURCE}. */
 static void source_json(strbuf *sb, int first, const Complaint__V1__LabelScore *ls)
 {
     const char *n = label_name((int)ls->label);
-    sb_printf(sb, "%s\"%s\":{\"rules\":%.2f", first ? "" : ",", n ? n : "unknown",
+    strbuf_printf(sb, "%s\"%s\":{\"rules\":%.2f", first ? "" : ",", n ? n : "unknown",
               (double)ls->rule_score);
     if (ls->model_scored)
-        sb_printf(sb, ",\"model\":%.3f", (double)ls->model_score);
+        strbuf_printf(sb, ",\"model\":%.3f", (double)ls->model_score);
     json_str_field(sb, "by", ls->source && *ls->source ? ls->source : "rules");
-    sb_putc(sb, '}');
+    strbuf_putc(sb, '}');
 }
 
 /* With the learned layer: where each label came from (the vetoed ones
@@ -38,7 +38,7 @@ static void source_json(strbuf *sb, int first, const Complaint__V1__LabelScore *
 static void model_sources_json(strbuf *sb, const decision_msg *m)
 {
     json_key(sb, "sources");
-    sb_putc(sb, '{');
+    strbuf_putc(sb, '{');
     size_t a = 0, b = 0;
     while (a < m->n_labels || b < m->n_vetoed) {
         int take_label = b == m->n_vetoed ||
@@ -46,105 +46,105 @@ static void model_sources_json(strbuf *sb, const decision_msg *m)
         int first = a + b == 0;
         source_json(sb, first, take_label ? m->labels[a++] : m->vetoed[b++]);
     }
-    sb_putc(sb, '}');
+    strbuf_putc(sb, '}');
     json_key(sb, "model_scores");
-    sb_putc(sb, '{');
+    strbuf_putc(sb, '{');
     for (size_t i = 0; i < m->n_model_scores; i++) {
         const char *n = label_name((int)m->model_scores[i]->label);
-        sb_printf(sb, "%s\"%s\":%.3f", i ? "," : "", n ? n : "unknown",
+        strbuf_printf(sb, "%s\"%s\":%.3f", i ? "," : "", n ? n : "unknown",
                   (double)m->model_scores[i]->model_score);
     }
-    sb_putc(sb, '}');
+    strbuf_putc(sb, '}');
     json_key(sb, "model_evidence");
-    sb_putc(sb, '[');
+    strbuf_putc(sb, '[');
     for (size_t i = 0; i < m->n_model_evidence; i++) {
         const Complaint__V1__ModelEvidence *e = m->model_evidence[i];
         const char *n = label_name((int)e->label);
-        sb_printf(sb, "%s{\"label\":\"%s\"", i ? "," : "", n ? n : "unknown");
+        strbuf_printf(sb, "%s{\"label\":\"%s\"", i ? "," : "", n ? n : "unknown");
         json_str_field(sb, "text", e->ngram);
-        sb_printf(sb, ",\"start\":%u,\"end\":%u,\"weight\":%.3f}", e->start, e->end,
+        strbuf_printf(sb, ",\"start\":%u,\"end\":%u,\"weight\":%.3f}", e->start, e->end,
                   (double)e->weight);
     }
-    sb_putc(sb, ']');
+    strbuf_putc(sb, ']');
     json_key(sb, "models");
-    sb_putc(sb, '[');
+    strbuf_putc(sb, '[');
     for (size_t i = 0; i < m->n_models; i++) {
         if (i)
-            sb_putc(sb, ',');
-        sb_json_str(sb, m->models[i], strlen(m->models[i]));
+            strbuf_putc(sb, ',');
+        strbuf_json_str(sb, m->models[i], strlen(m->models[i]));
     }
-    sb_putc(sb, ']');
+    strbuf_putc(sb, ']');
 }
 
-void decision_json(strbuf *sb, const decision_msg *m)
+void codec_decision_json(strbuf *sb, const decision_msg *m)
 {
-    sb_puts(sb, "{\"event_id\":");
-    sb_json_str(sb, m->event_id, strlen(m->event_id));
+    strbuf_puts(sb, "{\"event_id\":");
+    strbuf_json_str(sb, m->event_id, strlen(m->event_id));
     json_str_field(sb, "customer_id", m->customer_id);
-    sb_printf(sb, ",\"seq\":%llu", (unsigned long long)m->seq);
+    strbuf_printf(sb, ",\"seq\":%llu", (unsigned long long)m->seq);
     json_str_field(sb, "action", action_name((int)m->action));
     json_str_field(sb, "channel", channel_name((int)m->channel));
     json_key(sb, "labels");
-    sb_putc(sb, '[');
+    strbuf_putc(sb, '[');
     for (size_t i = 0; i < m->n_labels; i++) {
         const char *n = label_name((int)m->labels[i]->label);
-        sb_printf(sb, "%s\"%s\"", i ? "," : "", n ? n : "unknown");
+        strbuf_printf(sb, "%s\"%s\"", i ? "," : "", n ? n : "unknown");
     }
-    sb_putc(sb, ']');
+    strbuf_putc(sb, ']');
     json_key(sb, "scores");
-    sb_putc(sb, '{');
+    strbuf_putc(sb, '{');
     for (size_t i = 0; i < m->n_labels; i++) {
         const char *n = label_name((int)m->labels[i]->label);
-        sb_printf(sb, "%s\"%s\":%.2f", i ? "," : "", n ? n : "unknown", (double)m->labels[i]->score);
+        strbuf_printf(sb, "%s\"%s\":%.2f", i ? "," : "", n ? n : "unknown", (double)m->labels[i]->score);
     }
-    sb_putc(sb, '}');
-    sb_printf(sb, ",\"public_response\":%s,\"manager_review\":%s,\"coach_employee\":%s",
+    strbuf_putc(sb, '}');
+    strbuf_printf(sb, ",\"public_response\":%s,\"manager_review\":%s,\"coach_employee\":%s",
               m->public_response ? "true" : "false", m->manager_review ? "true" : "false",
               m->coach_employee ? "true" : "false");
-    sb_printf(sb, ",\"compensation_tier\":%u,\"compensation_amount\":%lld", m->compensation_tier,
+    strbuf_printf(sb, ",\"compensation_tier\":%u,\"compensation_amount\":%lld", m->compensation_tier,
               (long long)m->compensation_amount);
     if (m->gesture && *m->gesture)
         json_str_field(sb, "gesture", m->gesture);
     json_key(sb, "matches");
-    sb_putc(sb, '[');
+    strbuf_putc(sb, '[');
     for (size_t i = 0; i < m->n_matches; i++) {
         const Complaint__V1__RuleMatch *rm = m->matches[i];
         const char *n = label_name((int)rm->label);
-        sb_printf(sb, "%s{\"rule\":", i ? "," : "");
-        sb_json_str(sb, rm->rule_id, strlen(rm->rule_id));
-        sb_printf(sb, ",\"label\":\"%s\",\"start\":%u,\"end\":%u}", n ? n : "unknown", rm->start,
+        strbuf_printf(sb, "%s{\"rule\":", i ? "," : "");
+        strbuf_json_str(sb, rm->rule_id, strlen(rm->rule_id));
+        strbuf_printf(sb, ",\"label\":\"%s\",\"start\":%u,\"end\":%u}", n ? n : "unknown", rm->start,
                   rm->end);
     }
-    sb_putc(sb, ']');
+    strbuf_putc(sb, ']');
     json_key(sb, "reasons");
-    sb_putc(sb, '[');
+    strbuf_putc(sb, '[');
     for (size_t i = 0; i < m->n_reasons; i++) {
         if (i)
-            sb_putc(sb, ',');
-        sb_json_str(sb, m->reasons[i], strlen(m->reasons[i]));
+            strbuf_putc(sb, ',');
+        strbuf_json_str(sb, m->reasons[i], strlen(m->reasons[i]));
     }
-    sb_putc(sb, ']');
+    strbuf_putc(sb, ']');
     if (m->n_customer_flags) {
         json_key(sb, "customer_flags");
-        sb_putc(sb, '[');
+        strbuf_putc(sb, '[');
         for (size_t i = 0; i < m->n_customer_flags; i++) {
             if (i)
-                sb_putc(sb, ',');
-            sb_json_str(sb, m->customer_flags[i], strlen(m->customer_flags[i]));
+                strbuf_putc(sb, ',');
+            strbuf_json_str(sb, m->customer_flags[i], strlen(m->customer_flags[i]));
         }
-        sb_putc(sb, ']');
+        strbuf_putc(sb, ']');
     }
     if (m->n_models)
         model_sources_json(sb, m);
     if (m->reject_reason && *m->reject_reason)
         json_str_field(sb, "reject_reason", m->reject_reason);
     if (m->duplicate)
-        sb_puts(sb, ",\"duplicate\":true");
+        strbuf_puts(sb, ",\"duplicate\":true");
     if (m->ts_ms)
-        sb_printf(sb, ",\"ts_ms\":%lld", (long long)m->ts_ms);
+        strbuf_printf(sb, ",\"ts_ms\":%lld", (long long)m->ts_ms);
     if (m->decided_ms)
-        sb_printf(sb, ",\"decided_ms\":%lld", (long long)m->decided_ms);
-    sb_putc(sb, '}');
+        strbuf_printf(sb, ",\"decided_ms\":%lld", (long long)m->decided_ms);
+    strbuf_putc(sb, '}');
 }
 
 /* ---- JSON -> event ------------------------------------------------------ */
@@ -168,7 +168,7 @@ static char *dup_field(json_t *obj, const char *k, const char *alt, int *bad)
     return strdup(json_string_value(v));
 }
 
-int event_from_json(const char *line, event_msg *ev, char *err, size_t errlen)
+int codec_event_from_json(const char *line, event_msg *ev, char *err, size_t errlen)
 {
     complaint__v1__complaint_event__init(ev);
     json_error_t je;
@@ -224,11 +224,11 @@ int event_from_json(const char *line, event_msg *ev, char *err, size_t errlen)
         rc = -1;
     }
     if (rc < 0)
-        event_json_free(ev);
+        codec_event_json_free(ev);
     return rc;
 }
 
-void event_json_free(event_msg *ev)
+void codec_event_json_free(event_msg *ev)
 {
     free(ev->event_id);
     free(ev->customer_id);
@@ -240,7 +240,7 @@ void event_json_free(event_msg *ev)
     complaint__v1__complaint_event__init(ev);
 }
 
-const char *event_invalid(const event_msg *ev, size_t max_text, unsigned skip)
+const char *codec_event_invalid(const event_msg *ev, size_t max_text, unsigned skip)
 {
     if (!ev->customer_id || !*ev->customer_id)
         return "missing customer_id";

@@ -16,13 +16,13 @@ typedef Complaint__V1__ComplaintEvent event_msg;
 typedef Complaint__V1__TriageDecision decision_msg;
 
 /* Append the decision as one JSON object (no newline). */
-void decision_json(strbuf *sb, const decision_msg *m);
+void codec_decision_json(strbuf *sb, const decision_msg *m);
 
 /* Parse one JSON object (a JSON Lines line) into *ev, whose strings are then
- * owned by ev: free with event_json_free. "id" is accepted for "event_id"
+ * owned by ev: free with codec_event_json_free. "id" is accepted for "event_id"
  * (the development corpus's spelling). Returns 0, or -1 with a message. */
-int  event_from_json(const char *line, event_msg *ev /* OUT */, char *err, size_t errlen);
-void event_json_free(event_msg *ev);
+int  codec_event_from_json(const char *line, event_msg *ev /* OUT */, char *err, size_t errlen);
+void codec_event_json_free(event_msg *ev);
 
 /* The latest ts_ms accepted: 9999-12-31T23:59:59.999Z. Event times feed
  * history arithmetic (decay, windows, times stored relative to first_ms);
@@ -31,7 +31,7 @@ void event_json_free(event_msg *ev);
  * daemon uses the time of receipt. */
 #define EVENT_TS_MAX_MS 253402300799999LL
 
-/* What event_invalid leaves to its caller (a bit set; 0 checks everything). */
+/* What codec_event_invalid leaves to its caller (a bit set; 0 checks everything). */
 enum {
     /* The text's UTF-8: for a caller that classifies the text next, since
      * classify_text validates it in the pass that reads it anyway
@@ -42,6 +42,6 @@ enum {
 
 /* Why an event cannot be decided, or NULL if it can. max_text: size limit;
  * skip: EVENT_SKIP_* bits, 0 for every check. */
-const char *event_invalid(const event_msg *ev, size_t max_text, unsigned skip);
+const char *codec_event_invalid(const event_msg *ev, size_t max_text, unsigned skip);
 
 #endif

@@ -137,7 +137,7 @@ static void char_grams(const feat_params *p, const char *t, size_t ws, size_t we
         }
 }
 
-int feat_extract(const feat_params *p, const norm_buf *nb, const class_result *rules, int channel,
+int feat_extract(const feat_params *p, const norm_buf *nb, const classify_result *rules, int channel,
                  feat_buf *fb)
 {
     fb->n = fb->n_fixed = 0;

@@ -70,7 +70,7 @@ void feat_buf_free(feat_buf *fb);
 /* Extract the features of the canonical text nb (normalise.h) with the rule
  * result rules (NULL: no rule features) and channel. Replaces fb's content.
  * Returns 0, or -1 when out of memory (fb is then empty). */
-int feat_extract(const feat_params *p, const norm_buf *nb, const class_result *rules, int channel,
+int feat_extract(const feat_params *p, const norm_buf *nb, const classify_result *rules, int channel,
                  feat_buf *fb);
 
 /* Value of each hashed occurrence of fb under p. */

@@ -19,7 +19,7 @@ void fold_init(fold_table *t, size_t val_size)
 void fold_reset(fold_table *t)
 {
     t->n = 0;
-    sb_reset(&t->ids);
+    strbuf_reset(&t->ids);
     if (t->slots)
         memset(t->slots, 0, t->n_slots * sizeof *t->slots);
 }
@@ -30,7 +30,7 @@ void fold_free(fold_table *t)
     free(t->vals);
     free(t->slots);
     free(t->order);
-    sb_free(&t->ids);
+    strbuf_free(&t->ids);
     fold_init(t, t->val_size);
 }
 
@@ -103,8 +103,8 @@ void *fold_get(fold_table *t, const char *id, size_t idlen, int *added)
     if (t->n >= UINT32_MAX - 1 || grow(t) < 0)
         return NULL;
     size_t off = t->ids.len;
-    sb_append(&t->ids, id, idlen);
-    if (sb_failed(&t->ids))
+    strbuf_append(&t->ids, id, idlen);
+    if (strbuf_failed(&t->ids))
         return NULL;
     fold_entry *e = &t->entries[t->n];
     e->id_off = off;

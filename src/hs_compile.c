@@ -155,7 +155,7 @@ static int compile_error(rulepack *rp, const expr_list *x, hs_compile_error_t *c
     return -1;
 }
 
-int hsc_build(rulepack *rp, const char *cache_dir, char *err, size_t errlen)
+int hs_compile_build(rulepack *rp, const char *cache_dir, char *err, size_t errlen)
 {
     hs_platform_info_t plat;
     if (hs_populate_platform(&plat) != HS_SUCCESS) {

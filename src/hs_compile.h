@@ -18,6 +18,6 @@
 /* Fill rp->db, rp->hash, rp->from_cache, rp->compile_ms from rp->patterns.
  * cache_dir may be NULL (no cache). Returns 0, or -1 with "file:line: rule ID:
  * Hyperscan: message" in err. */
-int hsc_build(rulepack *rp, const char *cache_dir, char *err, size_t errlen);
+int hs_compile_build(rulepack *rp, const char *cache_dir, char *err, size_t errlen);
 
 #endif

@@ -342,7 +342,7 @@ static void explain(const model *m, const model_scratch *s, uint32_t slot, float
     }
 }
 
-int model_predict(const model *m, model_scratch *s, int channel, const class_result *rules,
+int model_predict(const model *m, model_scratch *s, int channel, const classify_result *rules,
                   model_result *r)
 {
     int with_rules = rules != NULL;

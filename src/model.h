@@ -123,7 +123,7 @@ int model_begin(model_scratch *s, const char *text, size_t len, model_result *r 
 /* Score the event begun on s with m, given the rules' result (NULL: none),
  * and merge into r: several models may be applied in turn (the default one
  * and local ones); a label is on if any model puts it on. */
-int model_predict(const model *m, model_scratch *s, int channel, const class_result *rules,
+int model_predict(const model *m, model_scratch *s, int channel, const classify_result *rules,
                   model_result *r /* IN/OUT */);
 
 /* The canonical text of the event begun on s (evidence's cstart/cend index it). */

@@ -132,7 +132,7 @@ int train_set_add(train_set *ts, classifier *cl, const char *text, size_t len, i
                   const char *lang, label_set labels, label_set scope, int group, int source,
                   char *err, size_t errlen)
 {
-    class_result cr;
+    classify_result cr;
     int rc = cl ? classify_text(cl, text, len, channel, lang, &cr) : CLASSIFY_OK;
     if (rc == CLASSIFY_EUTF8 || norm_text(&ts->nb, text, len) == NORM_EUTF8) {
         snprintf(err, errlen, "text is not valid UTF-8");

@@ -20,7 +20,7 @@ typedef struct dump_ctx {
 static void put_u32(strbuf *sb, size_t v)
 {
     uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    sb_append(sb, (const char *)b, 4);
+    strbuf_append(sb, (const char *)b, 4);
 }
 
 static int dump_one(const char *id, size_t idlen, const void *rec, size_t len, void *arg)
@@ -29,9 +29,9 @@ static int dump_one(const char *id, size_t idlen, const void *rec, size_t len, v
     if (part_of_customer(id, idlen, d->n_parts) != d->part)
         return 0;
     put_u32(d->out, idlen);
-    sb_append(d->out, id, idlen);
+    strbuf_append(d->out, id, idlen);
     put_u32(d->out, len);
-    sb_append(d->out, rec, len);
+    strbuf_append(d->out, rec, len);
     d->n++;
     return 0;
 }
@@ -42,7 +42,7 @@ int pstore_dump(hist_env *env, int part, int n_parts, strbuf *out, size_t *custo
     int rc = hist_begin(env, 0, &t);
     if (rc != HIST_OK)
         return rc;
-    sb_append(out, DUMP_MAGIC, 4);
+    strbuf_append(out, DUMP_MAGIC, 4);
     dump_ctx d = {part, n_parts, out, 0};
     rc = hist_each_customer_raw(t, dump_one, &d);
     hist_abort(t);
@@ -59,8 +59,8 @@ typedef struct id_list {
 
 static void add_id(id_list *l, const char *id, size_t len)
 {
-    sb_append(&l->ids, id, len);
-    sb_putc(&l->ids, '\0');
+    strbuf_append(&l->ids, id, len);
+    strbuf_putc(&l->ids, '\0');
     l->n++;
 }
 
@@ -124,8 +124,8 @@ int pstore_drop(hist_env *env, int part, int n_parts, size_t *customers, size_t 
         *customers = cs.n;
     if (events)
         *events = es.n;
-    sb_free(&cs.ids);
-    sb_free(&es.ids);
+    strbuf_free(&cs.ids);
+    strbuf_free(&es.ids);
     return rc;
 }
 

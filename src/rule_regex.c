@@ -51,10 +51,10 @@ static void put_escaped(strbuf *sb, const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-            sb_putc(sb, (char)c);
+            strbuf_putc(sb, (char)c);
         } else {  /* by hand: printf per byte was a tenth of loading a pack */
             char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-            sb_append(sb, esc, 4);
+            strbuf_append(sb, esc, 4);
         }
     }
 }
@@ -95,26 +95,26 @@ static void put_masked(strbuf *sb, const char *w, size_t n)
     size_t k = n < 255 ? utf8_chars(w, n, starts) : 0;
     if (k < 3)
         return;
-    sb_puts(sb, "|(?:");
+    strbuf_puts(sb, "|(?:");
     for (size_t i = 1; i < k; i++) {
         if (i > 1)
-            sb_putc(sb, '|');
+            strbuf_putc(sb, '|');
         put_escaped(sb, w, starts[i]);
     }
-    sb_puts(sb, ")\\x2a(?:");
+    strbuf_puts(sb, ")\\x2a(?:");
     for (size_t i = 1; i < k; i++) {
         if (i > 1)
-            sb_putc(sb, '|');
+            strbuf_putc(sb, '|');
         put_escaped(sb, w + starts[i], n - starts[i]);
     }
-    sb_putc(sb, ')');
+    strbuf_putc(sb, ')');
 }
 
 /* Append to the span item word being written. */
 static void put_glob(builder *b, const char *s, size_t n)
 {
     if (b->record)
-        sb_append(&b->globs, s, n);
+        strbuf_append(&b->globs, s, n);
 }
 
 static int put_word(builder *b, const token *t, int mask, char *err, size_t errlen)
@@ -155,9 +155,9 @@ static int put_word(builder *b, const token *t, int mask, char *err, size_t errl
 
     size_t glob_from = b->globs.len;
     if (single_literal && mask)
-        sb_puts(&b->re, "(?:");
+        strbuf_puts(&b->re, "(?:");
     if (leading) {
-        sb_puts(&b->re, "[^ ]*");
+        strbuf_puts(&b->re, "[^ ]*");
         put_glob(b, "*", 1);
     }
     int first = 1;
@@ -166,7 +166,7 @@ static int put_word(builder *b, const token *t, int mask, char *err, size_t errl
         const char *stop = star ? star : end;
         if (stop > p) {
             if (!first) {
-                sb_puts(&b->re, "[^ ]*");
+                strbuf_puts(&b->re, "[^ ]*");
                 put_glob(b, "*", 1);
             }
             if (canon_piece(&b->nb, p, (size_t)(stop - p), err, errlen) < 0)
@@ -180,10 +180,10 @@ static int put_word(builder *b, const token *t, int mask, char *err, size_t errl
     if (single_literal && mask) {
         /* nb still holds the single piece */
         put_masked(&b->re, b->nb.text, b->nb.len);
-        sb_putc(&b->re, ')');
+        strbuf_putc(&b->re, ')');
     }
     if (trailing) {
-        sb_puts(&b->re, "[^ ]*");
+        strbuf_puts(&b->re, "[^ ]*");
         put_glob(b, "*", 1);
     }
     if (b->record)
@@ -195,9 +195,9 @@ static int put_word(builder *b, const token *t, int mask, char *err, size_t errl
 static void put_gap(builder *b, int n, int either)
 {
     if (n == 0)
-        sb_putc(&b->re, ' ');  /* Hyperscan refuses the repeat {0,0} */
+        strbuf_putc(&b->re, ' ');  /* Hyperscan refuses the repeat {0,0} */
     else
-        sb_printf(&b->re, " (?:[^ ]+ ){0,%d}", n);
+        strbuf_printf(&b->re, " (?:[^ ]+ ){0,%d}", n);
     if (!b->record)
         return;
     if (either)
@@ -229,7 +229,7 @@ static int put_sequence(builder *b, const token *tk, int from, int to, int mask,
             continue;
         }
         if (i > from && tk[i - 1].gap < 0)
-            sb_putc(&b->re, ' ');
+            strbuf_putc(&b->re, ' ');
         if (put_word(b, &tk[i], mask, err, errlen) < 0)
             return -1;
     }
@@ -313,30 +313,30 @@ static int take_runs(builder *b, const token *tk, int ntk, rule_runs *out)
 static int build(builder *b, const token *tk, int ntk, int either_at, int mask, rule_alt *out,
                  char *err, size_t errlen)
 {
-    sb_putc(&b->re, ' ');
+    strbuf_putc(&b->re, ' ');
     if (either_at < 0) {
         if (put_sequence(b, tk, 0, ntk, mask, err, errlen) < 0)
             return -1;
     } else {
         /* (?:A gap B|B gap A); the span items say it once: "A ~~N B" */
-        sb_puts(&b->re, "(?:");
+        strbuf_puts(&b->re, "(?:");
         if (put_sequence(b, tk, 0, either_at, mask, err, errlen) < 0)
             return -1;
         put_gap(b, tk[either_at].gap, 1);
         if (put_sequence(b, tk, either_at + 1, ntk, mask, err, errlen) < 0)
             return -1;
-        sb_putc(&b->re, '|');
+        strbuf_putc(&b->re, '|');
         b->record = 0;
         if (put_sequence(b, tk, either_at + 1, ntk, mask, err, errlen) < 0)
             return -1;
         put_gap(b, tk[either_at].gap, 0);
         if (put_sequence(b, tk, 0, either_at, mask, err, errlen) < 0)
             return -1;
-        sb_putc(&b->re, ')');
+        strbuf_putc(&b->re, ')');
     }
-    sb_putc(&b->re, ' ');
+    strbuf_putc(&b->re, ' ');
     /* Cut at the gaps when there are some, no "~~N", and not too many. */
-    if (either_at < 0 && b->n_runs >= 2 && b->n_runs <= RULE_RUNS_MAX && !sb_failed(&b->re) &&
+    if (either_at < 0 && b->n_runs >= 2 && b->n_runs <= RULE_RUNS_MAX && !strbuf_failed(&b->re) &&
         take_runs(b, tk, ntk, &out->runs) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -374,23 +374,23 @@ int rule_alt_compile(const char *alt, int mask, rule_alt *out, char *err, size_t
     span_item *items = NULL;
     if (rc == 0) {
         items = malloc((size_t)b->n_items * sizeof *items);
-        if (!items || sb_failed(&b->re) || sb_failed(&b->globs) || b->globs.len == 0) {
+        if (!items || strbuf_failed(&b->re) || strbuf_failed(&b->globs) || b->globs.len == 0) {
             snprintf(err, errlen, "out of memory");
             rc = -1;
         }
     }
     if (rc == 0) {
         memcpy(items, b->items, (size_t)b->n_items * sizeof *items);
-        out->regex = sb_take(&b->re);
-        out->span = (span_prog){sb_take(&b->globs), items, (uint16_t)b->n_items,
+        out->regex = strbuf_take(&b->re);
+        out->span = (span_prog){strbuf_take(&b->globs), items, (uint16_t)b->n_items,
                                 (int16_t)b->either_at, (uint8_t)mask};
     } else {
         free(items);
         rule_runs_free(&out->runs);
     }
     norm_buf_free(&b->nb);
-    sb_free(&b->re);
-    sb_free(&b->globs);
+    strbuf_free(&b->re);
+    strbuf_free(&b->globs);
     free(b);
     return rc;
 }

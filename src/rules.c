@@ -450,7 +450,7 @@ rulepack *rulepack_load(const char *dir, const char *cache_dir, char *err, size_
         rc = -1;
     }
     if (rc == 0)
-        rc = hsc_build(rp, cache_dir, err, errlen);
+        rc = hs_compile_build(rp, cache_dir, err, errlen);
     if (rc < 0) {
         rulepack_free(rp);
         return NULL;

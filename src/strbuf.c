@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int sb_reserve(strbuf *sb, size_t extra)
+static int reserve(strbuf *sb, size_t extra)
 {
     if (sb->failed)
         return -1;
@@ -25,26 +25,26 @@ static int sb_reserve(strbuf *sb, size_t extra)
     return 0;
 }
 
-void sb_append(strbuf *sb, const char *s, size_t n)
+void strbuf_append(strbuf *sb, const char *s, size_t n)
 {
-    if (sb_reserve(sb, n) < 0)
+    if (reserve(sb, n) < 0)
         return;
     memcpy(sb->buf + sb->len, s, n);
     sb->len += n;
     sb->buf[sb->len] = '\0';
 }
 
-void sb_puts(strbuf *sb, const char *s) { sb_append(sb, s, strlen(s)); }
+void strbuf_puts(strbuf *sb, const char *s) { strbuf_append(sb, s, strlen(s)); }
 
-void sb_putc(strbuf *sb, char c) { sb_append(sb, &c, 1); }
+void strbuf_putc(strbuf *sb, char c) { strbuf_append(sb, &c, 1); }
 
-void sb_printf(strbuf *sb, const char *fmt, ...)
+void strbuf_printf(strbuf *sb, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0 || sb_reserve(sb, (size_t)n) < 0)
+    if (n < 0 || reserve(sb, (size_t)n) < 0)
         return;
     va_start(ap, fmt);
     vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
@@ -52,32 +52,32 @@ void sb_printf(strbuf *sb, const char *fmt, ...)
     sb->len += (size_t)n;
 }
 
-void sb_json_str(strbuf *sb, const char *s, size_t n)
+void strbuf_json_str(strbuf *sb, const char *s, size_t n)
 {
-    sb_putc(sb, '"');
+    strbuf_putc(sb, '"');
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '"' || c == '\\') {
-            sb_putc(sb, '\\');
-            sb_putc(sb, (char)c);
+            strbuf_putc(sb, '\\');
+            strbuf_putc(sb, (char)c);
         } else if (c == '\n') {
-            sb_puts(sb, "\\n");
+            strbuf_puts(sb, "\\n");
         } else if (c == '\t') {
-            sb_puts(sb, "\\t");
+            strbuf_puts(sb, "\\t");
         } else if (c == '\r') {
-            sb_puts(sb, "\\r");
+            strbuf_puts(sb, "\\r");
         } else if (c < 0x20) {
-            sb_printf(sb, "\\u%04x", c);
+            strbuf_printf(sb, "\\u%04x", c);
         } else {
-            sb_putc(sb, (char)c);
+            strbuf_putc(sb, (char)c);
         }
     }
-    sb_putc(sb, '"');
+    strbuf_putc(sb, '"');
 }
 
-int sb_failed(const strbuf *sb) { return sb->failed; }
+int strbuf_failed(const strbuf *sb) { return sb->failed; }
 
-char *sb_take(strbuf *sb)
+char *strbuf_take(strbuf *sb)
 {
     char *p = sb->failed ? NULL : sb->buf;
     if (sb->failed)
@@ -90,14 +90,14 @@ char *sb_take(strbuf *sb)
     return p;
 }
 
-void sb_reset(strbuf *sb)
+void strbuf_reset(strbuf *sb)
 {
     sb->len = 0;
     if (sb->buf)
         sb->buf[0] = '\0';
 }
 
-void sb_free(strbuf *sb)
+void strbuf_free(strbuf *sb)
 {
     free(sb->buf);
     sb->buf = NULL;

@@ -31,7 +31,7 @@ void triage_explain_set(triage_explain *x, label_set rules, label_set final,
 /* Where each label came from, and the n-grams behind the model's ones. The
  * n-gram texts are copied out of the event's text into t (a protobuf string
  * must end in a NUL); one that does not fit keeps its span, not its text. */
-static void build_explanation(triage *t, const event_msg *ev, const class_result *cr,
+static void build_explanation(triage *t, const event_msg *ev, const classify_result *cr,
                               const triage_explain *x)
 {
     decision_msg *m = &t->msg;
@@ -90,13 +90,13 @@ static void build_explanation(triage *t, const event_msg *ev, const class_result
     m->models = t->modelp;
 }
 
-void triage_build(triage *t, const event_msg *ev, const class_result *cr, const rulepack *rp,
+void triage_build(triage *t, const event_msg *ev, const classify_result *cr, const rulepack *rp,
                   const decision *d, uint64_t seq)
 {
     triage_build_explained(t, ev, cr, NULL, rp, d, seq);
 }
 
-void triage_build_explained(triage *t, const event_msg *ev, const class_result *cr,
+void triage_build_explained(triage *t, const event_msg *ev, const classify_result *cr,
                             const triage_explain *x, const rulepack *rp, const decision *d,
                             uint64_t seq)
 {
@@ -297,14 +297,14 @@ static int log_decision(triage_session *s, uint64_t seq, const decision_msg *m)
     return rc == HIST_OK ? 0 : hist_status(rc);
 }
 
-int triage_event(triage_session *s, const event_msg *ev, const class_result *cr,
+int triage_event(triage_session *s, const event_msg *ev, const classify_result *cr,
                  const rulepack *rp, int64_t now_ms, int *action, const uint8_t **bytes,
                  size_t *len)
 {
     return triage_event_explained(s, ev, cr, NULL, rp, now_ms, action, bytes, len);
 }
 
-int triage_event_explained(triage_session *s, const event_msg *ev, const class_result *cr,
+int triage_event_explained(triage_session *s, const event_msg *ev, const classify_result *cr,
                            const triage_explain *x, const rulepack *rp, int64_t now_ms,
                            int *action, const uint8_t **bytes, size_t *len)
 {

@@ -28,7 +28,7 @@ enum { TRIAGE_MAX_MATCHES = 64, TRIAGE_EVIDENCE = 12, TRIAGE_MODELS = 8,
 
 /* What the learned layer said of an event, kept small enough to travel
  * with it through the daemon's pipeline (a model_result is ~1.3 KB): the
- * labels to act on are then the class_result's, already combined
+ * labels to act on are then the classify_result's, already combined
  * (model_combine), and this explains them. Names are borrowed from the
  * models, which must outlive the packing of the decision. */
 typedef struct triage_explain {
@@ -72,9 +72,9 @@ typedef struct triage {
 
 /* Fill t with the decision d on ev (labelled cr by the pack rp), under seq.
  * x: what the learned layer said (NULL: the rules decided alone). */
-void triage_build(triage *t, const event_msg *ev, const class_result *cr, const rulepack *rp,
+void triage_build(triage *t, const event_msg *ev, const classify_result *cr, const rulepack *rp,
                   const decision *d, uint64_t seq);
-void triage_build_explained(triage *t, const event_msg *ev, const class_result *cr,
+void triage_build_explained(triage *t, const event_msg *ev, const classify_result *cr,
                             const triage_explain *x, const rulepack *rp, const decision *d,
                             uint64_t seq);
 
@@ -107,12 +107,12 @@ int triage_begin(triage_session *s, hist_env *env, const policy *pol, uint64_t l
  * (valid until the next call), *action its action; returns TRIAGE_NEW, or
  * TRIAGE_DUPLICATE when event_id was decided before (the logged decision
  * again, marked duplicate). now_ms is used when the event carries no ts_ms. */
-int triage_event(triage_session *s, const event_msg *ev, const class_result *cr,
+int triage_event(triage_session *s, const event_msg *ev, const classify_result *cr,
                  const rulepack *rp, int64_t now_ms, int *action /* OUT */,
                  const uint8_t **bytes, size_t *len /* OUT: both */);
 /* The same, with what the learned layer said (x may be NULL): cr's labels
  * are the combined ones, and the decision explains them per source. */
-int triage_event_explained(triage_session *s, const event_msg *ev, const class_result *cr,
+int triage_event_explained(triage_session *s, const event_msg *ev, const classify_result *cr,
                            const triage_explain *x, const rulepack *rp, int64_t now_ms,
                            int *action /* OUT */, const uint8_t **bytes, size_t *len /* OUT */);
 

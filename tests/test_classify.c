@@ -45,7 +45,7 @@ static int teardown(void **state)
 
 static label_set labels_of(const char *text, int channel, const char *lang)
 {
-    class_result r;
+    classify_result r;
     assert_int_equal(classify_text(cl, text, strlen(text), channel, lang, &r), CLASSIFY_OK);
     return r.labels;
 }
@@ -94,7 +94,7 @@ static void test_span_points_at_original_bytes(void **state)
 {
     (void)state;
     const char *text = "Ну ты Д.У.Р.А, честно";
-    class_result r;
+    classify_result r;
     assert_int_equal(classify_text(cl, text, strlen(text), 2, "ru", &r), CLASSIFY_OK);
     assert_int_equal(r.labels, LABEL_BIT(LABEL_INSULT));
     assert_int_equal(r.n_matches, 1);
@@ -130,7 +130,7 @@ static void test_span_misses_are_counted(void **state)
         fail_msg("%s", err);
     classifier *c = classifier_new(far);
     assert_non_null(c);
-    class_result r;
+    classify_result r;
 
     /* Within reach: found, no miss. */
     const char *near = "alpha beta gamma delta";
@@ -166,7 +166,7 @@ static void test_span_misses_are_counted(void **state)
 static void test_invalid_utf8_is_refused(void **state)
 {
     (void)state;
-    class_result r;
+    classify_result r;
     assert_int_equal(classify_text(cl, "bad \xff\xfe", 6, 2, "en", &r), CLASSIFY_EUTF8);
 }
 
@@ -182,7 +182,7 @@ static label_set own_pack_labels(const char *rules, const char *text, int channe
         fail_msg("%s", err);
     classifier *c = classifier_new(p);
     assert_non_null(c);
-    class_result r;
+    classify_result r;
     assert_int_equal(classify_text(c, text, strlen(text), channel, lang, &r), CLASSIFY_OK);
     label_set got = r.labels;
     classifier_free(c);

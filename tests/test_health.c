@@ -36,7 +36,7 @@ static void waiting_is_alive_forever(void **state)
     strbuf sb = STRBUF_INIT;
     assert_true(health_alive(now, &sb));
     assert_string_equal(sb.buf, "worker-0 waiting for input\n");
-    sb_free(&sb);
+    strbuf_free(&sb);
 }
 
 static void busy_without_progress_is_stuck(void **state)
@@ -52,7 +52,7 @@ static void busy_without_progress_is_stuck(void **state)
     assert_false(health_alive(now, &sb));
     assert_string_equal(sb.buf, "worker-1 busy for 15.0 s without progress\n"
                                 "ingest waiting for input\n");
-    sb_free(&sb);
+    strbuf_free(&sb);
     health_beat(w);  /* progress: alive again */
     assert_true(health_alive(now, NULL));
 }
@@ -71,7 +71,7 @@ static void behind_a_pause_is_excused(void **state)
     assert_true(health_alive(now, &sb));
     assert_string_equal(sb.buf, "writer retrying: intake paused: the LMDB map is full\n"
                                 "worker-0 held up for 45.0 s behind the pause\n");
-    sb_free(&sb);
+    strbuf_free(&sb);
     /* The pausing thread stuck itself (no retry for too long): not alive. */
     assert_false(health_alive(now + HEALTH_STALE_MS + 1, NULL));
     /* Resumed, but the worker made no progress since: stuck. */
@@ -89,7 +89,7 @@ static void exited_is_not_alive(void **state)
     strbuf sb = STRBUF_INIT;
     assert_false(health_alive(now, &sb));
     assert_string_equal(sb.buf, "publisher exited\n");
-    sb_free(&sb);
+    strbuf_free(&sb);
 }
 
 static void ready_needs_every_fact(void **state)
@@ -103,18 +103,18 @@ static void ready_needs_every_fact(void **state)
     health_set_store_open(1);
     assert_false(health_ready(NULL));
     health_set_accepting(1);
-    sb_reset(&sb);
+    strbuf_reset(&sb);
     assert_true(health_ready(&sb));
     assert_string_equal(sb.buf, "ready\n");
     health_slot *wr = health_register("writer");
     health_pause(wr, "intake paused: commits to the store fail");
-    sb_reset(&sb);
+    strbuf_reset(&sb);
     assert_false(health_ready(&sb));
     assert_string_equal(sb.buf, "intake paused: commits to the store fail\n");
     health_pause(wr, NULL);
     assert_true(health_ready(NULL));
     assert_int_equal(health_rules_hash(), 0x1234);
-    sb_free(&sb);
+    strbuf_free(&sb);
 }
 
 int main(void)

@@ -105,7 +105,7 @@ static void test_dump_drop_load_round_trip(void **state)
         assert_true(customer_exists(env, i, &ev));
         assert_int_equal(ev, (uint32_t)i + 1);  /* the record itself came back */
     }
-    sb_free(&dump);
+    strbuf_free(&dump);
     hist_close(env);
     tu_rmdir(dir);  /* frees dir */
 }
@@ -129,7 +129,7 @@ static void test_broken_dump_is_refused_whole(void **state)
         if (part_of(i) == 1)
             assert_false(customer_exists(env, i, &ev));  /* nothing half-loaded */
     }
-    sb_free(&dump);
+    strbuf_free(&dump);
     hist_close(env);
     tu_rmdir(dir);  /* frees dir */
 }

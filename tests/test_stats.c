@@ -143,7 +143,7 @@ static void test_render(void **state)
     s->started_ms = 1000;
     strbuf sb = STRBUF_INIT;
     metrics_render(s, NULL, 3500, &sb);
-    assert_false(sb_failed(&sb));
+    assert_false(strbuf_failed(&sb));
     const char *t = sb.buf;
     assert_non_null(strstr(t, "# TYPE complaintd_events_received_total counter\n"));
     assert_non_null(strstr(t, "# TYPE complaintd_commit_seconds histogram\n"));
@@ -166,7 +166,7 @@ static void test_render(void **state)
     assert_true(value_of(t, "complaintd_rule_hits_total{rule=\"a.b\"}") == 7);
     assert_true(value_of(t, "complaintd_rule_hits_total{rule=\"quote\\\"back\\\\slash\"}") == 0);
     assert_null(strstr(t, "lmdb"));  /* no environment given */
-    sb_free(&sb);
+    strbuf_free(&sb);
     stats_rules_free(&s->rules);
     free(s);
 }

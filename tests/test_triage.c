@@ -70,7 +70,7 @@ static void run(const stream_event *s, size_t batch, run_result *out)
             ev.channel = (Complaint__V1__Channel)s[i].channel;
             ev.ts_ms = s[i].ts_ms;
             ev.text = "text";
-            class_result cr;
+            classify_result cr;
             memset(&cr, 0, sizeof cr);
             cr.labels = s[i].labels;
             const uint8_t *bytes;
@@ -79,8 +79,8 @@ static void run(const stream_event *s, size_t batch, run_result *out)
             out->status[i] = triage_event(&ts, &ev, &cr, NULL, s[i].ts_ms, &action, &bytes, &len);
             assert_true(out->status[i] >= 0);
             uint32_t n = (uint32_t)len;
-            sb_append(&out->bytes, (const char *)&n, sizeof n);
-            sb_append(&out->bytes, (const char *)bytes, len);
+            strbuf_append(&out->bytes, (const char *)&n, sizeof n);
+            strbuf_append(&out->bytes, (const char *)bytes, len);
         }
         assert_int_equal(triage_commit(&ts), HIST_OK);
     }
@@ -137,9 +137,9 @@ static void test_batch_size_does_not_change_decisions(void **state)
 
     assert_same(&one_by_one, &sevens);
     assert_same(&one_by_one, &whole);
-    sb_free(&one_by_one.bytes);
-    sb_free(&sevens.bytes);
-    sb_free(&whole.bytes);
+    strbuf_free(&one_by_one.bytes);
+    strbuf_free(&sevens.bytes);
+    strbuf_free(&whole.bytes);
 }
 
 /* A batch that is aborted leaves neither the store nor the next batch's
@@ -158,7 +158,7 @@ static void test_aborted_batch_is_forgotten(void **state)
     Complaint__V1__ComplaintEvent ev = COMPLAINT__V1__COMPLAINT_EVENT__INIT;
     ev.customer_id = "c";
     ev.text = "text";
-    class_result cr;
+    classify_result cr;
     memset(&cr, 0, sizeof cr);
     const uint8_t *bytes;
     size_t len;
@@ -204,7 +204,7 @@ static void test_decision_roundtrip(void **state)
     ev.event_id = "e-9";
     ev.customer_id = "c-9";
     ev.channel = COMPLAINT__V1__CHANNEL__REVIEW;
-    class_result cr;
+    classify_result cr;
     memset(&cr, 0, sizeof cr);
     cr.labels = (1u << 12) | (1u << 14);
     cr.score[12] = 1.0f;
@@ -228,13 +228,13 @@ static void test_decision_roundtrip(void **state)
     assert_int_equal(m->n_labels, 2);
     assert_int_equal(m->labels[0]->label, COMPLAINT__V1__LABEL__PRODUCT_DEFECT);
     strbuf sb = STRBUF_INIT;
-    decision_json(&sb, m);
+    codec_decision_json(&sb, m);
     assert_non_null(strstr(sb.buf, "\"action\":\"RESOLVE_LOCAL\""));
     assert_non_null(strstr(sb.buf, "\"labels\":[\"product_defect\",\"refund_request\"]"));
     assert_non_null(strstr(sb.buf, "\"public_response\":true"));
     assert_non_null(strstr(sb.buf, "\"compensation_amount\":1500"));
     assert_non_null(strstr(sb.buf, "\"channel\":\"review\""));
-    sb_free(&sb);
+    strbuf_free(&sb);
     complaint__v1__triage_decision__free_unpacked(m, NULL);
 }
 
@@ -250,7 +250,7 @@ static void test_decision_explains_the_model(void **state)
     ev.event_id = "e-1";
     ev.customer_id = "c-1";
     ev.text = "you fool, the glorp broke"; /* "fool" 4..8, "glorp" 14..19 */
-    class_result cr;
+    classify_result cr;
     memset(&cr, 0, sizeof cr);
     cr.labels = LABEL_BIT(LABEL_INSULT) | LABEL_BIT(LABEL_PRODUCT_DEFECT);
     cr.score[LABEL_INSULT] = 1.5f;
@@ -293,7 +293,7 @@ static void test_decision_explains_the_model(void **state)
     assert_int_equal(m->n_models, 2);
     assert_string_equal(m->models[1], "data/models/feedback.model");
     strbuf sb = STRBUF_INIT;
-    decision_json(&sb, m);
+    codec_decision_json(&sb, m);
     assert_non_null(strstr(sb.buf, "\"sources\":{\"insult\":{\"rules\":1.50,\"model\":0.900,\"by\":\"both\"},"
                                    "\"product_defect\":{\"rules\":0.00,\"model\":0.800,\"by\":\"model\"}}"));
     assert_non_null(strstr(sb.buf, "\"model_evidence\":[{\"label\":\"product_defect\",\"text\":\"glorp\","
@@ -302,12 +302,12 @@ static void test_decision_explains_the_model(void **state)
     /* Every label the models scored at 0.05 or more, on or off. */
     assert_non_null(strstr(sb.buf, "\"model_scores\":{\"insult\":0.900,\"threat\":0.200,"
                                    "\"product_defect\":0.800}"));
-    sb_free(&sb);
+    strbuf_free(&sb);
     complaint__v1__triage_decision__free_unpacked(m, NULL);
 
     /* A rule's label the models vetoed: not among the labels, but in the
      * sources, in label order, as the veto. */
-    class_result vcr = cr;
+    classify_result vcr = cr;
     vcr.labels = LABEL_BIT(LABEL_PRODUCT_DEFECT);
     vcr.score[LABEL_THREAT] = 0.7f;
     triage_explain vx;
@@ -318,11 +318,11 @@ static void test_decision_explains_the_model(void **state)
     assert_int_equal(vt.msg.n_labels, 1);
     assert_int_equal(vt.msg.n_vetoed, 1);
     assert_int_equal(vt.msg.vetoed[0]->label, LABEL_THREAT);
-    sb_reset(&sb);
-    decision_json(&sb, &vt.msg);
+    strbuf_reset(&sb);
+    codec_decision_json(&sb, &vt.msg);
     assert_non_null(strstr(sb.buf, "\"sources\":{\"threat\":{\"rules\":0.70,\"model\":0.200,"
                                    "\"by\":\"model_veto\"},\"product_defect\":{"));
-    sb_free(&sb);
+    strbuf_free(&sb);
 
     /* The rules alone: no explanation, and none of its bytes. */
     triage plain;
@@ -331,9 +331,9 @@ static void test_decision_explains_the_model(void **state)
     assert_int_equal(plain.msg.n_model_evidence, 0);
     assert_string_equal(plain.msg.labels[0]->source, "");
     assert_false(plain.msg.labels[0]->model_scored);
-    decision_json(&sb, &plain.msg);
+    codec_decision_json(&sb, &plain.msg);
     assert_null(strstr(sb.buf, "sources"));
-    sb_free(&sb);
+    strbuf_free(&sb);
 }
 
 int main(void)

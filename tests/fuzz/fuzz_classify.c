@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *text = (const char *)data + 1;
     size_t len = size - 1;
 
-    class_result r;
+    classify_result r;
     int rc = classify_text(cl, text, len, channel, lang, &r);
     if (!utf8_valid(text, len)) {
         FUZZ_CHECK(rc == CLASSIFY_EUTF8, "invalid UTF-8 gave %d", rc);

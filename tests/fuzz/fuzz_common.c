@@ -90,11 +90,11 @@ int fuzz_known(const char *msg)
     return known && *known && strstr(msg, known);
 }
 
-void fuzz_check_result(const class_result *r, const rulepack *rp, const char *text, size_t len)
+void fuzz_check_result(const classify_result *r, const rulepack *rp, const char *text, size_t len)
 {
     FUZZ_CHECK(r->n_matches <= rp->n_rules, "%zu matches, %zu rules", r->n_matches, rp->n_rules);
     for (size_t i = 0; i < r->n_matches; i++) {
-        const class_match *m = &r->matches[i];
+        const classify_match *m = &r->matches[i];
         FUZZ_CHECK(m->rule < rp->n_rules, "match %zu: rule %u of %zu", i, m->rule, rp->n_rules);
         FUZZ_CHECK(m->start < m->end && m->end <= len, "rule %s: span [%u,%u) of %zu bytes",
                    rp->rules[m->rule].id, m->start, m->end, len);

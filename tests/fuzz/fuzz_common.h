@@ -51,6 +51,6 @@ int fuzz_utf8_boundary(const char *s, size_t len, size_t i);
 int fuzz_known(const char *msg);
 
 /* The checks every classify_text result must pass. */
-void fuzz_check_result(const class_result *r, const rulepack *rp, const char *text, size_t len);
+void fuzz_check_result(const classify_result *r, const rulepack *rp, const char *text, size_t len);
 
 #endif

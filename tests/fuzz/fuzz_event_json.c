@@ -1,6 +1,6 @@
 /*
  * Fuzz target event_json: one JSON Lines line, as complaintctl reads it.
- * event_from_json must return 0 (then the event validates, packs to
+ * codec_event_from_json must return 0 (then the event validates, packs to
  * protobuf and decodes back unchanged) or -1 with a message.
  */
 #include <stdlib.h>
@@ -23,14 +23,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     event_msg ev;
     char err[512] = "";
-    int rc = event_from_json(line, &ev, err, sizeof err);
+    int rc = codec_event_from_json(line, &ev, err, sizeof err);
     free(line);
     if (rc < 0) {
         FUZZ_CHECK(rc == -1 && err[0], "rc %d, message '%s'", rc, err);
         return 0;
     }
     FUZZ_CHECK(rc == 0, "rc %d", rc);
-    (void)event_invalid(&ev, 262144, 0);
+    (void)codec_event_invalid(&ev, 262144, 0);
 
     /* What complaintctl send does next: pack it. */
     size_t n = complaint__v1__complaint_event__get_packed_size(&ev);
@@ -48,6 +48,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                "the event changed through protobuf");
     complaint__v1__complaint_event__free_unpacked(back, NULL);
     free(buf);
-    event_json_free(&ev);
+    codec_event_json_free(&ev);
     return 0;
 }

@@ -35,23 +35,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;  /* malformed: the daemon rejects it */
     }
     /* The worker leaves the text's encoding to classify_text; together they
-     * must refuse exactly the events event_invalid refuses (the reason may
+     * must refuse exactly the events codec_event_invalid refuses (the reason may
      * differ when an event has two faults: each names the first it checks). */
-    const char *why = event_invalid(ev, MAX_TEXT, EVENT_SKIP_TEXT_UTF8);
-    const char *full = event_invalid(ev, MAX_TEXT, 0);
+    const char *why = codec_event_invalid(ev, MAX_TEXT, EVENT_SKIP_TEXT_UTF8);
+    const char *full = codec_event_invalid(ev, MAX_TEXT, 0);
     if (!why) {
         size_t len = strlen(ev->text);
-        class_result r;
+        classify_result r;
         int rc = classify_text(cl, ev->text, len, (int)ev->channel, ev->lang, &r);
         if (full) {
             FUZZ_CHECK(rc == CLASSIFY_EUTF8 && strcmp(full, "text is not valid UTF-8") == 0,
-                       "event_invalid says '%s' but classify returned %d", full, rc);
+                       "codec_event_invalid says '%s' but classify returned %d", full, rc);
         } else {
             FUZZ_CHECK(rc == CLASSIFY_OK, "a valid event did not classify: %d", rc);
             fuzz_check_result(&r, classifier_pack(cl), ev->text, len);
         }
     } else {
-        FUZZ_CHECK(full != NULL, "the worker refuses an event event_invalid accepts: '%s'", why);
+        FUZZ_CHECK(full != NULL, "the worker refuses an event codec_event_invalid accepts: '%s'", why);
     }
     arena_reset(&mem);
     return 0;

@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     classifier *cl = classifier_new(rp);
     FUZZ_CHECK(cl, "classifier_new failed on a pack that loaded");
     const char *text = (const char *)data;
-    class_result r;
+    classify_result r;
     int rc = classify_text(cl, text, size, 0, NULL, &r);
     if (rc == CLASSIFY_OK)
         fuzz_check_result(&r, rp, text, size);
