@@ -92,8 +92,9 @@ class TestClusterFailover(ClusterCase):
     def test_sigkill_one_node_mid_stream(self):
         nodes = {i: self.start_node(i) for i in ("n1", "n2", "n3")}
         self.owners({"n1", "n2", "n3"})
-        for i, d in nodes.items():  # each node's stats name what it holds
-            self.assertGreaterEqual(len(d.stats()["cluster"]["partitions"]), 10, i)
+        for i, d in nodes.items():  # each node's stats name what it holds (10 or 11)
+            st = d.wait_stats(lambda st: len(st["cluster"]["partitions"]) >= 10, timeout=20)
+            self.assertGreaterEqual(len(st["cluster"]["partitions"]), 10, i)
         customers = ["cust-%02d" % i for i in range(40)]
         first = insults(customers, range(0, 2))  # two warnings each
         self.assertEqual(nh.send(self.urls, first).returncode, 0)
