@@ -28,8 +28,10 @@ typedef struct mslot {
     uint32_t val; /* first entry << 5 | entry count */
 } mslot;
 
+/* Immutable once model_from_spec returns, so any number of threads read it
+ * without a lock; only refs changes, atomically. */
 struct model {
-    atomic_int  refs;
+    atomic_int  refs;                  /* holders; atomic, touched by every holder's thread */
     char       *name;                  /* owned */
     feat_params fp;
     int         n_labels;
