@@ -11,6 +11,7 @@
 #include "codec.h"
 #include "grow.h"
 #include "ctl.h"
+#include "dirlock.h"
 #include "history.h"
 #include "policy.h"
 #include "strbuf.h"
@@ -105,6 +106,17 @@ static hist_env *open_store(int argc, char **argv, int readonly, const char **ar
     }
     if (arg)
         *arg = argv[optind];
+    /* A writer beside a running daemon would be a second LMDB writer with
+     * its own idea of the store: a daemon that holds the directory is asked
+     * through its control endpoint (forget --control EP), never bypassed. */
+    pid_t holder = readonly ? 0 : dirlock_holder(dir);
+    if (holder != 0) {
+        fprintf(stderr, "complaintctl: %s is held by a running complaintd (pid %ld); "
+                        "go through it with --control ENDPOINT\n",
+                dir, (long)holder);
+        *status = CTL_FAIL;
+        return NULL;
+    }
     char err[512];
     hist_env *env = hist_open(dir, 4096, HIST_SYNC, readonly, err, sizeof err);
     if (!env) {

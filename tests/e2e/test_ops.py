@@ -249,6 +249,20 @@ class TestForgetThroughDaemon(E2ETestCase):
         d.stop()
         self.assertEqual(h.history("forget-me-7781", d.data_dir)["events"], 1)
 
+    def test_direct_write_beside_a_daemon_is_refused(self):
+        """No --control and no config naming the daemon: the store's lock
+        says a daemon holds it, so complaintctl refuses to be a second writer."""
+        d = self.daemon()
+        sub = self.subscriber(d)
+        push = self.producer(d)
+        push.send(h.event_bytes(event_id="g-1", customer_id="kept-4410", text=DEFECT, ts_ms=TS0))
+        sub.collect(1)
+        r = h.complaintctl(["forget", "kept-4410", "--data-dir", d.data_dir])
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("held by a running complaintd (pid %d)" % d.proc.pid, r.stderr)
+        d.stop()
+        self.assertEqual(h.history("kept-4410", d.data_dir)["events"], 1)
+
     def test_bad_request_is_an_error_reply(self):
         d = self.daemon()
         self.assertIn(b"usage: forget CUSTOMER_ID", d.request("forget "))
