@@ -403,11 +403,13 @@ int main(int argc, char **argv)
     /* Cluster mode: the streams are checked before anything is decided. */
     nats_node *node = NULL;
     if (cfg.nats_url[0] && !(node = nats_node_open(&cfg, env, &stats, err, sizeof err, &usage_error))) {
-        fprintf(stderr, "complaintd: %s\n", err);
+        log_error("%s", err);
         zmq_ctx_term(zctx);
         rulepack_free(rp);
+        models_release(models, n_models);
         stats_rules_free(&stats.rules);
         hist_close(env);
+        dirlock_release(lock);
         return usage_error ? 2 : 1;
     }
     pipeline *p = pipeline_start(zctx, &cfg, rp, env, &stats, kp, err, sizeof err, &usage_error);

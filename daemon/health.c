@@ -51,6 +51,14 @@ health_slot *health_register(const char *name)
     return hb;
 }
 
+int health_registered(void)
+{
+    int n = atomic_load_explicit(&n_slots, memory_order_acquire), used = 0;
+    for (int i = 0; i < n && i < HEALTH_SLOTS; i++)
+        used += atomic_load_explicit(&slots[i].used, memory_order_acquire);
+    return used;
+}
+
 void health_wait(health_slot *hb)
 {
     atomic_store_explicit(&hb->state, STATE_WAITING, memory_order_relaxed);

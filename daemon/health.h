@@ -43,6 +43,10 @@ typedef struct health_slot health_slot;
  * Never NULL (past the table's size, threads share a slot no one checks). */
 health_slot *health_register(const char *name);
 
+/* How many heartbeats have been registered so far (pipeline_start waits
+ * for its threads' before it returns). */
+int health_registered(void);
+
 void health_wait(health_slot *hb);  /* about to block for input */
 void health_beat(health_slot *hb);  /* woke with work, or finished a step */
 void health_exit(health_slot *hb);  /* the thread is done: not alive any more */

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -268,6 +269,12 @@ pipeline *pipeline_start(void *zctx, const config *cfg, rulepack *rp, hist_env *
         start_thread(&p->worker_threads[i], worker_main, w, name);
     }
     start_thread(&p->ingest_thread, ingest_main, in, "cd-ingest");
+    /* Each thread registers its heartbeat as it starts: wait for them all,
+     * so that /healthz lists every thread from "ready" on (bounded: a
+     * thread that never starts is reported by the probes, not waited for). */
+    int threads = p->n_workers + 3;  /* workers, ingest, writer, publisher */
+    for (int tries = 0; health_registered() < threads && tries < 5000; tries++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
     log_info("pipeline: %d worker(s), groups of at most %d events, commit interval %d ms%s",
              p->n_workers, cfg->batch_size, cfg->commit_interval_ms,
              cfg->commit_interval_ms ? "" : " (as soon as the queue is empty)");
