@@ -145,10 +145,10 @@ class TestFeedback(unittest.TestCase):
                             for i in range(6)])
         r = send_feedback(d, path)
         self.assertEqual(r.returncode, 0, r.stderr)
-        f = h.complaintctl(["forget", "gone", "--data-dir", d.data_dir])
+        f = h.complaintctl(["forget", "gone", "--data-dir", d.data_dir, "--control", d.control])
         self.assertEqual(f.returncode, 0, f.stderr)
         self.assertEqual(json.loads(f.stdout)["feedback_erased"], 3, f.stdout)
-        # The daemon keeps storing after the forget wrote beside it.
+        # The daemon keeps storing after its writer did the forget.
         r = send_feedback(d, write_jsonl([review("g-9", "gone", "back again", [])]))
         self.assertEqual(json.loads(r.stdout)["stored"], 1, r.stdout + r.stderr)
         d.stop()
