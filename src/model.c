@@ -49,7 +49,9 @@ struct model {
 };
 
 struct model_scratch {
-    norm_buf    nb;
+    norm_buf    nb;       /* the canonical text model_begin makes */
+    const norm_buf *cur;  /* the current event's: &nb, or the caller's buffer given to
+                             model_begin_norm (borrowed, not owned) */
     feat_buf    fb;
     feat_params fp;       /* what fb was extracted with */
     int         have_fb;  /* fb belongs to the current event and fp */
@@ -250,6 +252,7 @@ model_scratch *model_scratch_new(void)
         return NULL;
     norm_buf_init(&s->nb);
     feat_buf_init(&s->fb);
+    s->cur = &s->nb;
     return s;
 }
 
@@ -262,14 +265,23 @@ void model_scratch_free(model_scratch *s)
     free(s);
 }
 
-const char *model_scratch_text(const model_scratch *s) { return s->nb.text; }
+const char *model_scratch_text(const model_scratch *s) { return s->cur->text; }
 
 int model_begin(model_scratch *s, const char *text, size_t len, model_result *r)
 {
     memset(r, 0, sizeof *r);
     s->have_fb = 0;
+    s->cur = &s->nb;
     int rc = norm_text(&s->nb, text, len);
     return rc == NORM_OK ? MODEL_OK : rc == NORM_EUTF8 ? MODEL_EUTF8 : MODEL_ENOMEM;
+}
+
+int model_begin_norm(model_scratch *s, const norm_buf *nb, model_result *r)
+{
+    memset(r, 0, sizeof *r);
+    s->have_fb = 0;
+    s->cur = nb;
+    return MODEL_OK;
 }
 
 /* The canonical word span around [s, e): n-grams are shown as the words
@@ -308,7 +320,7 @@ static void explain(const model *m, const model_scratch *s, uint32_t slot, float
         if (w == 0)
             continue;
         uint32_t ws, we;
-        word_span(&s->nb, fb->cstart[i], fb->cend[i], &ws, &we);
+        word_span(s->cur, fb->cstart[i], fb->cend[i], &ws, &we);
         size_t j = 0;
         while (j < nc && (c[j].ws != ws || c[j].we != we))
             j++;
@@ -333,7 +345,7 @@ static void explain(const model *m, const model_scratch *s, uint32_t slot, float
         if (c[best].w <= 0)
             break;
         model_evidence *ev = &r->ev[r->n_ev];
-        if (norm_span(&s->nb, c[best].ws, c[best].we, &ev->start, &ev->end) == 0) {
+        if (norm_span(s->cur, c[best].ws, c[best].we, &ev->start, &ev->end) == 0) {
             ev->label = (uint8_t)m->label[slot];
             ev->weight = c[best].w;
             ev->cstart = c[best].ws;
@@ -349,7 +361,7 @@ int model_predict(const model *m, model_scratch *s, int channel, const classify_
 {
     int with_rules = rules != NULL;
     if (!s->have_fb || s->fb_rules != with_rules || memcmp(&s->fp, &m->fp, sizeof m->fp) != 0) {
-        if (feat_extract(&m->fp, &s->nb, rules, channel, &s->fb) < 0)
+        if (feat_extract(&m->fp, s->cur, rules, channel, &s->fb) < 0)
             return MODEL_ENOMEM;
         s->fp = m->fp;
         s->have_fb = 1;
