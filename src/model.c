@@ -56,6 +56,10 @@ struct model_scratch {
     feat_params fp;       /* what fb was extracted with */
     int         have_fb;  /* fb belongs to the current event and fp */
     int         fb_rules; /* ... extracted with (1) or without (0) rule features */
+    uint32_t   *hit;      /* [hit_cap] hashed features of fb with weights in the model
+                             being applied: index into fb, for explain; owned */
+    uint32_t   *hit_val;  /* [hit_cap] their slots' val (first entry << 5 | count) */
+    size_t      n_hit, hit_cap;
 };
 
 static int fail(char *err, size_t errlen, const char *name, const char *what, const char *label)
@@ -116,8 +120,10 @@ static void table_put(model *m, uint32_t id, uint32_t first, uint32_t count)
     m->present[id >> 6] |= 1ull << (id & 63);
 }
 
-/* The run of entries of feature id, or NULL. */
-static inline const mentry *lookup(const model *m, uint32_t id, uint32_t *count)
+enum { PREFETCH_FAR = 16, PREFETCH_NEAR = 8 }; /* features ahead (model_predict) */
+
+/* The run of entries of feature id, or NULL; *val is its slot's val. */
+static inline const mentry *lookup(const model *m, uint32_t id, uint32_t *val)
 {
     if (!(m->present[id >> 6] >> (id & 63) & 1))
         return NULL;
@@ -125,7 +131,7 @@ static inline const mentry *lookup(const model *m, uint32_t id, uint32_t *count)
     for (;;) {
         uint32_t k = m->slots[i].key;
         if (k == id) {
-            *count = m->slots[i].val & 31;
+            *val = m->slots[i].val;
             return m->entries + (m->slots[i].val >> 5);
         }
         if (!k)
@@ -262,6 +268,8 @@ void model_scratch_free(model_scratch *s)
         return;
     norm_buf_free(&s->nb);
     feat_buf_free(&s->fb);
+    free(s->hit);
+    free(s->hit_val);
     free(s);
 }
 
@@ -310,11 +318,12 @@ static void explain(const model *m, const model_scratch *s, uint32_t slot, float
     struct cand { uint32_t ws, we; float w; } c[CAND];
     size_t nc = 0;
     const feat_buf *fb = &s->fb;
-    for (size_t i = fb->n_fixed; i < fb->n; i++) {
-        uint32_t count;
-        const mentry *e = lookup(m, fb->id[i], &count);
+    for (size_t h = 0; h < s->n_hit; h++) { /* the features with weights, in fb's order */
+        size_t i = s->hit[h];
+        uint32_t count = s->hit_val[h] & 31;
+        const mentry *e = m->entries + (s->hit_val[h] >> 5);
         float w = 0;
-        for (uint32_t k = 0; e && k < count; k++)
+        for (uint32_t k = 0; k < count; k++)
             if (e[k].slot == slot)
                 w = (float)e[k].q * m->scale[slot] * scale;
         if (w == 0)
@@ -368,16 +377,40 @@ int model_predict(const model *m, model_scratch *s, int channel, const classify_
         s->fb_rules = with_rules;
     }
     const feat_buf *fb = &s->fb;
+    if (fb->n > s->hit_cap) { /* grows to the largest event, then stays */
+        uint32_t *a = realloc(s->hit, fb->n * sizeof *a);
+        if (a)
+            s->hit = a;
+        uint32_t *b = realloc(s->hit_val, fb->n * sizeof *b);
+        if (b)
+            s->hit_val = b;
+        if (!a || !b)
+            return MODEL_ENOMEM;
+        s->hit_cap = fb->n;
+    }
+    s->n_hit = 0;
     /* Sums of quanta: the fixed features (value 1) and the hashed ones (value
      * scale each) apart, each label's scale applied once at the end. */
     float fixed[LABEL_COUNT] = {0}, hashed[LABEL_COUNT] = {0}, score[LABEL_COUNT];
     float scale = feat_scale(&m->fp, fb);
     for (size_t i = 0; i < fb->n; i++) {
-        uint32_t count;
-        const mentry *e = lookup(m, fb->id[i], &count);
+        /* The table outgrows L2 and each probe is a likely miss; the ids are
+         * all known, so fetch ahead: filter words far, probe starts nearer. */
+        if (i + PREFETCH_FAR < fb->n)
+            __builtin_prefetch(&m->present[fb->id[i + PREFETCH_FAR] >> 6]);
+        if (i + PREFETCH_NEAR < fb->n)
+            __builtin_prefetch(&m->slots[probe_start(m, fb->id[i + PREFETCH_NEAR])]);
+        uint32_t val;
+        const mentry *e = lookup(m, fb->id[i], &val);
         if (!e)
             continue;
-        float *acc = i < fb->n_fixed ? fixed : hashed;
+        uint32_t count = val & 31;
+        float *acc = fixed;
+        if (i >= fb->n_fixed) { /* remembered for explain: no second probe */
+            acc = hashed;
+            s->hit[s->n_hit] = (uint32_t)i;
+            s->hit_val[s->n_hit++] = val;
+        }
         for (uint32_t k = 0; k < count; k++)
             acc[e[k].slot] += (float)e[k].q;
     }
