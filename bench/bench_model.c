@@ -26,7 +26,7 @@
 #include "rules.h"
 
 typedef struct text {
-    char *s;     /* owned, never freed: the tool keeps them for its run */
+    char *s;     /* owned; freed at the end of main */
     size_t len;
     int channel;
     char *lang;  /* owned, may be "" */
@@ -160,6 +160,11 @@ int main(int argc, char **argv)
     for (int k = 0; k < N_KINDS; k++)
         printf("%-30s %10.0f events/s  %.2fx rules alone\n", kind_name[k], (double)n / best[k],
                best[RULES] / best[k]);
+    for (size_t i = 0; i < n; i++) {
+        free(t[i].s);
+        free(t[i].lang);
+    }
+    free(t);
     model_scratch_free(s);
     classifier_free(cl);
     model_release(m);
