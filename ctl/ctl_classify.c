@@ -55,7 +55,8 @@ static int classify_one(event_msg *ev, const char *input, long lineno, void *arg
     }
     model_result mr;
     label_set by_rules = cr.labels;
-    if (ctl_models_apply(&r->models, ev->text, strlen(ev->text), (int)ev->channel, &cr, &mr) < 0) {
+    if (ctl_models_apply(&r->models, ev->text, strlen(ev->text), classifier_canonical(r->cl),
+                         (int)ev->channel, &cr, &mr) < 0) {
         fprintf(stderr, "complaintctl: %s:%ld: event %s: model failed\n", input, lineno, ev->event_id);
         return CTL_FAIL;
     }

@@ -55,6 +55,7 @@ struct model;
 struct model_scratch;
 struct model_result;
 struct classify_result;
+struct norm_buf;
 typedef struct ctl_models {
     struct model *m[CTL_MODELS_MAX]; /* owned references */
     int n;
@@ -68,9 +69,11 @@ const char *ctl_default_model(void);
 int ctl_models_open(ctl_models *cm, const char *const *paths, int n_paths, int no_default);
 void ctl_models_close(ctl_models *cm);
 /* Score one event with every model into mr (cleared first; nothing when there
- * is no model). Returns 0, or -1 if the text cannot be normalised. */
-int ctl_models_apply(ctl_models *cm, const char *text, size_t len, int channel,
-                     const struct classify_result *cr, struct model_result *mr);
+ * is no model). canon: the event's canonical text when the rules have just
+ * made it (classifier_canonical), read instead of normalising text again; or
+ * NULL. Returns 0, or -1 if the text cannot be normalised. */
+int ctl_models_apply(ctl_models *cm, const char *text, size_t len, const struct norm_buf *canon,
+                     int channel, const struct classify_result *cr, struct model_result *mr);
 
 /* Append to a decision's JSON object (before its closing brace) where each
  * label came from, ,"sources":{label:{"rules":score,"model":p,"by":...}},

@@ -322,7 +322,8 @@ int cmd_eval(int argc, char **argv)
         model_result mr;
         if (!bad && classify_text(cl, text, strlen(text), channel_from_name(chs), lang, &cr) != 0)
             bad = 1;
-        if (!bad && ctl_models_apply(&models, text, strlen(text), channel_from_name(chs), &cr, &mr) < 0)
+        if (!bad && ctl_models_apply(&models, text, strlen(text), classifier_canonical(cl),
+                                     channel_from_name(chs), &cr, &mr) < 0)
             bad = 1;
         if (bad) {
             fprintf(stderr, "complaintctl: %s:%ld: not a labelled event (text, channel, labels, action)\n",

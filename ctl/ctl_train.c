@@ -323,13 +323,14 @@ void ctl_models_close(ctl_models *cm)
     memset(cm, 0, sizeof *cm);
 }
 
-int ctl_models_apply(ctl_models *cm, const char *text, size_t len, int channel,
-                     const classify_result *cr, model_result *mr)
+int ctl_models_apply(ctl_models *cm, const char *text, size_t len, const norm_buf *canon,
+                     int channel, const classify_result *cr, model_result *mr)
 {
     memset(mr, 0, sizeof *mr);
     if (!cm->n)
         return 0;
-    if (model_begin(cm->s, text, len, mr) != MODEL_OK)
+    int rc = canon ? model_begin_norm(cm->s, canon, mr) : model_begin(cm->s, text, len, mr);
+    if (rc != MODEL_OK)
         return -1;
     for (int i = 0; i < cm->n; i++)
         if (model_predict(cm->m[i], cm->s, channel, cr, mr) != MODEL_OK)

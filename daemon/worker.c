@@ -69,15 +69,16 @@ static void follow_models(const worker_ctx *p, worker_models *wm)
     wm->gen = now;
 }
 
-/* The models on an event the rules have labelled cr: cr's labels become the
- * combined ones and j->explain says why. On failure (out of memory) the
- * rules' labels stand. */
-static void apply_models(const worker_models *wm, const event_msg *ev, classify_result *cr, job *j)
+/* The models on an event the rules have labelled cr (with cl, whose canonical
+ * text of the event the models read rather than normalising it again): cr's
+ * labels become the combined ones and j->explain says why. On failure (out
+ * of memory) the rules' labels stand. */
+static void apply_models(const worker_models *wm, const classifier *cl, const event_msg *ev,
+                         classify_result *cr, job *j)
 {
     const model_set *ms = wm->set;
     model_result mr;
-    size_t len = strlen(ev->text);
-    if (model_begin(wm->s, ev->text, len, &mr) != MODEL_OK)
+    if (model_begin_norm(wm->s, classifier_canonical(cl), &mr) != MODEL_OK)
         return;
     for (int k = 0; k < ms->n; k++)
         if (model_predict(ms->m[k], wm->s, (int)ev->channel, cr, &mr) != MODEL_OK)
@@ -122,7 +123,7 @@ static void work_one(const worker_ctx *p, classifier *cl, const worker_models *w
     if (cr.span_misses)  /* not expected of the default pack (classify.c says when) */
         STAT_ADD(p->stats->span_misses, cr.span_misses);
     if (wm->set && wm->set->n && wm->s)
-        apply_models(wm, j->ev, &cr, j);
+        apply_models(wm, cl, j->ev, &cr, j);
     j->cr = cr;
     j->cr.n_matches = cr.n_matches < JOB_MATCHES ? cr.n_matches : JOB_MATCHES;
     memcpy(j->matches, cr.matches, j->cr.n_matches * sizeof(classify_match));

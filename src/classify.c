@@ -260,3 +260,5 @@ int classify_text(classifier *c, const char *text, size_t len, int channel, cons
     clear_marks(c);
     return CLASSIFY_OK;
 }
+
+const norm_buf *classifier_canonical(const classifier *c) { return &c->nb; }

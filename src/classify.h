@@ -56,4 +56,9 @@ enum { CLASSIFY_OK = 0, CLASSIFY_EUTF8 = -1, CLASSIFY_ESCAN = -2, CLASSIFY_ENOME
 int classify_text(classifier *c, const char *text, size_t len, int channel, const char *lang,
                   classify_result *out /* OUT */);
 
+/* The canonical text and offset map of the text of the last successful
+ * classify_text on c (model_begin_norm reuses it); owned by c, valid until
+ * the next classify_text or classifier_free. */
+const norm_buf *classifier_canonical(const classifier *c);
+
 #endif

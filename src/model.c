@@ -49,11 +49,17 @@ struct model {
 };
 
 struct model_scratch {
-    norm_buf    nb;
+    norm_buf    nb;       /* the canonical text model_begin makes */
+    const norm_buf *cur;  /* the current event's: &nb, or the caller's buffer given to
+                             model_begin_norm (borrowed, not owned) */
     feat_buf    fb;
     feat_params fp;       /* what fb was extracted with */
     int         have_fb;  /* fb belongs to the current event and fp */
     int         fb_rules; /* ... extracted with (1) or without (0) rule features */
+    uint32_t   *hit;      /* [hit_cap] hashed features of fb with weights in the model
+                             being applied: index into fb, for explain; owned */
+    uint32_t   *hit_val;  /* [hit_cap] their slots' val (first entry << 5 | count) */
+    size_t      n_hit, hit_cap;
 };
 
 static int fail(char *err, size_t errlen, const char *name, const char *what, const char *label)
@@ -114,8 +120,10 @@ static void table_put(model *m, uint32_t id, uint32_t first, uint32_t count)
     m->present[id >> 6] |= 1ull << (id & 63);
 }
 
-/* The run of entries of feature id, or NULL. */
-static inline const mentry *lookup(const model *m, uint32_t id, uint32_t *count)
+enum { PREFETCH_FAR = 16, PREFETCH_NEAR = 8 }; /* features ahead (model_predict) */
+
+/* The run of entries of feature id, or NULL; *val is its slot's val. */
+static inline const mentry *lookup(const model *m, uint32_t id, uint32_t *val)
 {
     if (!(m->present[id >> 6] >> (id & 63) & 1))
         return NULL;
@@ -123,7 +131,7 @@ static inline const mentry *lookup(const model *m, uint32_t id, uint32_t *count)
     for (;;) {
         uint32_t k = m->slots[i].key;
         if (k == id) {
-            *count = m->slots[i].val & 31;
+            *val = m->slots[i].val;
             return m->entries + (m->slots[i].val >> 5);
         }
         if (!k)
@@ -250,6 +258,7 @@ model_scratch *model_scratch_new(void)
         return NULL;
     norm_buf_init(&s->nb);
     feat_buf_init(&s->fb);
+    s->cur = &s->nb;
     return s;
 }
 
@@ -259,17 +268,28 @@ void model_scratch_free(model_scratch *s)
         return;
     norm_buf_free(&s->nb);
     feat_buf_free(&s->fb);
+    free(s->hit);
+    free(s->hit_val);
     free(s);
 }
 
-const char *model_scratch_text(const model_scratch *s) { return s->nb.text; }
+const char *model_scratch_text(const model_scratch *s) { return s->cur->text; }
 
 int model_begin(model_scratch *s, const char *text, size_t len, model_result *r)
 {
     memset(r, 0, sizeof *r);
     s->have_fb = 0;
+    s->cur = &s->nb;
     int rc = norm_text(&s->nb, text, len);
     return rc == NORM_OK ? MODEL_OK : rc == NORM_EUTF8 ? MODEL_EUTF8 : MODEL_ENOMEM;
+}
+
+int model_begin_norm(model_scratch *s, const norm_buf *nb, model_result *r)
+{
+    memset(r, 0, sizeof *r);
+    s->have_fb = 0;
+    s->cur = nb;
+    return MODEL_OK;
 }
 
 /* The canonical word span around [s, e): n-grams are shown as the words
@@ -298,17 +318,18 @@ static void explain(const model *m, const model_scratch *s, uint32_t slot, float
     struct cand { uint32_t ws, we; float w; } c[CAND];
     size_t nc = 0;
     const feat_buf *fb = &s->fb;
-    for (size_t i = fb->n_fixed; i < fb->n; i++) {
-        uint32_t count;
-        const mentry *e = lookup(m, fb->id[i], &count);
+    for (size_t h = 0; h < s->n_hit; h++) { /* the features with weights, in fb's order */
+        size_t i = s->hit[h];
+        uint32_t count = s->hit_val[h] & 31;
+        const mentry *e = m->entries + (s->hit_val[h] >> 5);
         float w = 0;
-        for (uint32_t k = 0; e && k < count; k++)
+        for (uint32_t k = 0; k < count; k++)
             if (e[k].slot == slot)
                 w = (float)e[k].q * m->scale[slot] * scale;
         if (w == 0)
             continue;
         uint32_t ws, we;
-        word_span(&s->nb, fb->cstart[i], fb->cend[i], &ws, &we);
+        word_span(s->cur, fb->cstart[i], fb->cend[i], &ws, &we);
         size_t j = 0;
         while (j < nc && (c[j].ws != ws || c[j].we != we))
             j++;
@@ -333,7 +354,7 @@ static void explain(const model *m, const model_scratch *s, uint32_t slot, float
         if (c[best].w <= 0)
             break;
         model_evidence *ev = &r->ev[r->n_ev];
-        if (norm_span(&s->nb, c[best].ws, c[best].we, &ev->start, &ev->end) == 0) {
+        if (norm_span(s->cur, c[best].ws, c[best].we, &ev->start, &ev->end) == 0) {
             ev->label = (uint8_t)m->label[slot];
             ev->weight = c[best].w;
             ev->cstart = c[best].ws;
@@ -349,23 +370,47 @@ int model_predict(const model *m, model_scratch *s, int channel, const classify_
 {
     int with_rules = rules != NULL;
     if (!s->have_fb || s->fb_rules != with_rules || memcmp(&s->fp, &m->fp, sizeof m->fp) != 0) {
-        if (feat_extract(&m->fp, &s->nb, rules, channel, &s->fb) < 0)
+        if (feat_extract(&m->fp, s->cur, rules, channel, &s->fb) < 0)
             return MODEL_ENOMEM;
         s->fp = m->fp;
         s->have_fb = 1;
         s->fb_rules = with_rules;
     }
     const feat_buf *fb = &s->fb;
+    if (fb->n > s->hit_cap) { /* grows to the largest event, then stays */
+        uint32_t *a = realloc(s->hit, fb->n * sizeof *a);
+        if (a)
+            s->hit = a;
+        uint32_t *b = realloc(s->hit_val, fb->n * sizeof *b);
+        if (b)
+            s->hit_val = b;
+        if (!a || !b)
+            return MODEL_ENOMEM;
+        s->hit_cap = fb->n;
+    }
+    s->n_hit = 0;
     /* Sums of quanta: the fixed features (value 1) and the hashed ones (value
      * scale each) apart, each label's scale applied once at the end. */
     float fixed[LABEL_COUNT] = {0}, hashed[LABEL_COUNT] = {0}, score[LABEL_COUNT];
     float scale = feat_scale(&m->fp, fb);
     for (size_t i = 0; i < fb->n; i++) {
-        uint32_t count;
-        const mentry *e = lookup(m, fb->id[i], &count);
+        /* The table outgrows L2 and each probe is a likely miss; the ids are
+         * all known, so fetch ahead: filter words far, probe starts nearer. */
+        if (i + PREFETCH_FAR < fb->n)
+            __builtin_prefetch(&m->present[fb->id[i + PREFETCH_FAR] >> 6]);
+        if (i + PREFETCH_NEAR < fb->n)
+            __builtin_prefetch(&m->slots[probe_start(m, fb->id[i + PREFETCH_NEAR])]);
+        uint32_t val;
+        const mentry *e = lookup(m, fb->id[i], &val);
         if (!e)
             continue;
-        float *acc = i < fb->n_fixed ? fixed : hashed;
+        uint32_t count = val & 31;
+        float *acc = fixed;
+        if (i >= fb->n_fixed) { /* remembered for explain: no second probe */
+            acc = hashed;
+            s->hit[s->n_hit] = (uint32_t)i;
+            s->hit_val[s->n_hit++] = val;
+        }
         for (uint32_t k = 0; k < count; k++)
             acc[e[k].slot] += (float)e[k].q;
     }

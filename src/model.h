@@ -120,6 +120,13 @@ enum { MODEL_OK = 0, MODEL_EUTF8 = -1, MODEL_ENOMEM = -2 };
 
 /* Start an event: normalise text[0..len) into s and clear r. */
 int model_begin(model_scratch *s, const char *text, size_t len, model_result *r /* OUT */);
+/* The same for an event already normalised into nb (norm_text succeeded on
+ * it), usually the rule classifier's buffer (classifier_canonical): the model
+ * then reads nb instead of normalising the text a second time, which was a
+ * large share of its cost. nb is borrowed: it must stay unchanged until the
+ * event's last model_predict and model_scratch_text call (with a classifier:
+ * until its next classify_text). Returns MODEL_OK. */
+int model_begin_norm(model_scratch *s, const norm_buf *nb, model_result *r /* OUT */);
 /* Score the event begun on s with m, given the rules' result (NULL: none),
  * and merge into r: several models may be applied in turn (the default one
  * and local ones); a label is on if any model puts it on. */

@@ -12,6 +12,7 @@
 #include "model.h"
 #include "model_thr.h"
 #include "model_train.h"
+#include "rules.h"
 
 static char *dir;
 
@@ -414,6 +415,76 @@ static void test_default_model(void **state)
     model_release(m);
 }
 
+/* The model reading the rule classifier's canonical text (model_begin_norm,
+ * as complaintd does) decides and explains exactly as when it normalises the
+ * text itself. Both paths share one scratch and alternate, reuse first, so a
+ * scratch still holding the previous event's text would show. */
+static void test_begin_norm_matches_begin(void **state)
+{
+    (void)state;
+    const char *root = getenv("COMPLAINTD_ROOT");
+    char path[1024], err[1024];
+    snprintf(path, sizeof path, "%s/rules", root ? root : ".");
+    rulepack *rp = rulepack_load(path, getenv("COMPLAINTD_CACHE"), err, sizeof err);
+    if (!rp)
+        fail_msg("%s", err);
+    snprintf(path, sizeof path, "%s/models/default.model", root ? root : ".");
+    model *m = model_load(path, err, sizeof err);
+    if (!m)
+        fail_msg("%s", err);
+    classifier *cl = classifier_new(rp);
+    model_scratch *s = model_scratch_new();
+    assert_non_null(cl);
+    assert_non_null(s);
+    static const char *texts[] = {
+        "You utter 1d10t, you never listen to a word I say!!",
+        "Thank you, the repair was quick and the staff were kind.",
+        "Верните деньги за сломанный чайник, иначе напишу отзывы везде",
+        "Ти дурень, де моє замовлення?",
+        "Zamówienie nie przyszło, oddajcie pieniądze albo idę do sądu",
+        "",
+    };
+    size_t n = sizeof texts / sizeof *texts, with_ev = 0, differ = 0;
+    float last = -1;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(texts[i]);
+        classify_result cr;
+        assert_int_equal(classify_text(cl, texts[i], len, CHANNEL_CHAT, NULL, &cr), CLASSIFY_OK);
+        model_result a, b;
+        assert_int_equal(model_begin_norm(s, classifier_canonical(cl), &a), MODEL_OK);
+        assert_int_equal(model_predict(m, s, CHANNEL_CHAT, &cr, &a), MODEL_OK);
+        assert_string_equal(model_scratch_text(s), classifier_canonical(cl)->text);
+        assert_int_equal(model_begin(s, texts[i], len, &b), MODEL_OK);
+        assert_int_equal(model_predict(m, s, CHANNEL_CHAT, &cr, &b), MODEL_OK);
+        assert_string_equal(model_scratch_text(s), classifier_canonical(cl)->text);
+        assert_int_equal(a.covered, b.covered);
+        assert_int_equal(a.alone, b.alone);
+        assert_int_equal(a.add, b.add);
+        assert_int_equal(a.veto, b.veto);
+        for (int l = 0; l < LABEL_COUNT; l++)
+            assert_true(a.prob[l] == b.prob[l]);
+        assert_int_equal(a.n_ev, b.n_ev);
+        for (size_t k = 0; k < a.n_ev; k++) {
+            assert_int_equal(a.ev[k].label, b.ev[k].label);
+            assert_true(a.ev[k].weight == b.ev[k].weight);
+            assert_int_equal(a.ev[k].start, b.ev[k].start);
+            assert_int_equal(a.ev[k].end, b.ev[k].end);
+            assert_int_equal(a.ev[k].cstart, b.ev[k].cstart);
+            assert_int_equal(a.ev[k].cend, b.ev[k].cend);
+        }
+        with_ev += a.n_ev > 0;
+        differ += a.prob[LABEL_INSULT] != last;
+        last = a.prob[LABEL_INSULT];
+    }
+    /* The texts exercise the evidence spans and differ from one another. */
+    assert_true(with_ev >= 1);
+    assert_int_equal(differ, n);
+    model_scratch_free(s);
+    classifier_free(cl);
+    model_release(m);
+    rulepack_free(rp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_thresholds_per_source),
         cmocka_unit_test(test_train_small),
         cmocka_unit_test(test_default_model),
+        cmocka_unit_test(test_begin_norm_matches_begin),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
