@@ -142,7 +142,7 @@ static int finish_send(nsend *r, int status)
 {
     jsPubOptions po;
     jsPubOptions_Init(&po);
-    po.MaxWait = 30000;
+    po.MaxWait = 120000;  /* a loaded cluster (three servers electing, sanitizer builds) acks slowly */
     natsStatus s = js_PublishAsyncComplete(r->c.js, &po);
     if (s != NATS_OK) {
         fprintf(stderr, "complaintctl: publish acks: %s\n", nconn_error(s));
