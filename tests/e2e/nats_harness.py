@@ -135,7 +135,7 @@ def cluster_state(urls, timeout=20):
     return json.loads(r.stdout)
 
 
-def send(urls, events, timeout=60):
+def send(urls, events, timeout=150):
     lines = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
     return h.complaintctl(["send", "--nats", urls], input_text=lines, timeout=timeout)
 
