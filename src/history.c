@@ -356,26 +356,6 @@ int hist_del_customer(hist_txn *t, const char *id, size_t idlen)
     return hist_map_err(t->env, "mdb_del", mdb_del(t->txn, t->env->customers, &key, NULL));
 }
 
-int hist_each_customer(hist_txn *t,
-                       int (*fn)(const char *id, size_t idlen, const hist_customer *c, void *ctx),
-                       void *ctx)
-{
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(t->txn, t->env->customers, &cur);
-    if (rc != 0)
-        return hist_map_err(t->env, "mdb_cursor_open", rc);
-    MDB_val k, v;
-    int stop = 0;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !stop;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        hist_customer c;
-        if (read_customer(&v, &c) == 0)  /* an undecodable record is skipped */
-            stop = fn(k.mv_data, k.mv_size, &c, ctx);
-    }
-    mdb_cursor_close(cur);
-    return (rc == 0 || rc == MDB_NOTFOUND) ? HIST_OK : hist_map_err(t->env, "mdb_cursor_get", rc);
-}
-
 int hist_each_customer_raw(hist_txn *t,
                            int (*fn)(const char *id, size_t idlen, const void *rec, size_t len,
                                      void *ctx),
@@ -392,6 +372,30 @@ int hist_each_customer_raw(hist_txn *t,
         stop = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, ctx);
     mdb_cursor_close(cur);
     return (rc == 0 || rc == MDB_NOTFOUND) ? HIST_OK : hist_map_err(t->env, "mdb_cursor_get", rc);
+}
+
+/* hist_each_customer over the raw walk: decode, skip what does not decode. */
+typedef struct each_decoded {
+    int (*fn)(const char *id, size_t idlen, const hist_customer *c, void *ctx);
+    void *ctx;
+} each_decoded;
+
+static int decode_then(const char *id, size_t idlen, const void *rec, size_t len, void *arg)
+{
+    const each_decoded *d = arg;
+    MDB_val v = {len, (void *)rec};
+    hist_customer c;
+    if (read_customer(&v, &c) < 0)  /* an undecodable record is skipped */
+        return 0;
+    return d->fn(id, idlen, &c, d->ctx);
+}
+
+int hist_each_customer(hist_txn *t,
+                       int (*fn)(const char *id, size_t idlen, const hist_customer *c, void *ctx),
+                       void *ctx)
+{
+    each_decoded d = {fn, ctx};
+    return hist_each_customer_raw(t, decode_then, &d);
 }
 
 int hist_put_customer_raw(hist_txn *t, const char *id, size_t idlen, const void *rec, size_t len)

@@ -120,17 +120,24 @@ int hist_log_put(hist_txn *t, uint64_t seq, int64_t decided_ms, const char *even
                            event_id ? strlen(event_id) : 0, bytes, len);
 }
 
-int hist_log_get(hist_txn *t, uint64_t seq, const void **bytes, size_t *len)
+/* The entry under seq (its key in k), read into *e. */
+static int log_entry_get(hist_txn *t, uint64_t seq, unsigned char k[8], log_entry *e)
 {
-    unsigned char k[8];
     seq_key(seq, k);
     MDB_val v;
     int rc = hist_get_val(t, t->env->decisions, k, 8, &v);
     if (rc != HIST_OK)
         return rc;
+    return log_entry_read(&v, e) < 0 ? HIST_ECORRUPT : HIST_OK;
+}
+
+int hist_log_get(hist_txn *t, uint64_t seq, const void **bytes, size_t *len)
+{
+    unsigned char k[8];
     log_entry e;
-    if (log_entry_read(&v, &e) < 0)
-        return HIST_ECORRUPT;
+    int rc = log_entry_get(t, seq, k, &e);
+    if (rc != HIST_OK)
+        return rc;
     *bytes = e.decision;
     *len = e.decision_len;
     return HIST_OK;
@@ -265,14 +272,10 @@ int hist_log_each(hist_txn *t, uint64_t from,
 int hist_log_replace(hist_txn *t, uint64_t seq, const void *bytes, size_t len)
 {
     unsigned char k[8];
-    seq_key(seq, k);
-    MDB_val v;
-    int rc = hist_get_val(t, t->env->decisions, k, 8, &v);
+    log_entry e;
+    int rc = log_entry_get(t, seq, k, &e);
     if (rc != HIST_OK)
         return rc;
-    log_entry e;
-    if (log_entry_read(&v, &e) < 0)
-        return HIST_ECORRUPT;
     if (!e.has_header)
         return hist_put_val(t, t->env->decisions, k, 8, bytes, len);
     char small[128], *id = small;

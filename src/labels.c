@@ -76,6 +76,11 @@ int channel_from_name(const char *s)
 
 int channel_is_public(int channel) { return channel == CHANNEL_REVIEW || channel == CHANNEL_SOCIAL; }
 
+int label_on_channel(int label, int channel)
+{
+    return label != LABEL_STAFF_BLAME || channel == CHANNEL_STAFF_NOTE;
+}
+
 uint32_t lang_bit(const char *lang)
 {
     if (!lang)

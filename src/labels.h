@@ -62,6 +62,10 @@ int         action_from_name(const char *s);/* 0 if unknown */
 const char *channel_name(int channel);      /* "staff_note"; "" for 0 */
 int         channel_from_name(const char *s);/* -1 if unknown, 0 for "" */
 int         channel_is_public(int channel);
+/* Whether label can describe an event of channel at all (the taxonomy:
+ * staff_blame exists only in an employee's own note; an unknown channel is
+ * not one). Every other label may come from any channel. */
+int         label_on_channel(int label, int channel);
 
 /* The languages of the pack, as bits of a rule's language mask. */
 enum { LANG_RU = 1, LANG_UK = 2, LANG_PL = 4, LANG_EN = 8 };

@@ -424,10 +424,8 @@ int model_predict(const model *m, model_scratch *s, int channel, const classify_
         r->covered |= bit;
         if (p > r->prob[l])
             r->prob[l] = p;
-        /* staff_blame exists only in an employee's own note (taxonomy): on
-         * any other channel, an unknown one included, the model may score
-         * it but never set it. */
-        int allowed = l != LABEL_STAFF_BLAME || channel == CHANNEL_STAFF_NOTE;
+        /* A label the channel cannot carry (labels.h) is scored, never set. */
+        int allowed = label_on_channel(l, channel);
         if (allowed && p >= m->thr_alone[i])
             r->alone |= bit;
         if (allowed && p >= m->thr_add[i])
