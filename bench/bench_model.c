@@ -7,7 +7,10 @@
  *   rules     classify_text alone;
  *   renorm    classify_text, then model_begin (normalises again) + model_predict;
  *   reuse     classify_text, then model_begin_norm on the classifier's
- *             canonical text + model_predict (what complaintd does).
+ *             canonical text + model_predict (what complaintd does);
+ *   features  classify_text, then feat_extract alone: what the n-gram hashing
+ *             costs, so the rest of reuse's cost is the table probes and
+ *             the explanations.
  * Prints the best round of each in events/s of the thread's CPU time and the
  * ratios to rules alone (issue 15's target: rules+model at least 0.5x rules
  * alone). BENCH_CACHE names a directory for the compiled pack (optional).
@@ -22,6 +25,7 @@
 
 #include "classify.h"
 #include "codec.h"
+#include "feat.h"
 #include "model.h"
 #include "rules.h"
 
@@ -83,21 +87,25 @@ static void load(const char *path, text **t, size_t *n, size_t *cap)
     fclose(f);
 }
 
-enum { RULES, RENORM, REUSE, N_KINDS };
+enum { RULES, RENORM, REUSE, FEATURES, N_KINDS };
 static const char *kind_name[N_KINDS] = {"rules", "rules+model (renormalise)",
-                                         "rules+model (reuse canonical)"};
+                                         "rules+model (reuse canonical)",
+                                         "rules+features only"};
 
 /* One pass over all texts; returns seconds. sink collects labels so the
  * compiler keeps the work. */
-static double pass(int kind, classifier *cl, const model *m, model_scratch *s, const text *t,
-                   size_t n, label_set *sink)
+static double pass(int kind, classifier *cl, const model *m, model_scratch *s, feat_buf *fb,
+                   const text *t, size_t n, label_set *sink)
 {
     double t0 = now_s();
     for (size_t i = 0; i < n; i++) {
         classify_result cr;
         if (classify_text(cl, t[i].s, t[i].len, t[i].channel, t[i].lang, &cr) != CLASSIFY_OK)
             continue;
-        if (kind != RULES) {
+        if (kind == FEATURES) {
+            if (feat_extract(model_features(m), classifier_canonical(cl), &cr, t[i].channel, fb) == 0)
+                *sink ^= fb->n;
+        } else if (kind != RULES) {
             model_result mr;
             int rc = kind == RENORM ? model_begin(s, t[i].s, t[i].len, &mr)
                                     : model_begin_norm(s, classifier_canonical(cl), &mr);
@@ -146,13 +154,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_model: %s\n", n ? "out of memory" : "no texts");
         return 1;
     }
+    feat_buf fb;
+    feat_buf_init(&fb);
     label_set sink = 0;
     double best[N_KINDS];
     for (int k = 0; k < N_KINDS; k++) /* warm up: scratches grown, caches filled */
-        best[k] = pass(k, cl, m, s, t, n, &sink);
+        best[k] = pass(k, cl, m, s, &fb, t, n, &sink);
     for (int r = 0; r < rounds; r++)
         for (int k = 0; k < N_KINDS; k++) {
-            double d = pass(k, cl, m, s, t, n, &sink);
+            double d = pass(k, cl, m, s, &fb, t, n, &sink);
             if (d < best[k])
                 best[k] = d;
         }
@@ -165,6 +175,7 @@ int main(int argc, char **argv)
         free(t[i].lang);
     }
     free(t);
+    feat_buf_free(&fb);
     model_scratch_free(s);
     classifier_free(cl);
     model_release(m);

@@ -133,7 +133,7 @@ static void char_grams(const feat_params *p, const char *t, size_t ws, size_t we
     for (size_t k = p->char_min; k <= p->char_max; k++)
         for (size_t i = 0; i + k <= n; i++) {
             uint32_t s = cp[i], e = cp[i + k];
-            push(fb, hashed_id(p, (uint8_t)('0' + k), t + s, e - s), s, e);
+            push(fb, hashed_id(p, (uint8_t)('0' + k), t + s, e - s), (uint32_t)ws, (uint32_t)we);
         }
 }
 

@@ -59,7 +59,9 @@ const char *feat_params_invalid(const feat_params *p);
 
 typedef struct feat_buf {
     uint32_t *id;     /* [n] feature ids; the n_fixed fixed ones come first */
-    uint32_t *cstart; /* [n] canonical byte range of the occurrence ([0,0) for fixed ones) */
+    uint32_t *cstart; /* [n] canonical byte range of the word(s) the occurrence belongs to:
+                         its word for a unigram or a character n-gram, both words for
+                         a bigram ([0,0) for fixed ones); what explanations show */
     uint32_t *cend;
     size_t    n, n_fixed, cap;
 } feat_buf;

@@ -23,10 +23,15 @@ typedef struct mentry {
     uint16_t slot; /* index into the model's labels */
 } mentry;
 
+/* Most ids carry one label's weight: that one is kept in the slot itself, so
+ * the probe that finds the id finds its weight too (no second cache miss). */
 typedef struct mslot {
     uint32_t key; /* feature id */
-    uint32_t val; /* first entry << 5 | entry count */
+    uint32_t val; /* SLOT_INLINE | label slot << 16 | (uint16_t)q for one weight,
+                     else first entry << 5 | entry count (2..16) */
 } mslot;
+
+#define SLOT_INLINE 0x80000000u
 
 /* Immutable once model_from_spec returns, so any number of threads read it
  * without a lock; only refs changes, atomically. */
@@ -48,6 +53,11 @@ struct model {
     size_t      n_ids, n_entries;
 };
 
+typedef struct label_hit {
+    uint32_t at; /* index into the scratch's feat_buf */
+    int32_t  q;  /* the weight's quantum */
+} label_hit;
+
 struct model_scratch {
     norm_buf    nb;       /* the canonical text model_begin makes */
     const norm_buf *cur;  /* the current event's: &nb, or the caller's buffer given to
@@ -56,10 +66,11 @@ struct model_scratch {
     feat_params fp;       /* what fb was extracted with */
     int         have_fb;  /* fb belongs to the current event and fp */
     int         fb_rules; /* ... extracted with (1) or without (0) rule features */
-    uint32_t   *hit;      /* [hit_cap] hashed features of fb with weights in the model
-                             being applied: index into fb, for explain; owned */
-    uint32_t   *hit_val;  /* [hit_cap] their slots' val (first entry << 5 | count) */
-    size_t      n_hit, hit_cap;
+    label_hit  *hit;      /* [LABEL_COUNT][hit_cap]: per label slot, the hashed
+                             occurrences of fb with a weight for it, in fb's order
+                             (what explain walks); owned */
+    uint32_t    n_hit[LABEL_COUNT];
+    size_t      hit_cap;
 };
 
 static int fail(char *err, size_t errlen, const char *name, const char *what, const char *label)
@@ -116,28 +127,45 @@ static void table_put(model *m, uint32_t id, uint32_t first, uint32_t count)
     uint32_t i = probe_start(m, id);
     while (m->slots[i].key)
         i = (i + 1) & m->mask;
-    m->slots[i] = (mslot){id, first << 5 | count};
+    uint32_t val = first << 5 | count;
+    if (count == 1) {
+        const mentry *e = &m->entries[first];
+        val = SLOT_INLINE | (uint32_t)e->slot << 16 | (uint16_t)e->q;
+    }
+    m->slots[i] = (mslot){id, val};
     m->present[id >> 6] |= 1ull << (id & 63);
 }
 
 enum { PREFETCH_FAR = 16, PREFETCH_NEAR = 8 }; /* features ahead (model_predict) */
 
-/* The run of entries of feature id, or NULL; *val is its slot's val. */
-static inline const mentry *lookup(const model *m, uint32_t id, uint32_t *val)
+/* The slot value of feature id (see mslot), or 0 when it has no weights. */
+static inline uint32_t lookup(const model *m, uint32_t id)
 {
     if (!(m->present[id >> 6] >> (id & 63) & 1))
-        return NULL;
+        return 0;
     uint32_t i = probe_start(m, id);
     for (;;) {
         uint32_t k = m->slots[i].key;
-        if (k == id) {
-            *val = m->slots[i].val;
-            return m->entries + (m->slots[i].val >> 5);
-        }
+        if (k == id)
+            return m->slots[i].val;
         if (!k)
-            return NULL;
+            return 0;
         i = (i + 1) & m->mask;
     }
+}
+
+/* The weights a slot value stands for: *run points at them (at *one for an
+ * inline weight); returns how many. */
+static inline uint32_t slot_weights(const model *m, uint32_t val, mentry *one, const mentry **run)
+{
+    if (val & SLOT_INLINE) {
+        one->q = (int16_t)(val & 0xffffu);
+        one->slot = (uint16_t)(val >> 16 & 0x7fffu);
+        *run = one;
+        return 1;
+    }
+    *run = m->entries + (val >> 5);
+    return val & 31;
 }
 
 model *model_from_spec(const model_spec *s, const char *name, char *err, size_t errlen)
@@ -201,7 +229,7 @@ model *model_from_spec(const model_spec *s, const char *name, char *err, size_t 
     m->shift = 32 - bits;
     m->slots = calloc((size_t)m->mask + 1, sizeof *m->slots);
     m->present = calloc(feat_id_limit(&m->fp) / 64 + 1, sizeof *m->present);
-    if (!m->slots || !m->present || m->n_entries >= (1u << 27)) {
+    if (!m->slots || !m->present || m->n_entries >= (1u << 26)) {
         free(ids);
         free(first);
         goto oom;
@@ -269,7 +297,6 @@ void model_scratch_free(model_scratch *s)
     norm_buf_free(&s->nb);
     feat_buf_free(&s->fb);
     free(s->hit);
-    free(s->hit_val);
     free(s);
 }
 
@@ -292,22 +319,13 @@ int model_begin_norm(model_scratch *s, const norm_buf *nb, model_result *r)
     return MODEL_OK;
 }
 
-/* The canonical word span around [s, e): n-grams are shown as the words
- * they belong to, so "идиот" stands for its unigram and its character
- * n-grams together. */
-static void word_span(const norm_buf *nb, uint32_t s, uint32_t e, uint32_t *ws, uint32_t *we)
+/* Note candidate j as the one last added to (explain's two-entry memory). */
+static inline void touch(size_t recent[2], size_t j)
 {
-    const char *t = nb->text;
-    if (t[s] == ' ' && s + 1 < e)
-        s++;
-    if (e > s + 1 && t[e - 1] == ' ')
-        e--;
-    while (s > 0 && t[s - 1] != ' ')
-        s--;
-    while (e < nb->len && t[e] != ' ')
-        e++;
-    *ws = s;
-    *we = e;
+    if (recent[0] != j) {
+        recent[1] = recent[0];
+        recent[0] = j;
+    }
 }
 
 /* The words that added most to slot's score, as evidence in r. */
@@ -316,34 +334,42 @@ static void explain(const model *m, const model_scratch *s, uint32_t slot, float
 {
     enum { CAND = 24 };
     struct cand { uint32_t ws, we; float w; } c[CAND];
-    size_t nc = 0;
+    size_t nc = 0, recent[2] = {CAND, CAND}; /* CAND: none */
     const feat_buf *fb = &s->fb;
-    for (size_t h = 0; h < s->n_hit; h++) { /* the features with weights, in fb's order */
-        size_t i = s->hit[h];
-        uint32_t count = s->hit_val[h] & 31;
-        const mentry *e = m->entries + (s->hit_val[h] >> 5);
-        float w = 0;
-        for (uint32_t k = 0; k < count; k++)
-            if (e[k].slot == slot)
-                w = (float)e[k].q * m->scale[slot] * scale;
+    const label_hit *hit = s->hit + slot * s->hit_cap;
+    for (uint32_t h = 0; h < s->n_hit[slot]; h++) { /* in fb's order */
+        size_t i = hit[h].at;
+        float w = (float)hit[h].q * m->scale[slot] * scale;
         if (w == 0)
             continue;
-        uint32_t ws, we;
-        word_span(s->cur, fb->cstart[i], fb->cend[i], &ws, &we);
-        size_t j = 0;
-        while (j < nc && (c[j].ws != ws || c[j].we != we))
-            j++;
+        /* feat.h gives each occurrence the span of its word (both words for
+         * a bigram), so an n-gram is shown as the word it belongs to. */
+        uint32_t ws = fb->cstart[i], we = fb->cend[i];
+        /* fb runs word by word (unigram, bigram with the word before,
+         * character n-grams): the last two candidates touched are tried
+         * before searching them all. */
+        size_t j = recent[0];
+        if (j >= nc || c[j].ws != ws || c[j].we != we) {
+            j = recent[1];
+            if (j >= nc || c[j].ws != ws || c[j].we != we)
+                for (j = 0; j < nc && (c[j].ws != ws || c[j].we != we); j++)
+                    ;
+        }
         if (j < nc) {
             c[j].w += w;
+            touch(recent, j);
         } else if (nc < CAND) {
+            touch(recent, nc);
             c[nc++] = (struct cand){ws, we, w};
         } else if (w > 0) { /* full: replace the weakest */
             size_t low = 0;
             for (j = 1; j < nc; j++)
                 if (c[j].w < c[low].w)
                     low = j;
-            if (w > c[low].w)
+            if (w > c[low].w) {
                 c[low] = (struct cand){ws, we, w};
+                touch(recent, low);
+            }
         }
     }
     for (int k = 0; k < MODEL_EVIDENCE_PER_LABEL && nc && r->n_ev < MODEL_EVIDENCE_MAX; k++) {
@@ -378,41 +404,50 @@ int model_predict(const model *m, model_scratch *s, int channel, const classify_
     }
     const feat_buf *fb = &s->fb;
     if (fb->n > s->hit_cap) { /* grows to the largest event, then stays */
-        uint32_t *a = realloc(s->hit, fb->n * sizeof *a);
-        if (a)
-            s->hit = a;
-        uint32_t *b = realloc(s->hit_val, fb->n * sizeof *b);
-        if (b)
-            s->hit_val = b;
-        if (!a || !b)
+        free(s->hit);
+        s->hit_cap = 0;
+        if (!(s->hit = malloc((size_t)LABEL_COUNT * fb->n * sizeof *s->hit)))
             return MODEL_ENOMEM;
         s->hit_cap = fb->n;
     }
-    s->n_hit = 0;
+    memset(s->n_hit, 0, sizeof s->n_hit);
     /* Sums of quanta: the fixed features (value 1) and the hashed ones (value
      * scale each) apart, each label's scale applied once at the end. */
     float fixed[LABEL_COUNT] = {0}, hashed[LABEL_COUNT] = {0}, score[LABEL_COUNT];
     float scale = feat_scale(&m->fp, fb);
-    for (size_t i = 0; i < fb->n; i++) {
+    for (size_t i = 0; i < fb->n_fixed; i++) {
+        uint32_t val = lookup(m, fb->id[i]);
+        mentry one;
+        const mentry *e;
+        for (uint32_t k = 0, count = val ? slot_weights(m, val, &one, &e) : 0; k < count; k++)
+            fixed[e[k].slot] += (float)e[k].q;
+    }
+    for (size_t i = fb->n_fixed; i < fb->n; i++) {
         /* The table outgrows L2 and each probe is a likely miss; the ids are
-         * all known, so fetch ahead: filter words far, probe starts nearer. */
+         * all known, so fetch ahead: filter words far, probe starts nearer.
+         * (Looking ids up a few ahead to fetch their entries too measured
+         * no faster.) */
         if (i + PREFETCH_FAR < fb->n)
             __builtin_prefetch(&m->present[fb->id[i + PREFETCH_FAR] >> 6]);
         if (i + PREFETCH_NEAR < fb->n)
             __builtin_prefetch(&m->slots[probe_start(m, fb->id[i + PREFETCH_NEAR])]);
-        uint32_t val;
-        const mentry *e = lookup(m, fb->id[i], &val);
-        if (!e)
+        uint32_t val = lookup(m, fb->id[i]);
+        if (!val)
             continue;
-        uint32_t count = val & 31;
-        float *acc = fixed;
-        if (i >= fb->n_fixed) { /* remembered for explain: no second probe */
-            acc = hashed;
-            s->hit[s->n_hit] = (uint32_t)i;
-            s->hit_val[s->n_hit++] = val;
+        /* Each weight is also noted under its label for explain, so that
+         * explaining one label walks its own occurrences only. */
+        if (val & SLOT_INLINE) {
+            uint32_t sl = val >> 16 & 0x7fffu;
+            int32_t q = (int16_t)(val & 0xffffu);
+            hashed[sl] += (float)q;
+            s->hit[sl * s->hit_cap + s->n_hit[sl]++] = (label_hit){(uint32_t)i, q};
+            continue;
         }
-        for (uint32_t k = 0; k < count; k++)
-            acc[e[k].slot] += (float)e[k].q;
+        const mentry *e = m->entries + (val >> 5);
+        for (uint32_t k = 0, count = val & 31; k < count; k++) {
+            hashed[e[k].slot] += (float)e[k].q;
+            s->hit[e[k].slot * s->hit_cap + s->n_hit[e[k].slot]++] = (label_hit){(uint32_t)i, e[k].q};
+        }
     }
     for (int i = 0; i < m->n_labels; i++)
         score[i] = m->bias[i] + m->scale[i] * (fixed[i] + hashed[i] * scale);
