@@ -11,6 +11,7 @@ Writes bench/results/<date>.json and bench/results/latency.png.
 """
 import argparse
 import datetime
+import glob
 import json
 import os
 import re
@@ -30,18 +31,18 @@ MODES = {
     # corpus events, distinct customers, repeats, e2e full-load events, half-load seconds,
     # scan seconds, classify events, peer texts, python events, sweep fractions,
     # customers prefilled in the small and the large store and events sent to each per repeat
-    # (prefilling 10M customers takes about a minute; --quick makes do with 1M)
+    # (prefilling 10M customers takes about a minute; --quick makes do with 1M), bench_model rounds
     'quick': dict(corpus=50000, customers=100000, repeats=2, full_events=40000, half_secs=6, scan_secs=1.0,
                   zmq_events=300000, classify_events=10000, peer_texts=2000, py_events=1000,
-                  sweep=[], nosom=False, compile_nocache=False, stores=[100000, 1000000], store_events=40000),
+                  sweep=[], nosom=False, compile_nocache=False, stores=[100000, 1000000], store_events=40000, model_rounds=3),
     'default': dict(corpus=200000, customers=100000, repeats=5, full_events=120000, half_secs=12, scan_secs=2.0,
                     zmq_events=1000000, classify_events=30000, peer_texts=5000, py_events=2000,
                     sweep=[0.25, 0.75, 0.9], nosom=True, compile_nocache=True, stores=[100000, 10000000],
-                    store_events=120000),
+                    store_events=120000, model_rounds=5),
     'long': dict(corpus=1000000, customers=10000000, repeats=1, full_events=10000000, half_secs=30,
                  scan_secs=2.0, zmq_events=1000000, classify_events=30000, peer_texts=5000, py_events=2000,
                  sweep=[0.25, 0.75, 0.9], nosom=True, compile_nocache=True, stores=[100000, 10000000],
-                 store_events=1000000),
+                 store_events=1000000, model_rounds=5),
 }
 STORE_TARGET_CUSTOMERS = 10000000  # issue 5: with 10M customers in history, >= 0.8x the rate with 100k
 HEAP_FLAT_PCT = 5  # --long: the heap's last third within this much of its middle third is "flat"
@@ -434,7 +435,17 @@ def main():
 
     # ---- repeated measurements, interleaved so that noise spreads over all
     runs = {k: [] for k in ('zmq', 'scan', 'e2e_full', 'e2e_half', 'startup', 'classify_1', 'classify_all',
-                            'history', 'rss', 'nodurable_full', 'nodurable_half', 'fsync', 'echo', 'echo_durable')}
+                            'history', 'rss', 'nodurable_full', 'nodurable_half', 'fsync', 'echo', 'echo_durable',
+                            'e2e_full_rules', 'model', 'model_corpus')}
+    # The learned layer's cost (issue 15): the daemon above runs with the default model; a
+    # rules-only daemon (model = none) in the same repeat gives the end-to-end ratio, and
+    # bench_model the in-process one, on the bench's stream and on the labelled corpus.
+    rules_only_conf = os.path.join(work, 'rules-only.conf')
+    with open(rules_only_conf, 'w') as f:
+        f.write('model = none\n')
+    model_file = os.path.join(REPO, 'models', 'default.model')
+    shared_corpus = sorted(glob.glob(os.path.join(REPO, '..', 'shared', 'corpus', '*.jsonl')) +
+                           glob.glob(os.path.join(REPO, '..', 'shared', 'corpus', 'train', '*.jsonl')))
     canon = os.path.join(work, 'canonical.txt')
     for r in range(cfg['repeats']):
         log(f"repeat {r + 1}/{cfg['repeats']}: transport limit")
@@ -468,6 +479,11 @@ def main():
         runs['history'].append(h)
         runs['rss'].append(d.rss)
         shutil.rmtree(d.data, ignore_errors=True)
+        log(f"repeat {r + 1}: the same daemon with the rules alone (model = none), full load")
+        d = Daemon(a, tools, work, a.port, cache, f'ro{r}', extra=['--config', rules_only_conf])
+        runs['e2e_full_rules'].append(loadgen(tools, d, corpus, cfg['full_events'], run_id=80 + r))
+        d.stop()
+        shutil.rmtree(d.data, ignore_errors=True)
         log(f"repeat {r + 1}: the same without fsync (--no-durable), to separate the disk from the rest")
         d = Daemon(a, tools, work, a.port, cache, f'nd{r}', extra=['--no-durable'])
         # the long run's point is the durable daemon; 1M events are enough to compare without fsync
@@ -495,6 +511,15 @@ def main():
         log(f"repeat {r + 1}: complaintctl classify")
         runs['classify_1'].append(classify_throughput(tools, [jsonl], cache, a.rules_snapshot))
         runs['classify_all'].append(classify_throughput(tools, parts, cache, a.rules_snapshot))
+        if tools.get('bench_model'):
+            log(f"repeat {r + 1}: classification with the model against the rules alone (bench_model)")
+            benv = dict(os.environ, BENCH_CACHE=cache)
+            runs['model'].append(run_json([tools['bench_model'], a.rules_snapshot, model_file, jsonl,
+                                           '--rounds', str(cfg['model_rounds']), '--json'], env=benv))
+            if shared_corpus:
+                runs['model_corpus'].append(run_json([tools['bench_model'], a.rules_snapshot, model_file]
+                                                     + shared_corpus
+                                                     + ['--rounds', str(cfg['model_rounds']), '--json'], env=benv))
     res['runs'] = runs
     for store in stores:
         # every event hit a prefilled history: no customer was added
@@ -672,6 +697,18 @@ def summarise(res, cfg):
         # the repeats ran the two stores back to back: the ratio of each pair, then their median
         s['ratio_store_large_over_small'] = med([y['events_per_s'] / x['events_per_s']
                                                  for x, y in zip(small['runs'], large['runs'])])
+    if r.get('e2e_full_rules'):
+        s['e2e_full_rules'] = med([x['events_per_s'] for x in r['e2e_full_rules']])
+        # each repeat ran both daemons back to back: the ratio of each pair, then their median
+        s['ratio_e2e_model_over_rules'] = med([x['events_per_s'] / y['events_per_s']
+                                               for x, y in zip(r['e2e_full'], r['e2e_full_rules'])])
+    for key in ('model', 'model_corpus'):
+        if r.get(key):
+            s[f'{key}_rules_eps'] = med([x['rules_events_per_s'] for x in r[key]])
+            s[f'{key}_eps'] = med([x['model_events_per_s'] for x in r[key]])
+            s[f'{key}_features_eps'] = med([x['features_events_per_s'] for x in r[key]])
+            s[f'ratio_{key}_over_rules'] = med([x['ratio_model_over_rules'] for x in r[key]])
+            s[f'{key}_texts'] = r[key][0]['texts']
     # ratios against the targets
     s['ratio_e2e_over_zmq'] = s['e2e_full'] / s['zmq_events_per_s']
     s['ratio_classify_over_scan'] = s['classify_lib_1t'] / s['scan_1t']
@@ -727,8 +764,22 @@ def render(s, res):
         ('complaintctl classify, 1 process (JSON in/out)', fmt(s['classify_ctl_1']), 'events/s', 'net of start-up'),
         (f"complaintctl classify, {res['host_cpus']} processes", fmt(s['classify_ctl_all']), 'events/s',
          'net of start-up'),
+    ]
+    for key, what in (('model', 'the stream'), ('model_corpus', 'the labelled corpus')):
+        if f'{key}_eps' in s:
+            rows += [(f"classify_text + model, 1 core, on {what} ({s[f'{key}_texts']:,} texts)", fmt(s[f'{key}_eps']),
+                      'texts/s', f"{s[f'ratio_{key}_over_rules']:.2f}x rules alone "
+                                 f"({fmt(s[f'{key}_rules_eps'])}/s; bench_model, CPU time)"),
+                     ('  rules + feature extraction only', fmt(s[f'{key}_features_eps']), 'texts/s',
+                      'the rest is table probes and explanations')]
+    rows += [
         ('daemon end to end, full load (durable)', fmt(s['e2e_full']), 'events/s',
          f"{s['ratio_e2e_over_zmq']:.3f}x transport"),
+    ]
+    if 'e2e_full_rules' in s:
+        rows += [('  same daemon, rules alone (model = none)', fmt(s['e2e_full_rules']), 'events/s',
+                  f"with the model: {s['ratio_e2e_model_over_rules']:.2f}x (median of paired repeats)")]
+    rows += [
         ('  latency at full load p50 / p99 / p99.9',
          pct_ms(s, 'e2e_full'), 'ms', 'queueing: the sender outruns it'),
         ('daemon at half load', fmt(s['e2e_half']), 'events/s', ''),
@@ -813,6 +864,12 @@ def render(s, res):
                  if 'echo_durable_half_p99_us' in t else ''),
               f"  classify >= 0.8x scan limit / core .. {t['ratio_classify_over_scan']:.2f}x  "
               f"{'MET' if t['ratio_classify_over_scan'] >= 0.8 else 'NOT MET'}",
+              ] + [f"  {label:.<37} {t[key]:.2f}x  {'MET' if t[key] >= goal else 'NOT MET'}"
+                   for label, key, goal in (
+                       ('classify with model >= 0.5x rules ', 'ratio_model_over_rules', 0.5),
+                       ('  same, on the labelled corpus ', 'ratio_model_corpus_over_rules', 0.5),
+                       ('e2e with model >= 0.8x rules alone ', 'ratio_e2e_model_over_rules', 0.8))
+                   if key in t] + [
               f"  history <= 256 B per customer ....... {fmt(t['history_bytes_per_customer'])} B  "
               f"{'MET' if (t['history_bytes_per_customer'] or 1e9) <= 256 else 'NOT MET'}",
               f"  start-up < 100 ms with cache ........ {fmt(t['startup_ms'])} ms  "

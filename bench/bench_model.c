@@ -15,7 +15,9 @@
  * ratios to rules alone (issue 15's target: rules+model at least 0.5x rules
  * alone). BENCH_CACHE names a directory for the compiled pack (optional).
  *
- *   bench_model RULES_DIR MODEL FILE.jsonl... [--rounds N]
+ *   bench_model RULES_DIR MODEL FILE.jsonl... [--rounds N] [--json]
+ *
+ * --json prints one JSON object instead (what scripts/bench reads).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -120,17 +122,19 @@ static double pass(int kind, classifier *cl, const model *m, model_scratch *s, f
 
 int main(int argc, char **argv)
 {
-    int rounds = 20;
+    int rounds = 20, json = 0;
     const char *pos[64];
     int npos = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
             rounds = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--json") == 0)
+            json = 1;
         else if (npos < 64)
             pos[npos++] = argv[i];
     }
     if (npos < 3 || rounds < 1) {
-        fprintf(stderr, "usage: bench_model RULES_DIR MODEL FILE.jsonl... [--rounds N]\n");
+        fprintf(stderr, "usage: bench_model RULES_DIR MODEL FILE.jsonl... [--rounds N] [--json]\n");
         return 2;
     }
     char err[512];
@@ -166,10 +170,18 @@ int main(int argc, char **argv)
             if (d < best[k])
                 best[k] = d;
         }
-    printf("%zu texts, best of %d rounds (sink %llx)\n", n, rounds, (unsigned long long)sink);
-    for (int k = 0; k < N_KINDS; k++)
-        printf("%-30s %10.0f events/s  %.2fx rules alone\n", kind_name[k], (double)n / best[k],
-               best[RULES] / best[k]);
+    static const char *kind_key[N_KINDS] = {"rules", "renormalise", "model", "features"};
+    if (json) {
+        printf("{\"texts\":%zu,\"rounds\":%d,\"model_weights\":%zu", n, rounds, model_weight_count(m));
+        for (int k = 0; k < N_KINDS; k++)
+            printf(",\"%s_events_per_s\":%.0f", kind_key[k], (double)n / best[k]);
+        printf(",\"ratio_model_over_rules\":%.4f}\n", best[RULES] / best[REUSE]);
+    } else {
+        printf("%zu texts, best of %d rounds (sink %llx)\n", n, rounds, (unsigned long long)sink);
+        for (int k = 0; k < N_KINDS; k++)
+            printf("%-30s %10.0f events/s  %.2fx rules alone\n", kind_name[k], (double)n / best[k],
+                   best[RULES] / best[k]);
+    }
     for (size_t i = 0; i < n; i++) {
         free(t[i].s);
         free(t[i].lang);

@@ -29,6 +29,14 @@ void feat_params_default(feat_params *p)
     p->char_min = 4;
     p->char_max = 4;
     p->len_power = 0.1f;
+    p->hash = FEAT_HASH_WIDE;
+}
+
+int feat_params_same(const feat_params *a, const feat_params *b)
+{
+    return a->hash_bits == b->hash_bits && a->seed == b->seed && a->words == b->words &&
+           a->bigrams == b->bigrams && a->char_min == b->char_min && a->char_max == b->char_max &&
+           a->len_power == b->len_power && a->hash == b->hash;
 }
 
 const char *feat_params_invalid(const feat_params *p)
@@ -42,6 +50,8 @@ const char *feat_params_invalid(const feat_params *p)
         return "character n-gram lengths must be 0 0, or 1 <= min <= max <= 8";
     if (!(p->len_power >= 0.0f && p->len_power <= 1.0f))
         return "length power must be within 0..1";
+    if (p->hash != FEAT_HASH_FNV && p->hash != FEAT_HASH_WIDE)
+        return "unknown n-gram hash";
     return NULL;
 }
 
@@ -103,9 +113,41 @@ static uint32_t hash_bytes(uint32_t seed, uint8_t tag, const char *s, size_t len
     return h;
 }
 
-static uint32_t hashed_id(const feat_params *p, uint8_t tag, const char *s, size_t len)
+/* Four bytes a step into a 64-bit state (a multiply each); the last step
+ * reads the last four bytes, overlapping the one before when the length is
+ * not a multiple of four, so there is no byte-by-byte tail (the length goes
+ * in too); then murmur3's 64-bit finaliser, so the low bits kept depend on
+ * every byte. */
+static inline uint32_t hash_wide(uint32_t seed, uint8_t tag, const char *s, size_t len)
 {
-    return FEAT_HASH_BASE + (hash_bytes(p->seed, tag, s, len) & ((1u << p->hash_bits) - 1));
+    const uint64_t mul = 0x9E3779B97F4A7C15ull;
+    uint64_t h = ((uint64_t)seed << 8 | tag) * mul;
+    uint32_t k;
+    if (len >= 4) {
+        for (size_t i = 0; i + 4 < len; i += 4) {
+            memcpy(&k, s + i, 4);
+            h = (h ^ k) * mul;
+        }
+        memcpy(&k, s + len - 4, 4);
+    } else {
+        k = 0;
+        for (size_t j = 0; j < len; j++)
+            k |= (uint32_t)(uint8_t)s[j] << (8 * j);
+    }
+    h = (h ^ k ^ (uint64_t)len << 32) * mul;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return (uint32_t)h;
+}
+
+static inline uint32_t hashed_id(const feat_params *p, uint8_t tag, const char *s, size_t len)
+{
+    uint32_t h = p->hash == FEAT_HASH_WIDE ? hash_wide(p->seed, tag, s, len)
+                                           : hash_bytes(p->seed, tag, s, len);
+    return FEAT_HASH_BASE + (h & ((1u << p->hash_bits) - 1));
 }
 
 static int all_digits(const char *s, size_t len)

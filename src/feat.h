@@ -51,9 +51,17 @@ typedef struct feat_params {
     uint8_t  char_max;  /* within a word and its boundary spaces; 0 = none */
     float    len_power; /* a hashed occurrence is worth 1/n^len_power, n the event's
                            occurrences (0..1: 0 = raw counts, 0.5 = unit length) */
+    uint8_t  hash;      /* FEAT_HASH_FNV (models of format 2) or FEAT_HASH_WIDE */
 } feat_params;
 
+/* How n-gram bytes are hashed. FNV takes a byte a step; WIDE takes four, which
+ * matters because hashing was half of feature extraction (a Cyrillic 4-gram is
+ * eight bytes). The ids differ, so the choice is part of the model. */
+enum { FEAT_HASH_FNV = 1, FEAT_HASH_WIDE = 2 };
+
 void feat_params_default(feat_params *p);
+/* 1 when a and b make the same features (field by field: padding aside). */
+int feat_params_same(const feat_params *a, const feat_params *b);
 /* NULL if valid, else what is wrong. */
 const char *feat_params_invalid(const feat_params *p);
 

@@ -395,7 +395,7 @@ int model_predict(const model *m, model_scratch *s, int channel, const classify_
                   model_result *r)
 {
     int with_rules = rules != NULL;
-    if (!s->have_fb || s->fb_rules != with_rules || memcmp(&s->fp, &m->fp, sizeof m->fp) != 0) {
+    if (!s->have_fb || s->fb_rules != with_rules || !feat_params_same(&s->fp, &m->fp)) {
         if (feat_extract(&m->fp, s->cur, rules, channel, &s->fb) < 0)
             return MODEL_ENOMEM;
         s->fp = m->fp;
@@ -410,10 +410,13 @@ int model_predict(const model *m, model_scratch *s, int channel, const classify_
             return MODEL_ENOMEM;
         s->hit_cap = fb->n;
     }
-    memset(s->n_hit, 0, sizeof s->n_hit);
     /* Sums of quanta: the fixed features (value 1) and the hashed ones (value
      * scale each) apart, each label's scale applied once at the end. */
-    float fixed[LABEL_COUNT] = {0}, hashed[LABEL_COUNT] = {0}, score[LABEL_COUNT];
+    float fixed[LABEL_COUNT] = {0}, score[LABEL_COUNT];
+    int64_t hashed[LABEL_COUNT] = {0}; /* integer quanta: exact, and cheaper than floats */
+    label_hit *next[LABEL_COUNT];      /* where each label's next hit goes */
+    for (int i = 0; i < m->n_labels; i++)
+        next[i] = s->hit + (size_t)i * s->hit_cap;
     float scale = feat_scale(&m->fp, fb);
     for (size_t i = 0; i < fb->n_fixed; i++) {
         uint32_t val = lookup(m, fb->id[i]);
@@ -439,18 +442,20 @@ int model_predict(const model *m, model_scratch *s, int channel, const classify_
         if (val & SLOT_INLINE) {
             uint32_t sl = val >> 16 & 0x7fffu;
             int32_t q = (int16_t)(val & 0xffffu);
-            hashed[sl] += (float)q;
-            s->hit[sl * s->hit_cap + s->n_hit[sl]++] = (label_hit){(uint32_t)i, q};
+            hashed[sl] += q;
+            *next[sl]++ = (label_hit){(uint32_t)i, q};
             continue;
         }
         const mentry *e = m->entries + (val >> 5);
         for (uint32_t k = 0, count = val & 31; k < count; k++) {
-            hashed[e[k].slot] += (float)e[k].q;
-            s->hit[e[k].slot * s->hit_cap + s->n_hit[e[k].slot]++] = (label_hit){(uint32_t)i, e[k].q};
+            hashed[e[k].slot] += e[k].q;
+            *next[e[k].slot]++ = (label_hit){(uint32_t)i, e[k].q};
         }
     }
     for (int i = 0; i < m->n_labels; i++)
-        score[i] = m->bias[i] + m->scale[i] * (fixed[i] + hashed[i] * scale);
+        score[i] = m->bias[i] + m->scale[i] * (fixed[i] + (float)hashed[i] * scale);
+    for (int i = 0; i < m->n_labels; i++)
+        s->n_hit[i] = (uint32_t)(next[i] - (s->hit + (size_t)i * s->hit_cap));
     for (int i = 0; i < m->n_labels; i++) {
         int l = m->label[i];
         float p = 1.0f / (1.0f + expf(-score[i]));

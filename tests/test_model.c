@@ -269,6 +269,29 @@ static void test_save_load_and_bad_files(void **state)
     bad[8] = 7; /* version 7 */
     expect_bad(bad, len, "format version 7");
 
+    /* The n-gram hash byte follows magic, version, hash bits, seed, four
+     * flags and the length power. */
+    enum { HASH_AT = 8 + 4 + 4 + 4 + 4 + 4 };
+    assert_int_equal(good[HASH_AT], FEAT_HASH_WIDE);
+    memcpy(bad, good, len);
+    bad[HASH_AT] = 9;
+    reseal(bad, len);
+    expect_bad(bad, len, "unknown n-gram hash");
+
+    /* A format 2 file has no hash byte and hashes with FNV: still read. */
+    memcpy(bad, good, HASH_AT);
+    memcpy(bad + HASH_AT, good + HASH_AT + 1, len - HASH_AT - 1);
+    bad[8] = 2;
+    reseal(bad, len - 1);
+    snprintf(path, sizeof path, "%s/format2.model", dir);
+    spit(path, bad, len - 1);
+    m = model_load(path, err, sizeof err);
+    if (!m)
+        fail_msg("%s", err);
+    assert_int_equal(model_features(m)->hash, FEAT_HASH_FNV);
+    assert_int_equal(model_weight_count(m), spec.labels[0].n);
+    model_release(m);
+
     /* The label's name, same length, resealed: only the name is wrong. */
     memcpy(bad, good, len);
     uint8_t *name = memmem(bad, len, "insult", 6);
