@@ -1,12 +1,15 @@
 /*
  * model — checks a spec, lays its weights out for prediction, predicts.
  *
- * DESIGN: the per-label weight lists of the file are merged into one table:
- * ids[] (open addressing, 0 = empty) -> a run of entries (label slot, weight)
- * in entries[]. An event's features are a stream of occurrences
- * (feat.h); each costs one probe, then a few adds. The log-odds per label
- * are summed in a stack array, so prediction touches no heap but the
- * scratch's buffers and the read-only model.
+ * DESIGN: the per-label weight lists of the file are merged into one table
+ * keyed by feature id (open addressing, 0 = empty). An id with one label's
+ * weight keeps it in its slot; an id with several has a row of 16-bit quanta,
+ * one lane per label, added to the sums with one vector add. An event's
+ * features are a stream of occurrences (feat.h); each costs one probe, then
+ * one add. The common n-grams carry weights for many labels, and adding them
+ * lane by lane was a third of prediction. The log-odds per label are summed
+ * on the stack, so prediction touches no heap but the scratch's buffers and
+ * the read-only model.
  */
 #include "model.h"
 
@@ -16,19 +19,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A weight quantised to 16 bits against its label's largest (scale[slot]):
- * 4 bytes an entry, so 16 labels x 4000 weights take 256 KB. */
+/* A weight is quantised to 16 bits against its label's largest (scale[slot]). */
 typedef struct mentry {
     int16_t  q;
     uint16_t slot; /* index into the model's labels */
 } mentry;
+
+/* One id's quanta by label slot (a model has at most LABEL_COUNT - 1 labels),
+ * and the 32-bit sums they are added into. GCC/Clang vector extensions: SSE2
+ * at least, wider where the target has it. */
+enum { ROW_LANES = 16 };
+_Static_assert(LABEL_COUNT - 1 <= ROW_LANES, "a row holds every label");
+typedef int16_t row_vec __attribute__((vector_size(2 * ROW_LANES)));
+typedef int32_t sum_vec __attribute__((vector_size(4 * ROW_LANES)));
+/* Rows added into a sum_vec before it is spilled: 2^16 x 2^15 < 2^31. */
+enum { ROWS_PER_SPILL = 65535 };
 
 /* Most ids carry one label's weight: that one is kept in the slot itself, so
  * the probe that finds the id finds its weight too (no second cache miss). */
 typedef struct mslot {
     uint32_t key; /* feature id */
     uint32_t val; /* SLOT_INLINE | label slot << 16 | (uint16_t)q for one weight,
-                     else first entry << 5 | entry count (2..16) */
+                     else 1 + its row's index */
 } mslot;
 
 #define SLOT_INLINE 0x80000000u
@@ -49,14 +61,10 @@ struct model {
                                           filter: most n-grams of an event have none) */
     mslot      *slots;                 /* [mask + 1] open addressing, key 0 = empty */
     uint32_t    mask, shift;
-    mentry     *entries;               /* [n_entries], grouped by id */
-    size_t      n_ids, n_entries;
+    row_vec    *rows;                  /* [n_rows] ids with several labels' weights; owned,
+                                          aligned_alloc'd (vector alignment) */
+    size_t      n_ids, n_rows, n_entries;  /* n_entries: weights in all */
 };
-
-typedef struct label_hit {
-    uint32_t at; /* index into the scratch's feat_buf */
-    int32_t  q;  /* the weight's quantum */
-} label_hit;
 
 struct model_scratch {
     norm_buf    nb;       /* the canonical text model_begin makes */
@@ -66,11 +74,10 @@ struct model_scratch {
     feat_params fp;       /* what fb was extracted with */
     int         have_fb;  /* fb belongs to the current event and fp */
     int         fb_rules; /* ... extracted with (1) or without (0) rule features */
-    label_hit  *hit;      /* [LABEL_COUNT][hit_cap]: per label slot, the hashed
-                             occurrences of fb with a weight for it, in fb's order
-                             (what explain walks); owned */
-    uint32_t    n_hit[LABEL_COUNT];
-    size_t      hit_cap;
+    uint32_t   *hit;      /* [hit_cap] hashed occurrences of fb with weights in the model
+                             being applied: index into fb, for explain; owned */
+    uint32_t   *hit_val;  /* [hit_cap] their slots' val (see mslot); owned */
+    size_t      n_hit, hit_cap;
 };
 
 static int fail(char *err, size_t errlen, const char *name, const char *what, const char *label)
@@ -122,15 +129,21 @@ static uint32_t probe_start(const model *m, uint32_t id)
     return (uint32_t)((id * 2654435761u) >> m->shift) & m->mask;
 }
 
-static void table_put(model *m, uint32_t id, uint32_t first, uint32_t count)
+/* Put id with its count weights e[]: inline when there is one, else in a new row. */
+static void table_put(model *m, uint32_t id, const mentry *e, uint32_t count)
 {
     uint32_t i = probe_start(m, id);
     while (m->slots[i].key)
         i = (i + 1) & m->mask;
-    uint32_t val = first << 5 | count;
+    uint32_t val;
     if (count == 1) {
-        const mentry *e = &m->entries[first];
         val = SLOT_INLINE | (uint32_t)e->slot << 16 | (uint16_t)e->q;
+    } else {
+        row_vec *row = &m->rows[m->n_rows];
+        memset(row, 0, sizeof *row);
+        for (uint32_t k = 0; k < count; k++)
+            (*row)[e[k].slot] = e[k].q;
+        val = (uint32_t)++m->n_rows;
     }
     m->slots[i] = (mslot){id, val};
     m->present[id >> 6] |= 1ull << (id & 63);
@@ -154,18 +167,12 @@ static inline uint32_t lookup(const model *m, uint32_t id)
     }
 }
 
-/* The weights a slot value stands for: *run points at them (at *one for an
- * inline weight); returns how many. */
-static inline uint32_t slot_weights(const model *m, uint32_t val, mentry *one, const mentry **run)
+/* The quantum of label slot in slot value val (0 if it has none). */
+static inline int32_t slot_quantum(const model *m, uint32_t val, uint32_t slot)
 {
-    if (val & SLOT_INLINE) {
-        one->q = (int16_t)(val & 0xffffu);
-        one->slot = (uint16_t)(val >> 16 & 0x7fffu);
-        *run = one;
-        return 1;
-    }
-    *run = m->entries + (val >> 5);
-    return val & 31;
+    if (val & SLOT_INLINE)
+        return (val >> 16 & 0x7fffu) == slot ? (int16_t)(val & 0xffffu) : 0;
+    return m->rows[val - 1][slot];
 }
 
 model *model_from_spec(const model_spec *s, const char *name, char *err, size_t errlen)
@@ -194,18 +201,13 @@ model *model_from_spec(const model_spec *s, const char *name, char *err, size_t 
                 max = fabsf(ls->w[k]);
         m->scale[i] = max > 0 ? max / 32767.0f : 1.0f;
     }
-    m->entries = malloc((total ? total : 1) * sizeof *m->entries);
-    if (!m->entries)
-        goto oom;
     /* Merge the ascending lists: entries grouped by id, ids counted. */
     size_t pos[LABEL_COUNT] = {0};
+    mentry *entries = malloc((total ? total : 1) * sizeof *entries);
     uint32_t *ids = malloc((total ? total : 1) * sizeof *ids);
     uint32_t *first = malloc((total ? total : 1) * sizeof *first);
-    if (!ids || !first) {
-        free(ids);
-        free(first);
-        goto oom;
-    }
+    if (!entries || !ids || !first)
+        goto oom_build;
     for (;;) {
         uint32_t min = UINT32_MAX;
         for (int i = 0; i < s->n_labels; i++)
@@ -217,9 +219,9 @@ model *model_from_spec(const model_spec *s, const char *name, char *err, size_t 
         first[m->n_ids++] = (uint32_t)m->n_entries;
         for (int i = 0; i < s->n_labels; i++)
             if (pos[i] < s->labels[i].n && s->labels[i].id[pos[i]] == min) {
-                m->entries[m->n_entries].q =
+                entries[m->n_entries].q =
                     (int16_t)lrintf(s->labels[i].w[pos[i]++] / m->scale[i]);
-                m->entries[m->n_entries++].slot = (uint16_t)i;
+                entries[m->n_entries++].slot = (uint16_t)i;
             }
     }
     uint32_t bits = 4; /* load factor at most 2/3: short probe runs, a small table */
@@ -227,20 +229,26 @@ model *model_from_spec(const model_spec *s, const char *name, char *err, size_t 
         bits++;
     m->mask = (1u << bits) - 1;
     m->shift = 32 - bits;
+    size_t multi = 0; /* ids with a row */
+    for (size_t k = 0; k < m->n_ids; k++)
+        multi += (k + 1 < m->n_ids ? first[k + 1] : m->n_entries) - first[k] > 1;
     m->slots = calloc((size_t)m->mask + 1, sizeof *m->slots);
     m->present = calloc(feat_id_limit(&m->fp) / 64 + 1, sizeof *m->present);
-    if (!m->slots || !m->present || m->n_entries >= (1u << 26)) {
-        free(ids);
-        free(first);
-        goto oom;
-    }
+    m->rows = aligned_alloc(sizeof(row_vec), (multi ? multi : 1) * sizeof(row_vec));
+    if (!m->slots || !m->present || !m->rows)
+        goto oom_build;
     for (size_t k = 0; k < m->n_ids; k++) {
         uint32_t end = k + 1 < m->n_ids ? first[k + 1] : (uint32_t)m->n_entries;
-        table_put(m, ids[k], first[k], end - first[k]);
+        table_put(m, ids[k], entries + first[k], end - first[k]);
     }
+    free(entries);
     free(ids);
     free(first);
     return m;
+oom_build:
+    free(entries);
+    free(ids);
+    free(first);
 oom:
     model_release(m);
     snprintf(err, errlen, "%s: out of memory", name);
@@ -260,7 +268,7 @@ void model_release(model *m)
     free(m->name);
     free(m->slots);
     free(m->present);
-    free(m->entries);
+    free(m->rows);
     free(m);
 }
 
@@ -297,6 +305,7 @@ void model_scratch_free(model_scratch *s)
     norm_buf_free(&s->nb);
     feat_buf_free(&s->fb);
     free(s->hit);
+    free(s->hit_val);
     free(s);
 }
 
@@ -336,10 +345,12 @@ static void explain(const model *m, const model_scratch *s, uint32_t slot, float
     struct cand { uint32_t ws, we; float w; } c[CAND];
     size_t nc = 0, recent[2] = {CAND, CAND}; /* CAND: none */
     const feat_buf *fb = &s->fb;
-    const label_hit *hit = s->hit + slot * s->hit_cap;
-    for (uint32_t h = 0; h < s->n_hit[slot]; h++) { /* in fb's order */
-        size_t i = hit[h].at;
-        float w = (float)hit[h].q * m->scale[slot] * scale;
+    for (size_t h = 0; h < s->n_hit; h++) { /* the features with weights, in fb's order */
+        int32_t q = slot_quantum(m, s->hit_val[h], slot);
+        if (!q)
+            continue;
+        size_t i = s->hit[h];
+        float w = (float)q * m->scale[slot] * scale;
         if (w == 0)
             continue;
         /* feat.h gives each occurrence the span of its word (both words for
@@ -404,31 +415,34 @@ int model_predict(const model *m, model_scratch *s, int channel, const classify_
     }
     const feat_buf *fb = &s->fb;
     if (fb->n > s->hit_cap) { /* grows to the largest event, then stays */
-        free(s->hit);
-        s->hit_cap = 0;
-        if (!(s->hit = malloc((size_t)LABEL_COUNT * fb->n * sizeof *s->hit)))
+        uint32_t *a = realloc(s->hit, fb->n * sizeof *a);
+        if (a)
+            s->hit = a;
+        uint32_t *b = realloc(s->hit_val, fb->n * sizeof *b);
+        if (b)
+            s->hit_val = b;
+        if (!a || !b)
             return MODEL_ENOMEM;
         s->hit_cap = fb->n;
     }
+    s->n_hit = 0;
     /* Sums of quanta: the fixed features (value 1) and the hashed ones (value
-     * scale each) apart, each label's scale applied once at the end. */
+     * scale each) apart, each label's scale applied once at the end. Integer
+     * quanta: exact, and cheaper to add than floats. */
     float fixed[LABEL_COUNT] = {0}, score[LABEL_COUNT];
-    int64_t hashed[LABEL_COUNT] = {0}; /* integer quanta: exact, and cheaper than floats */
-    label_hit *next[LABEL_COUNT];      /* where each label's next hit goes */
-    for (int i = 0; i < m->n_labels; i++)
-        next[i] = s->hit + (size_t)i * s->hit_cap;
+    int64_t hashed[LABEL_COUNT] = {0};
     float scale = feat_scale(&m->fp, fb);
     for (size_t i = 0; i < fb->n_fixed; i++) {
         uint32_t val = lookup(m, fb->id[i]);
-        mentry one;
-        const mentry *e;
-        for (uint32_t k = 0, count = val ? slot_weights(m, val, &one, &e) : 0; k < count; k++)
-            fixed[e[k].slot] += (float)e[k].q;
+        for (int k = 0; val && k < m->n_labels; k++)
+            fixed[k] += (float)slot_quantum(m, val, (uint32_t)k);
     }
+    sum_vec rows = {0}; /* the rows' sums since the last spill into hashed */
+    uint32_t n_rows = 0;
     for (size_t i = fb->n_fixed; i < fb->n; i++) {
         /* The table outgrows L2 and each probe is a likely miss; the ids are
          * all known, so fetch ahead: filter words far, probe starts nearer.
-         * (Looking ids up a few ahead to fetch their entries too measured
+         * (Looking ids up a few ahead to fetch their rows too measured
          * no faster.) */
         if (i + PREFETCH_FAR < fb->n)
             __builtin_prefetch(&m->present[fb->id[i + PREFETCH_FAR] >> 6]);
@@ -437,25 +451,24 @@ int model_predict(const model *m, model_scratch *s, int channel, const classify_
         uint32_t val = lookup(m, fb->id[i]);
         if (!val)
             continue;
-        /* Each weight is also noted under its label for explain, so that
-         * explaining one label walks its own occurrences only. */
+        s->hit[s->n_hit] = (uint32_t)i; /* remembered for explain: no second probe */
+        s->hit_val[s->n_hit++] = val;
         if (val & SLOT_INLINE) {
-            uint32_t sl = val >> 16 & 0x7fffu;
-            int32_t q = (int16_t)(val & 0xffffu);
-            hashed[sl] += q;
-            *next[sl]++ = (label_hit){(uint32_t)i, q};
+            hashed[val >> 16 & 0x7fffu] += (int16_t)(val & 0xffffu);
             continue;
         }
-        const mentry *e = m->entries + (val >> 5);
-        for (uint32_t k = 0, count = val & 31; k < count; k++) {
-            hashed[e[k].slot] += e[k].q;
-            *next[e[k].slot]++ = (label_hit){(uint32_t)i, e[k].q};
+        rows += __builtin_convertvector(m->rows[val - 1], sum_vec);
+        if (++n_rows == ROWS_PER_SPILL) {
+            for (int k = 0; k < m->n_labels; k++)
+                hashed[k] += rows[k];
+            rows = (sum_vec){0};
+            n_rows = 0;
         }
     }
+    for (int k = 0; k < m->n_labels; k++)
+        hashed[k] += rows[k];
     for (int i = 0; i < m->n_labels; i++)
         score[i] = m->bias[i] + m->scale[i] * (fixed[i] + (float)hashed[i] * scale);
-    for (int i = 0; i < m->n_labels; i++)
-        s->n_hit[i] = (uint32_t)(next[i] - (s->hit + (size_t)i * s->hit_cap));
     for (int i = 0; i < m->n_labels; i++) {
         int l = m->label[i];
         float p = 1.0f / (1.0f + expf(-score[i]));

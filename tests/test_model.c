@@ -238,6 +238,68 @@ static void expect_bad(const uint8_t *buf, size_t len, const char *want)
         fail_msg("error \"%s\" lacks the path or \"%s\"", err, want);
 }
 
+/* Two labels on the same n-grams: each id holds a row of both weights, and
+ * each label gets its own sum and its own evidence. A text long enough to add
+ * more rows than one 32-bit sum may take before it is spilled (65,535) still
+ * sums exactly. */
+static void test_shared_ids_and_long_text(void **state)
+{
+    (void)state;
+    model_spec spec;
+    memset(&spec, 0, sizeof spec);
+    feat_params_default(&spec.fp);
+    spec.fp.char_min = 3;
+    spec.fp.char_max = 5;
+    spec.fp.len_power = 0.5f;
+    static uint32_t id[256];
+    static float w_insult[256], w_threat[256];
+    size_t n = ids_of(&spec.fp, "idiot", id, 256);
+    for (size_t i = 0; i < n; i++) {
+        w_insult[i] = 0.001f;
+        w_threat[i] = -0.002f;
+    }
+    spec.labels[0] = (model_label_spec){.label = LABEL_INSULT, .thr_alone = 0.4f, .thr_add = 0.4f,
+                                        .bias = -1.0f, .id = id, .w = w_insult, .n = n};
+    spec.labels[1] = (model_label_spec){.label = LABEL_THREAT, .thr_alone = 0.9f, .thr_add = 0.9f,
+                                        .bias = 1.0f, .id = id, .w = w_threat, .n = n};
+    spec.n_labels = 2;
+    char err[512];
+    model *m = model_from_spec(&spec, "shared", err, sizeof err);
+    assert_non_null(m);
+    assert_int_equal(model_weight_count(m), 2 * n);
+    model_scratch *s = model_scratch_new();
+    model_result r;
+
+    /* " you idiot ": 21 occurrences, the 13 of "idiot" weighted. */
+    predict(m, s, "You  IDIOT!!", &r);
+    float x = 13.0f / sqrtf(21.0f);
+    assert_true(fabsf(r.prob[LABEL_INSULT] - 1.0f / (1.0f + expf(-(0.001f * x - 1.0f)))) < 1e-5f);
+    assert_true(fabsf(r.prob[LABEL_THREAT] - 1.0f / (1.0f + expf(-(1.0f - 0.002f * x)))) < 1e-5f);
+
+    /* "idiot " 70,000 times: per word 1 unigram + 12 character n-grams
+     * weighted, and a bigram (but for the first) that is not. */
+    enum { REPEAT = 70000 };
+    char *text = malloc(REPEAT * 6 + 1);
+    assert_non_null(text);
+    for (int i = 0; i < REPEAT; i++)
+        memcpy(text + 6 * i, "idiot ", 6);
+    text[REPEAT * 6] = '\0';
+    predict(m, s, text, &r);
+    double weighted = 13.0 * REPEAT, all = 14.0 * REPEAT - 1;
+    double want_insult = -1.0 + 0.001 * weighted / sqrt(all);   /* about -0.08 */
+    double want_threat = 1.0 - 0.002 * weighted / sqrt(all);    /* about -0.84 */
+    assert_true(fabs(r.prob[LABEL_INSULT] - 1.0 / (1.0 + exp(-want_insult))) < 1e-4);
+    assert_true(fabs(r.prob[LABEL_THREAT] - 1.0 / (1.0 + exp(-want_threat))) < 1e-4);
+    assert_true(r.add & LABEL_BIT(LABEL_INSULT));    /* 0.48 >= 0.4 */
+    assert_false(r.add & LABEL_BIT(LABEL_THREAT));   /* 0.30 < 0.9 */
+    assert_true(r.n_ev >= 1);
+    assert_int_equal(r.ev[0].label, LABEL_INSULT);
+    assert_memory_equal(text + r.ev[0].start, "idiot", 5);
+    free(text);
+    model_scratch_free(s);
+    model_release(m);
+}
+
 static void test_save_load_and_bad_files(void **state)
 {
     (void)state;
@@ -515,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_combine),
         cmocka_unit_test(test_staff_blame_only_in_staff_notes),
         cmocka_unit_test(test_two_models_veto_needs_both),
+        cmocka_unit_test(test_shared_ids_and_long_text),
         cmocka_unit_test(test_save_load_and_bad_files),
         cmocka_unit_test(test_spec_checks),
         cmocka_unit_test(test_thresholds),
