@@ -235,7 +235,7 @@ model *model_from_spec(const model_spec *s, const char *name, char *err, size_t 
     m->slots = calloc((size_t)m->mask + 1, sizeof *m->slots);
     m->present = calloc(feat_id_limit(&m->fp) / 64 + 1, sizeof *m->present);
     m->rows = aligned_alloc(sizeof(row_vec), (multi ? multi : 1) * sizeof(row_vec));
-    if (!m->slots || !m->present || !m->rows)
+    if (!m->slots || !m->present || !m->rows || multi >= SLOT_INLINE) /* 1 + row < 2^31 */
         goto oom_build;
     for (size_t k = 0; k < m->n_ids; k++) {
         uint32_t end = k + 1 < m->n_ids ? first[k + 1] : (uint32_t)m->n_entries;
