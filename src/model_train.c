@@ -27,6 +27,7 @@ struct train_set {
     int        *group;
     int        *source;          /* [n] the row's source, for thresholds (model_thr.h) */
     size_t      n, cap;
+    size_t      occurrences;     /* feature occurrences over all rows (cost per event) */
     uint32_t   *sorted;          /* sort buffer for one row's ids */
     size_t      sorted_cap;
 };
@@ -144,6 +145,7 @@ int train_set_add(train_set *ts, classifier *cl, const char *text, size_t len, i
     if (grow_rows(ts) < 0)
         goto oom;
     const feat_buf *fb = &ts->fb;
+    ts->occurrences += fb->n;
     /* liblinear wants ascending, distinct ids: sort the occurrences (fixed
      * ones tagged by the top bit, as they are worth 1, not scale) and sum
      * duplicates. A rule-identity feature (feat.h) is fixed but hashed, so it
@@ -493,7 +495,8 @@ int train_fit(train_set *ts, const train_opts *o, model_spec *spec, char *err, s
     for (size_t i = 0; i < ts->n; i++)
         fc.x[i] = ts->nodes + ts->row_off[i];
     if (o->log)
-        fprintf(o->log, "train: %zu rows, %d folds, %s, C %g%s\n", ts->n, fc.n_folds,
+        fprintf(o->log, "train: %zu rows (%.1f feature occurrences each), %d folds, %s, C %g%s\n",
+                ts->n, ts->n ? (double)ts->occurrences / (double)ts->n : 0.0, fc.n_folds,
                 o->l1 ? "L1" : "L2", o->c[0], o->n_c > 1 ? " (and others, chosen per label)" : "");
     if (fit_all(&fc, spec, "", err, errlen) < 0)
         goto done;
