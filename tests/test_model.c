@@ -309,6 +309,7 @@ static void test_prefix_rule_ids_v3(void **state)
     (void)state;
     feat_params fp;
     feat_params_default(&fp);
+    fp.prefix = 0;
     uint32_t a[256], b[256];
     /* Two inflections of one Russian word (7 and 8 code points) share their
      * 5-code-point prefix: one id more than without prefixes, not two; a
