@@ -331,7 +331,7 @@ void train_spec_free(model_spec *spec)
 
 /* Fit label l: choose C and thresholds out of fold, then fit on all rows. */
 static int fit_label(fit_ctx *fc, int l, float *p, float *best_p, thr_row *tr,
-                     model_label_spec *ls, long cnt[3][3], long src_cnt[THR_SOURCES_MAX][3])
+                     model_label_spec *ls, long cnt[3][3], long src_cnt[THR_SOURCES_MAX][4])
 {
     train_set *ts = fc->ts;
     const train_opts *o = fc->o;
@@ -348,7 +348,7 @@ static int fit_label(fit_ctx *fc, int l, float *p, float *best_p, thr_row *tr,
         out_of_fold(fc, l, o->c[k], p);
         size_t m = 0;
         for (size_t i = 0; i < ts->n; i++)
-            if (ts->scope[i] & LABEL_BIT(l))
+            if ((ts->scope[i] & LABEL_BIT(l)))
                 tr[m++] = (thr_row){p[i], (ts->gold[i] >> l) & 1, (ts->rules[i] >> l) & 1, ts->source[i]};
         thr_choice ch;
         model_thr_choose(tr, m, 0, &ch);
@@ -360,7 +360,7 @@ static int fit_label(fit_ctx *fc, int l, float *p, float *best_p, thr_row *tr,
     }
     size_t m = 0;
     for (size_t i = 0; i < ts->n; i++)
-        if (ts->scope[i] & LABEL_BIT(l))
+        if ((ts->scope[i] & LABEL_BIT(l)))
             tr[m++] = (thr_row){best_p[i], (ts->gold[i] >> l) & 1, (ts->rules[i] >> l) & 1,
                                 ts->source[i]};
     thr_choice ch;
@@ -372,6 +372,9 @@ static int fit_label(fit_ctx *fc, int l, float *p, float *best_p, thr_row *tr,
         cnt[1][k] += fp[k];
         cnt[2][k] += fn[k];
     }
+    for (size_t i = 0; i < ts->n; i++)
+        if (ts->group[i] >= 0 && ts->source[i] >= 0 && ts->source[i] < THR_SOURCES_MAX)
+            src_cnt[ts->source[i]][3] = 1; /* a writer's file, not a data set */
     for (size_t i = 0; i < m; i++) { /* combined, per source: the writers' own micro-F1 */
         int on = (tr[i].rules && tr[i].p >= ch.thr_veto) || tr[i].p >= ch.thr_add;
         long *c = src_cnt[tr[i].src >= 0 && tr[i].src < THR_SOURCES_MAX ? tr[i].src : 0];
@@ -429,7 +432,7 @@ static int fit_all(fit_ctx *fc, model_spec *spec, const char *tag, char *err, si
         return -1;
     }
     long cnt[3][3] = {{0}}; /* [tp fp fn][rules alone combined], out of fold */
-    static long src_cnt[THR_SOURCES_MAX][3]; /* training is single-threaded (model_train.h) */
+    static long src_cnt[THR_SOURCES_MAX][4]; /* training is single-threaded (model_train.h) */
     memset(src_cnt, 0, sizeof src_cnt);
     for (int l = 1; l < LABEL_COUNT; l++) {
         int r = fit_label(fc, l, p, best_p, tr, &spec->labels[spec->n_labels], cnt, src_cnt);
@@ -457,7 +460,7 @@ static int fit_all(fit_ctx *fc, model_spec *spec, const char *tag, char *err, si
         int n_src = 0;
         for (int k = 0; k < THR_SOURCES_MAX; k++) {
             long *c = src_cnt[k];
-            if (!c[0] && !c[1] && !c[2])
+            if ((!c[0] && !c[1] && !c[2]) || !c[3])
                 continue;
             double sf = c[0] ? 2.0 * (double)c[0] / (double)(2 * c[0] + c[1] + c[2]) : 0;
             sum += sf;
@@ -465,8 +468,8 @@ static int fit_all(fit_ctx *fc, model_spec *spec, const char *tag, char *err, si
             n_src++;
         }
         if (n_src)
-            fprintf(o->log, "train: %sout-of-fold micro-F1 per source, combined: mean %.3f worst "
-                    "%.3f (%d sources)\n", tag, sum / n_src, worst, n_src);
+            fprintf(o->log, "train: %sout-of-fold micro-F1 per writer (grouped source), combined: "
+                    "mean %.3f worst %.3f (%d writers)\n", tag, sum / n_src, worst, n_src);
     }
     free(p);
     free(best_p);
