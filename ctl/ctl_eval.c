@@ -178,8 +178,8 @@ static double report(const counts *cs, int n_modes, int json)
         printf("{\"events\":%ld", c->events);
         for (int m = 0; m < n_modes; m++) {
             printf(",\"%s\":{\"micro_f1\":%.4f,\"action_accuracy\":%.4f,\"public_accuracy\":%.4f,"
-                   "\"obfuscated_f1\":%.4f", (n_modes == 1 ? single_mode : mode_name[m]), sm[m].micro,
-                   sm[m].action, sm[m].public_ok, sm[m].obf);
+                   "\"obfuscated_f1\":%.4f", (n_modes == 1 ? single_mode : mode_name[m]),
+                   sm[m].micro, sm[m].action, sm[m].public_ok, sm[m].obf);
             for (int f = 0; f < 4; f++)
                 printf(",\"macro_f1_%s\":%.4f", family_name((label_family)f), sm[m].family[f]);
             printf(",\"labels\":{");
