@@ -128,13 +128,13 @@ static void usage(void)
             "usage: complaintctl train CORPUS.jsonl... --out MODEL [--rules DIR] [--no-rules]\n"
             "       [--c C[,C...]] [--l1] [--veto] [--folds N] [--bits N] [--chars MIN-MAX]\n"
             "       [--no-bigrams] [--max-weights N] [--min-positives N] [--pos-weight W]\n"
-            "       [--len-power P] [--quiet]\n");
+            "       [--len-power P] [--rule-ids] [--prefix N] [--quiet]\n");
 }
 
 int cmd_train(int argc, char **argv)
 {
     enum { O_OUT = 1, O_RULES, O_NORULES, O_C, O_L1, O_VETO, O_FOLDS, O_BITS, O_CHARS,
-           O_NOBI, O_MAXW, O_MINPOS, O_QUIET, O_POSW, O_LENP };
+           O_NOBI, O_MAXW, O_MINPOS, O_QUIET, O_POSW, O_LENP, O_RULEIDS, O_PREFIX };
     static const struct option opts[] = {
         {"out", required_argument, 0, O_OUT},       {"rules", required_argument, 0, O_RULES},
         {"no-rules", no_argument, 0, O_NORULES},    {"c", required_argument, 0, O_C},
@@ -144,7 +144,9 @@ int cmd_train(int argc, char **argv)
         {"max-weights", required_argument, 0, O_MAXW},
         {"min-positives", required_argument, 0, O_MINPOS},
         {"quiet", no_argument, 0, O_QUIET},         {"pos-weight", required_argument, 0, O_POSW},
-        {"len-power", required_argument, 0, O_LENP},         {0, 0, 0, 0}};
+        {"len-power", required_argument, 0, O_LENP},
+        {"rule-ids", no_argument, 0, O_RULEIDS},    {"prefix", required_argument, 0, O_PREFIX},
+        {0, 0, 0, 0}};
     const char *out = NULL, *rules = NULL;
     int no_rules = 0, quiet = 0, o;
     train_opts to;
@@ -182,6 +184,14 @@ int cmd_train(int argc, char **argv)
         case O_MINPOS: to.min_positives = atoi(optarg); break;
         case O_QUIET: quiet = 1; break;
         case O_LENP: fp.len_power = (float)atof(optarg); break;
+        case O_RULEIDS: fp.rule_ids = 1; break;
+        case O_PREFIX:
+            if ((a = atoi(optarg)) < 0 || a > 16) {
+                fprintf(stderr, "complaintctl: --prefix: want a length 0..16 (0: none)\n");
+                return CTL_USAGE;
+            }
+            fp.prefix = (uint8_t)a;
+            break;
         case O_POSW:
             if ((to.pos_weight = atof(optarg)) <= 0) {
                 fprintf(stderr, "complaintctl: --pos-weight: want a positive number\n");

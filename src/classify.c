@@ -176,6 +176,7 @@ int classify_text(classifier *c, const char *text, size_t len, int channel, cons
 {
     memset(out, 0, sizeof *out);
     out->matches = c->matches;
+    out->pack = c->rp;
     int nrc = norm_text(&c->nb, text, len);
     if (nrc == NORM_EUTF8)
         return CLASSIFY_EUTF8;

@@ -30,6 +30,8 @@ typedef struct classify_result {
     size_t       n_matches;
     uint32_t     span_misses;         /* fired rules left out of matches because their
                                          span was not found (classify.c) */
+    const rulepack *pack;             /* whose rules matches index (borrowed); NULL in
+                                         results not made by classify_text */
 } classify_result;
 
 typedef struct classifier classifier;

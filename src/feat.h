@@ -14,6 +14,10 @@
  *   [FEAT_RULE_FIRED + l]   the rules put label l on (value 1);
  *   [FEAT_RULE_WEAK + l]    a rule of label l fired, but the label stayed off;
  *   [FEAT_CHANNEL + c]      the event's channel is c;
+ *   hashed ids, value 1     with rule_ids: rule r of the pack fired (a hash of
+ *                           its id, so a pack edit does not shift them), so a
+ *                           rule that misfires on other writers' text can be
+ *                           discounted on its own, not only its label;
  *   [FEAT_HASH_BASE, FEAT_HASH_BASE + 2^hash_bits)  hashed n-grams, each
  *                           occurrence worth 1/n^len_power (n: the event's n-gram
  *                           occurrences): a long letter weighs a little less per
@@ -51,6 +55,9 @@ typedef struct feat_params {
     uint8_t  char_max;  /* within a word and its boundary spaces; 0 = none */
     float    len_power; /* a hashed occurrence is worth 1/n^len_power, n the event's
                            occurrences (0..1: 0 = raw counts, 0.5 = unit length) */
+    uint8_t  rule_ids;  /* 1: one feature per fired rule (model file version 3) */
+    uint8_t  prefix;    /* > 0: the first `prefix` code points of every word longer
+                           than that, as a feature (cheap stemming); 0 = none (v3) */
     uint8_t  hash;      /* FEAT_HASH_FNV (models of format 2) or FEAT_HASH_WIDE */
 } feat_params;
 

@@ -23,7 +23,8 @@
  * The file format (all numbers little-endian), checked field by field on load:
  *   "CPLMODEL" | u32 version (MODEL_VERSION)
  *   | u32 hash_bits | u32 seed | u8 words | u8 bigrams | u8 char_min | u8 char_max
- *   | f32 len_power | u8 hash (format 3 on; format 2 files hash with FNV)
+ *   | f32 len_power | (version 3 on: u8 rule_ids | u8 prefix) | (version 4: u8 hash;
+ *     before it, FEAT_HASH_FNV)
  *   | u32 n_labels | n_labels x ( u8 name length | name | f32 thr_alone | f32 thr_add
  *                                 | f32 thr_veto | f32 bias | u32 n | n x (u32 id, f32 w) )
  *   | u64 FNV-1a of every byte before it
@@ -40,8 +41,10 @@
 #include "labels.h"
 
 #define MODEL_MAGIC "CPLMODEL"
-#define MODEL_VERSION 3u /* 2: the length power in the feature parameters; 3: the n-gram hash */
-#define MODEL_VERSION_OLDEST 2u /* still read: format 2 means FEAT_HASH_FNV */
+#define MODEL_VERSION 4u /* 2: the length power in the feature parameters; 3: rule
+                            identities and word prefixes; 4: the n-gram hash */
+#define MODEL_VERSION_MIN 2u /* still read: 2 and 3 hash with FNV, 2 has no rule ids
+                                or prefixes */
 
 /* One label's classifier, as written to and read from a file. */
 typedef struct model_label_spec {

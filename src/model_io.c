@@ -148,9 +148,9 @@ model *model_load_bytes(const uint8_t *buf, size_t len, const char *name, char *
     }
     r.off = 8;
     uint32_t version = get_u32(&r, "version");
-    if (!r.failed && (version < MODEL_VERSION_OLDEST || version > MODEL_VERSION)) {
-        fail(&r, "format version %u, this build reads versions %u to %u (retrain or rebuild)",
-             version, MODEL_VERSION_OLDEST, MODEL_VERSION);
+    if (!r.failed && (version < MODEL_VERSION_MIN || version > MODEL_VERSION)) {
+        fail(&r, "format version %u, this build reads versions %u..%u (retrain or rebuild)",
+             version, MODEL_VERSION_MIN, MODEL_VERSION);
         return NULL;
     }
     spec.fp.hash_bits = get_u32(&r, "feature parameters");
@@ -160,7 +160,11 @@ model *model_load_bytes(const uint8_t *buf, size_t len, const char *name, char *
     spec.fp.char_min = get_u8(&r, "feature parameters");
     spec.fp.char_max = get_u8(&r, "feature parameters");
     spec.fp.len_power = get_f32(&r, "feature parameters");
-    spec.fp.hash = version >= 3 ? get_u8(&r, "feature parameters") : FEAT_HASH_FNV;
+    if (version >= 3) { /* version 2 files have neither: both 0 */
+        spec.fp.rule_ids = get_u8(&r, "feature parameters");
+        spec.fp.prefix = get_u8(&r, "feature parameters");
+    }
+    spec.fp.hash = version >= 4 ? get_u8(&r, "feature parameters") : FEAT_HASH_FNV;
     uint32_t n_labels = get_u32(&r, "label count");
     if (!r.failed && n_labels > LABEL_COUNT - 1)
         fail(&r, "%u labels, the taxonomy has %d", n_labels, LABEL_COUNT - 1);
@@ -282,6 +286,8 @@ int model_save(const char *path, const model_spec *spec, char *err, size_t errle
     put_u8(&w, spec->fp.char_min);
     put_u8(&w, spec->fp.char_max);
     put_f32(&w, spec->fp.len_power);
+    put_u8(&w, spec->fp.rule_ids);
+    put_u8(&w, spec->fp.prefix);
     put_u8(&w, spec->fp.hash);
     put_u32(&w, (uint32_t)spec->n_labels);
     for (int i = 0; i < spec->n_labels; i++) {

@@ -27,6 +27,7 @@ struct train_set {
     int        *group;
     int        *source;          /* [n] the row's source, for thresholds (model_thr.h) */
     size_t      n, cap;
+    size_t      occurrences;     /* feature occurrences over all rows (cost per event) */
     uint32_t   *sorted;          /* sort buffer for one row's ids */
     size_t      sorted_cap;
 };
@@ -79,9 +80,10 @@ void train_set_free(train_set *ts)
 
 size_t train_set_rows(const train_set *ts) { return ts->n; }
 
-static int cmp_u32(const void *a, const void *b)
+/* Feature ids without the top bit (the "fixed" tag of train_set_add). */
+static int cmp_id(const void *a, const void *b)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    uint32_t x = *(const uint32_t *)a & 0x7fffffffu, y = *(const uint32_t *)b & 0x7fffffffu;
     return (x > y) - (x < y);
 }
 
@@ -143,21 +145,24 @@ int train_set_add(train_set *ts, classifier *cl, const char *text, size_t len, i
     if (grow_rows(ts) < 0)
         goto oom;
     const feat_buf *fb = &ts->fb;
-    size_t hashed = fb->n - fb->n_fixed;
-    GROW(ts->sorted, ts->sorted_cap, hashed + 1);
-    memcpy(ts->sorted, fb->id + fb->n_fixed, hashed * sizeof *ts->sorted);
-    qsort(ts->sorted, hashed, sizeof *ts->sorted, cmp_u32);
-    GROW(ts->nodes, ts->cap_nodes, ts->n_nodes + fb->n_fixed + hashed + 2);
+    ts->occurrences += fb->n;
+    /* liblinear wants ascending, distinct ids: sort the occurrences (fixed
+     * ones tagged by the top bit, as they are worth 1, not scale) and sum
+     * duplicates. A rule-identity feature (feat.h) is fixed but hashed, so it
+     * may share an id with an n-gram: their values add, as at prediction. */
+    GROW(ts->sorted, ts->sorted_cap, fb->n + 1);
+    for (size_t i = 0; i < fb->n; i++)
+        ts->sorted[i] = fb->id[i] | (i < fb->n_fixed ? 0x80000000u : 0);
+    qsort(ts->sorted, fb->n, sizeof *ts->sorted, cmp_id);
+    GROW(ts->nodes, ts->cap_nodes, ts->n_nodes + fb->n + 2);
     ts->row_off[ts->n] = ts->n_nodes;
-    for (size_t i = 0; i < fb->n_fixed; i++) /* ascending by construction */
-        ts->nodes[ts->n_nodes++] = (struct feature_node){(int)fb->id[i], 1.0};
     double scale = feat_scale(&ts->fp, fb);
-    for (size_t i = 0; i < hashed;) {
-        size_t j = i;
-        while (j < hashed && ts->sorted[j] == ts->sorted[i])
-            j++;
-        ts->nodes[ts->n_nodes++] = (struct feature_node){(int)ts->sorted[i], scale * (double)(j - i)};
-        i = j;
+    for (size_t i = 0; i < fb->n;) {
+        uint32_t id = ts->sorted[i] & 0x7fffffffu;
+        double v = 0;
+        for (; i < fb->n && (ts->sorted[i] & 0x7fffffffu) == id; i++)
+            v += (ts->sorted[i] & 0x80000000u) ? 1.0 : scale;
+        ts->nodes[ts->n_nodes++] = (struct feature_node){(int)id, v};
     }
     ts->nodes[ts->n_nodes++] = (struct feature_node){(int)feat_id_limit(&ts->fp), 1.0}; /* bias */
     ts->nodes[ts->n_nodes++] = (struct feature_node){-1, 0};
@@ -185,7 +190,8 @@ typedef struct fit_ctx {
     struct feature_node **x; /* [n] row pointers (built once) */
     double     *y;         /* [n] scratch */
     struct feature_node **px; /* [n] scratch: the problem's rows */
-    double     *abs_w;     /* [n_features] scratch for pruning */
+    double     *abs_w;     /* [n_feat] scratch for pruning */
+    int         n_feat;    /* liblinear's n: the bias node's index */
 } fit_ctx;
 
 static int cmp_desc(const void *a, const void *b)
@@ -238,7 +244,7 @@ static struct model *fit(fit_ctx *fc, int l, int skip, double C)
     }
     if (pos == 0 || pos == n)
         return NULL;
-    struct problem prob = {.l = n, .n = (int)feat_id_limit(&ts->fp), .y = fc->y, .x = fc->px,
+    struct problem prob = {.l = n, .n = fc->n_feat, .y = fc->y, .x = fc->px,
                            .bias = 1.0};
     int wl[1] = {1};
     double ww[1] = {fc->o->pos_weight};
@@ -325,7 +331,7 @@ void train_spec_free(model_spec *spec)
 
 /* Fit label l: choose C and thresholds out of fold, then fit on all rows. */
 static int fit_label(fit_ctx *fc, int l, float *p, float *best_p, thr_row *tr,
-                     model_label_spec *ls, long cnt[3][3])
+                     model_label_spec *ls, long cnt[3][3], long src_cnt[THR_SOURCES_MAX][4])
 {
     train_set *ts = fc->ts;
     const train_opts *o = fc->o;
@@ -342,7 +348,7 @@ static int fit_label(fit_ctx *fc, int l, float *p, float *best_p, thr_row *tr,
         out_of_fold(fc, l, o->c[k], p);
         size_t m = 0;
         for (size_t i = 0; i < ts->n; i++)
-            if (ts->scope[i] & LABEL_BIT(l))
+            if ((ts->scope[i] & LABEL_BIT(l)))
                 tr[m++] = (thr_row){p[i], (ts->gold[i] >> l) & 1, (ts->rules[i] >> l) & 1, ts->source[i]};
         thr_choice ch;
         model_thr_choose(tr, m, 0, &ch);
@@ -354,7 +360,7 @@ static int fit_label(fit_ctx *fc, int l, float *p, float *best_p, thr_row *tr,
     }
     size_t m = 0;
     for (size_t i = 0; i < ts->n; i++)
-        if (ts->scope[i] & LABEL_BIT(l))
+        if ((ts->scope[i] & LABEL_BIT(l)))
             tr[m++] = (thr_row){best_p[i], (ts->gold[i] >> l) & 1, (ts->rules[i] >> l) & 1,
                                 ts->source[i]};
     thr_choice ch;
@@ -365,6 +371,16 @@ static int fit_label(fit_ctx *fc, int l, float *p, float *best_p, thr_row *tr,
         cnt[0][k] += tp[k];
         cnt[1][k] += fp[k];
         cnt[2][k] += fn[k];
+    }
+    for (size_t i = 0; i < ts->n; i++)
+        if (ts->group[i] >= 0 && ts->source[i] >= 0 && ts->source[i] < THR_SOURCES_MAX)
+            src_cnt[ts->source[i]][3] = 1; /* a writer's file, not a data set */
+    for (size_t i = 0; i < m; i++) { /* combined, per source: the writers' own micro-F1 */
+        int on = (tr[i].rules && tr[i].p >= ch.thr_veto) || tr[i].p >= ch.thr_add;
+        long *c = src_cnt[tr[i].src >= 0 && tr[i].src < THR_SOURCES_MAX ? tr[i].src : 0];
+        c[0] += on && tr[i].gold;
+        c[1] += on && !tr[i].gold;
+        c[2] += !on && tr[i].gold;
     }
     struct model *fm = fit(fc, l, -1, best_c);
     if (!fm)
@@ -399,38 +415,34 @@ static int fit_label(fit_ctx *fc, int l, float *p, float *best_p, thr_row *tr,
     return 1;
 }
 
-int train_fit(train_set *ts, const train_opts *o, model_spec *spec, char *err, size_t errlen)
+/* Fit every label into spec (from empty), logging the out-of-fold figures
+ * with tag before them. Returns 0, or -1 (out of memory, in err). */
+static int fit_all(fit_ctx *fc, model_spec *spec, const char *tag, char *err, size_t errlen)
 {
-    memset(spec, 0, sizeof *spec);
-    spec->fp = ts->fp;
-    set_print_string_function(quiet);
-    fit_ctx fc = {.ts = ts, .o = o};
-    size_t n = ts->n ? ts->n : 1, nf = feat_id_limit(&ts->fp);
-    fc.fold = malloc(n * sizeof *fc.fold);
-    fc.x = malloc(n * sizeof *fc.x);
-    fc.px = malloc(n * sizeof *fc.px);
-    fc.y = malloc(n * sizeof *fc.y);
-    fc.abs_w = malloc(nf * sizeof *fc.abs_w);
+    train_set *ts = fc->ts;
+    const train_opts *o = fc->o;
+    size_t n = ts->n ? ts->n : 1;
     float *p = malloc(n * sizeof *p), *best_p = malloc(n * sizeof *best_p);
     thr_row *tr = malloc(n * sizeof *tr);
-    int rc = -1;
-    if (!fc.fold || !fc.x || !fc.px || !fc.y || !fc.abs_w || !p || !best_p || !tr ||
-        make_folds(&fc) < 0) {
+    if (!p || !best_p || !tr) {
+        free(p);
+        free(best_p);
+        free(tr);
         snprintf(err, errlen, "out of memory");
-        goto done;
+        return -1;
     }
-    for (size_t i = 0; i < ts->n; i++)
-        fc.x[i] = ts->nodes + ts->row_off[i];
-    if (o->log)
-        fprintf(o->log, "train: %zu rows, %d folds, %s, C %g%s\n", ts->n, fc.n_folds,
-                o->l1 ? "L1" : "L2", o->c[0], o->n_c > 1 ? " (and others, chosen per label)" : "");
     long cnt[3][3] = {{0}}; /* [tp fp fn][rules alone combined], out of fold */
+    static long src_cnt[THR_SOURCES_MAX][4]; /* training is single-threaded (model_train.h) */
+    memset(src_cnt, 0, sizeof src_cnt);
     for (int l = 1; l < LABEL_COUNT; l++) {
-        int r = fit_label(&fc, l, p, best_p, tr, &spec->labels[spec->n_labels], cnt);
+        int r = fit_label(fc, l, p, best_p, tr, &spec->labels[spec->n_labels], cnt, src_cnt);
         if (r < 0) {
             snprintf(err, errlen, "out of memory");
             train_spec_free(spec);
-            goto done;
+            free(p);
+            free(best_p);
+            free(tr);
+            return -1;
         }
         spec->n_labels += r;
     }
@@ -440,9 +452,57 @@ int train_fit(train_set *ts, const train_opts *o, model_spec *spec, char *err, s
             f[k] = cnt[0][k] ? 2.0 * (double)cnt[0][k] /
                                    (double)(2 * cnt[0][k] + cnt[1][k] + cnt[2][k])
                              : 0;
-        fprintf(o->log, "train: out-of-fold micro-F1 over the trained labels: rules %.3f model "
-                "%.3f combined %.3f\n", f[0], f[1], f[2]);
+        fprintf(o->log, "train: %sout-of-fold micro-F1 over the trained labels: rules %.3f model "
+                "%.3f combined %.3f\n", tag, f[0], f[1], f[2]);
+        /* The figure leave-one-writer-out reports, out of fold: each source's
+         * (file's) own micro-F1, combined, mean and worst over the sources. */
+        double sum = 0, worst = 1;
+        int n_src = 0;
+        for (int k = 0; k < THR_SOURCES_MAX; k++) {
+            long *c = src_cnt[k];
+            if ((!c[0] && !c[1] && !c[2]) || !c[3])
+                continue;
+            double sf = c[0] ? 2.0 * (double)c[0] / (double)(2 * c[0] + c[1] + c[2]) : 0;
+            sum += sf;
+            worst = sf < worst ? sf : worst;
+            n_src++;
+        }
+        if (n_src)
+            fprintf(o->log, "train: %sout-of-fold micro-F1 per writer (grouped source), combined: "
+                    "mean %.3f worst %.3f (%d writers)\n", tag, sum / n_src, worst, n_src);
     }
+    free(p);
+    free(best_p);
+    free(tr);
+    return 0;
+}
+
+int train_fit(train_set *ts, const train_opts *o, model_spec *spec, char *err, size_t errlen)
+{
+    memset(spec, 0, sizeof *spec);
+    spec->fp = ts->fp;
+    set_print_string_function(quiet);
+    fit_ctx fc = {.ts = ts, .o = o, .n_feat = (int)feat_id_limit(&ts->fp)};
+    size_t n = ts->n ? ts->n : 1, nf = feat_id_limit(&ts->fp);
+    fc.fold = malloc(n * sizeof *fc.fold);
+    fc.x = malloc(n * sizeof *fc.x);
+    fc.px = malloc(n * sizeof *fc.px);
+    fc.y = malloc(n * sizeof *fc.y);
+    fc.abs_w = malloc(nf * sizeof *fc.abs_w);
+    int rc = -1;
+    if (!fc.fold || !fc.x || !fc.px || !fc.y || !fc.abs_w ||
+        make_folds(&fc) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < ts->n; i++)
+        fc.x[i] = ts->nodes + ts->row_off[i];
+    if (o->log)
+        fprintf(o->log, "train: %zu rows (%.1f feature occurrences each), %d folds, %s, C %g%s\n",
+                ts->n, ts->n ? (double)ts->occurrences / (double)ts->n : 0.0, fc.n_folds,
+                o->l1 ? "L1" : "L2", o->c[0], o->n_c > 1 ? " (and others, chosen per label)" : "");
+    if (fit_all(&fc, spec, "", err, errlen) < 0)
+        goto done;
     rc = 0;
 done:
     free(fc.fold);
@@ -450,8 +510,5 @@ done:
     free(fc.px);
     free(fc.y);
     free(fc.abs_w);
-    free(p);
-    free(best_p);
-    free(tr);
     return rc;
 }

@@ -332,27 +332,32 @@ static void test_save_load_and_bad_files(void **state)
     expect_bad(bad, len, "format version 7");
 
     /* The n-gram hash byte follows magic, version, hash bits, seed, four
-     * flags and the length power. */
-    enum { HASH_AT = 8 + 4 + 4 + 4 + 4 + 4 };
+     * flags, the length power, the rule-identity flag and the prefix. */
+    enum { V3_AT = 8 + 4 + 4 + 4 + 4 + 4, HASH_AT = V3_AT + 2 };
     assert_int_equal(good[HASH_AT], FEAT_HASH_WIDE);
     memcpy(bad, good, len);
     bad[HASH_AT] = 9;
     reseal(bad, len);
     expect_bad(bad, len, "unknown n-gram hash");
 
-    /* A format 2 file has no hash byte and hashes with FNV: still read. */
-    memcpy(bad, good, HASH_AT);
-    memcpy(bad + HASH_AT, good + HASH_AT + 1, len - HASH_AT - 1);
-    bad[8] = 2;
-    reseal(bad, len - 1);
-    snprintf(path, sizeof path, "%s/format2.model", dir);
-    spit(path, bad, len - 1);
-    m = model_load(path, err, sizeof err);
-    if (!m)
-        fail_msg("%s", err);
-    assert_int_equal(model_features(m)->hash, FEAT_HASH_FNV);
-    assert_int_equal(model_weight_count(m), spec.labels[0].n);
-    model_release(m);
+    /* Format 3 files have no hash byte, format 2 files not the two before
+     * it either; both hash with FNV and are still read. */
+    for (uint8_t version = 2; version <= 3; version++) {
+        size_t cut = version == 2 ? 3 : 1, at = version == 2 ? V3_AT : HASH_AT;
+        memcpy(bad, good, at);
+        memcpy(bad + at, good + at + cut, len - at - cut);
+        bad[8] = version;
+        reseal(bad, len - cut);
+        snprintf(path, sizeof path, "%s/format%u.model", dir, version);
+        spit(path, bad, len - cut);
+        m = model_load(path, err, sizeof err);
+        if (!m)
+            fail_msg("format %u: %s", version, err);
+        assert_int_equal(model_features(m)->hash, FEAT_HASH_FNV);
+        assert_int_equal(model_features(m)->prefix, 0);
+        assert_int_equal(model_weight_count(m), spec.labels[0].n);
+        model_release(m);
+    }
 
     /* The label's name, same length, resealed: only the name is wrong. */
     memcpy(bad, good, len);
@@ -383,6 +388,80 @@ static void test_save_load_and_bad_files(void **state)
 
     free(good);
     free(bad);
+}
+
+/* Version 3 feature parameters: a word prefix joins a word's inflections, a
+ * fired rule is a feature of its own (by its id, not its index), and a model
+ * reads back with them as written. */
+static void test_prefix_rule_ids_v3(void **state)
+{
+    (void)state;
+    feat_params fp;
+    feat_params_default(&fp);
+    fp.prefix = 0;
+    uint32_t a[256], b[256];
+    /* Two inflections of one Russian word (7 and 8 code points) share their
+     * 5-code-point prefix: one id more than without prefixes, not two; a
+     * word of 5 code points has no prefix feature. */
+    size_t plain = ids_of(&fp, "заказом заказами", a, 256);
+    fp.prefix = 5;
+    size_t pre = ids_of(&fp, "заказом заказами", b, 256);
+    assert_int_equal(pre, plain + 1);
+    fp.prefix = 0;
+    plain = ids_of(&fp, "idiot", a, 256);
+    fp.prefix = 5;
+    assert_int_equal(ids_of(&fp, "idiot", b, 256), plain);
+
+    rule rules[2] = {{.id = "tox.first", .label = LABEL_INSULT},
+                     {.id = "tox.second", .label = LABEL_INSULT}};
+    rulepack rp = {.rules = rules, .n_rules = 2};
+    classify_match match = {.rule = 1, .start = 0, .end = 5};
+    classify_result cr = {.labels = LABEL_BIT(LABEL_INSULT), .matches = &match, .n_matches = 1,
+                          .pack = &rp};
+    norm_buf nb;
+    feat_buf fb;
+    norm_buf_init(&nb);
+    feat_buf_init(&fb);
+    assert_int_equal(norm_text(&nb, "idiot", 5), NORM_OK);
+    fp.prefix = 0;
+    assert_int_equal(feat_extract(&fp, &nb, &cr, 0, &fb), 0);
+    size_t fixed = fb.n_fixed;
+    fp.rule_ids = 1;
+    assert_int_equal(feat_extract(&fp, &nb, &cr, 0, &fb), 0);
+    assert_int_equal(fb.n_fixed, fixed + 1);
+    uint32_t second = fb.id[1]; /* after "the rules set insult" */
+    assert_true(second >= FEAT_HASH_BASE);
+    match.rule = 0;
+    assert_int_equal(feat_extract(&fp, &nb, &cr, 0, &fb), 0);
+    assert_int_not_equal(fb.id[1], second);
+    cr.pack = NULL; /* a result not made by classify_text: no rule ids */
+    assert_int_equal(feat_extract(&fp, &nb, &cr, 0, &fb), 0);
+    assert_int_equal(fb.n_fixed, fixed);
+    feat_buf_free(&fb);
+    norm_buf_free(&nb);
+
+    model_spec spec;
+    char path[1100], err[1024];
+    snprintf(path, sizeof path, "%s/v3.model", dir);
+    for (int v3 = 0; v3 < 2; v3++) {
+        insult_spec(&spec);
+        spec.fp.prefix = v3 ? 6 : 0;
+        spec.fp.rule_ids = (uint8_t)v3;
+        assert_int_equal(model_save(path, &spec, err, sizeof err), 0);
+        size_t len;
+        uint8_t *bytes = slurp(path, &len);
+        assert_int_equal(bytes[8], MODEL_VERSION);
+        free(bytes);
+        model *m = model_load(path, err, sizeof err);
+        if (!m)
+            fail_msg("%s", err);
+        assert_int_equal(model_features(m)->prefix, v3 ? 6 : 0);
+        assert_int_equal(model_features(m)->rule_ids, v3);
+        model_release(m);
+    }
+    spec.fp.prefix = 17;
+    assert_null(model_from_spec(&spec, "hand", err, sizeof err));
+    assert_non_null(strstr(err, "prefix"));
 }
 
 static void test_spec_checks(void **state)
@@ -580,6 +659,7 @@ int main(void)
         cmocka_unit_test(test_shared_ids_and_long_text),
         cmocka_unit_test(test_save_load_and_bad_files),
         cmocka_unit_test(test_spec_checks),
+        cmocka_unit_test(test_prefix_rule_ids_v3),
         cmocka_unit_test(test_thresholds),
         cmocka_unit_test(test_thresholds_per_source),
         cmocka_unit_test(test_train_small),
