@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static double f1(long tp, long fp, long fn)
+double model_thr_f1(long tp, long fp, long fn)
 {
     return tp ? 2.0 * (double)tp / (double)(2 * tp + fp + fn) : 0.0;
 }
@@ -36,7 +36,7 @@ static double score(const tally *t)
     int n = 0;
     for (int s = 0; s < THR_SOURCES_MAX; s++)
         if (t->pos[s]) {
-            sum += f1(t->tp[s], t->fp[s], t->pos[s] - t->tp[s]);
+            sum += model_thr_f1(t->tp[s], t->fp[s], t->pos[s] - t->tp[s]);
             n++;
         }
     return n ? sum / n : 0;

@@ -35,6 +35,10 @@ typedef struct thr_choice {
 /* rows[0..n) is reordered. */
 void model_thr_choose(thr_row *rows, size_t n, int veto, thr_choice *out /* OUT */);
 
+/* F1 of tp true positives, fp false positives and fn false negatives (0 with
+ * no true positive). */
+double model_thr_f1(long tp, long fp, long fn);
+
 /* The counts of the three decisions of c over rows (rules, alone, combined). */
 void model_thr_count(const thr_row *rows, size_t n, const thr_choice *c, long tp[3], long fp[3],
                      long fn[3]);

@@ -190,8 +190,7 @@ typedef struct fit_ctx {
     struct feature_node **x; /* [n] row pointers (built once) */
     double     *y;         /* [n] scratch */
     struct feature_node **px; /* [n] scratch: the problem's rows */
-    double     *abs_w;     /* [n_feat] scratch for pruning */
-    int         n_feat;    /* liblinear's n: the bias node's index */
+    double     *abs_w;     /* [n_features] scratch for pruning */
 } fit_ctx;
 
 static int cmp_desc(const void *a, const void *b)
@@ -244,7 +243,7 @@ static struct model *fit(fit_ctx *fc, int l, int skip, double C)
     }
     if (pos == 0 || pos == n)
         return NULL;
-    struct problem prob = {.l = n, .n = fc->n_feat, .y = fc->y, .x = fc->px,
+    struct problem prob = {.l = n, .n = (int)feat_id_limit(&ts->fp), .y = fc->y, .x = fc->px,
                            .bias = 1.0};
     int wl[1] = {1};
     double ww[1] = {fc->o->pos_weight};
@@ -348,7 +347,7 @@ static int fit_label(fit_ctx *fc, int l, float *p, float *best_p, thr_row *tr,
         out_of_fold(fc, l, o->c[k], p);
         size_t m = 0;
         for (size_t i = 0; i < ts->n; i++)
-            if ((ts->scope[i] & LABEL_BIT(l)))
+            if (ts->scope[i] & LABEL_BIT(l))
                 tr[m++] = (thr_row){p[i], (ts->gold[i] >> l) & 1, (ts->rules[i] >> l) & 1, ts->source[i]};
         thr_choice ch;
         model_thr_choose(tr, m, 0, &ch);
@@ -360,7 +359,7 @@ static int fit_label(fit_ctx *fc, int l, float *p, float *best_p, thr_row *tr,
     }
     size_t m = 0;
     for (size_t i = 0; i < ts->n; i++)
-        if ((ts->scope[i] & LABEL_BIT(l)))
+        if (ts->scope[i] & LABEL_BIT(l))
             tr[m++] = (thr_row){best_p[i], (ts->gold[i] >> l) & 1, (ts->rules[i] >> l) & 1,
                                 ts->source[i]};
     thr_choice ch;
@@ -415,45 +414,35 @@ static int fit_label(fit_ctx *fc, int l, float *p, float *best_p, thr_row *tr,
     return 1;
 }
 
-/* Fit every label into spec (from empty), logging the out-of-fold figures
- * with tag before them. Returns 0, or -1 (out of memory, in err). */
-static int fit_all(fit_ctx *fc, model_spec *spec, const char *tag, char *err, size_t errlen)
+/* Fit every label into spec (from empty), logging the out-of-fold figures.
+ * Returns 0, or -1 (out of memory, in err). */
+static int fit_all(fit_ctx *fc, model_spec *spec, char *err, size_t errlen)
 {
     train_set *ts = fc->ts;
     const train_opts *o = fc->o;
     size_t n = ts->n ? ts->n : 1;
     float *p = malloc(n * sizeof *p), *best_p = malloc(n * sizeof *best_p);
     thr_row *tr = malloc(n * sizeof *tr);
-    if (!p || !best_p || !tr) {
-        free(p);
-        free(best_p);
-        free(tr);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    long cnt[3][3] = {{0}}; /* [tp fp fn][rules alone combined], out of fold */
-    static long src_cnt[THR_SOURCES_MAX][4]; /* training is single-threaded (model_train.h) */
-    memset(src_cnt, 0, sizeof src_cnt);
+    long cnt[3][3] = {{0}};                   /* [tp fp fn][rules alone combined], out of fold */
+    long src_cnt[THR_SOURCES_MAX][4] = {{0}}; /* per source: tp fp fn, is a writer's file */
+    int rc = -1;
+    if (!p || !best_p || !tr)
+        goto done;
     for (int l = 1; l < LABEL_COUNT; l++) {
         int r = fit_label(fc, l, p, best_p, tr, &spec->labels[spec->n_labels], cnt, src_cnt);
         if (r < 0) {
-            snprintf(err, errlen, "out of memory");
             train_spec_free(spec);
-            free(p);
-            free(best_p);
-            free(tr);
-            return -1;
+            goto done;
         }
         spec->n_labels += r;
     }
+    rc = 0;
     if (o->log) {
         double f[3];
         for (int k = 0; k < 3; k++)
-            f[k] = cnt[0][k] ? 2.0 * (double)cnt[0][k] /
-                                   (double)(2 * cnt[0][k] + cnt[1][k] + cnt[2][k])
-                             : 0;
-        fprintf(o->log, "train: %sout-of-fold micro-F1 over the trained labels: rules %.3f model "
-                "%.3f combined %.3f\n", tag, f[0], f[1], f[2]);
+            f[k] = model_thr_f1(cnt[0][k], cnt[1][k], cnt[2][k]);
+        fprintf(o->log, "train: out-of-fold micro-F1 over the trained labels: rules %.3f model "
+                "%.3f combined %.3f\n", f[0], f[1], f[2]);
         /* The figure leave-one-writer-out reports, out of fold: each source's
          * (file's) own micro-F1, combined, mean and worst over the sources. */
         double sum = 0, worst = 1;
@@ -462,19 +451,22 @@ static int fit_all(fit_ctx *fc, model_spec *spec, const char *tag, char *err, si
             long *c = src_cnt[k];
             if ((!c[0] && !c[1] && !c[2]) || !c[3])
                 continue;
-            double sf = c[0] ? 2.0 * (double)c[0] / (double)(2 * c[0] + c[1] + c[2]) : 0;
+            double sf = model_thr_f1(c[0], c[1], c[2]);
             sum += sf;
             worst = sf < worst ? sf : worst;
             n_src++;
         }
         if (n_src)
-            fprintf(o->log, "train: %sout-of-fold micro-F1 per writer (grouped source), combined: "
-                    "mean %.3f worst %.3f (%d writers)\n", tag, sum / n_src, worst, n_src);
+            fprintf(o->log, "train: out-of-fold micro-F1 per writer (grouped source), combined: "
+                    "mean %.3f worst %.3f (%d writers)\n", sum / n_src, worst, n_src);
     }
+done:
+    if (rc < 0)
+        snprintf(err, errlen, "out of memory");
     free(p);
     free(best_p);
     free(tr);
-    return 0;
+    return rc;
 }
 
 int train_fit(train_set *ts, const train_opts *o, model_spec *spec, char *err, size_t errlen)
@@ -482,7 +474,7 @@ int train_fit(train_set *ts, const train_opts *o, model_spec *spec, char *err, s
     memset(spec, 0, sizeof *spec);
     spec->fp = ts->fp;
     set_print_string_function(quiet);
-    fit_ctx fc = {.ts = ts, .o = o, .n_feat = (int)feat_id_limit(&ts->fp)};
+    fit_ctx fc = {.ts = ts, .o = o};
     size_t n = ts->n ? ts->n : 1, nf = feat_id_limit(&ts->fp);
     fc.fold = malloc(n * sizeof *fc.fold);
     fc.x = malloc(n * sizeof *fc.x);
@@ -501,7 +493,7 @@ int train_fit(train_set *ts, const train_opts *o, model_spec *spec, char *err, s
         fprintf(o->log, "train: %zu rows (%.1f feature occurrences each), %d folds, %s, C %g%s\n",
                 ts->n, ts->n ? (double)ts->occurrences / (double)ts->n : 0.0, fc.n_folds,
                 o->l1 ? "L1" : "L2", o->c[0], o->n_c > 1 ? " (and others, chosen per label)" : "");
-    if (fit_all(&fc, spec, "", err, errlen) < 0)
+    if (fit_all(&fc, spec, err, errlen) < 0)
         goto done;
     rc = 0;
 done:
