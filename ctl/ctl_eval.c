@@ -138,8 +138,6 @@ static void tally(counts *c, label_set want, label_set got, int obf)
 
 /* The three ways of labelling that eval compares side by side. */
 enum { MODE_RULES, MODE_MODEL, MODE_COMBINED, MODE_COUNT };
-static const char *const mode_name[MODE_COUNT] = {"rules", "model", "combined"};
-static const char *single_mode = "rules"; /* the name of the one mode without a model */
 
 typedef struct summary {
     double micro, family[4], obf, action, public_ok;
@@ -168,7 +166,7 @@ static void summarise(const counts *c, summary *s)
 /* Per label precision/recall/F1 of the modes in use, the summaries side by
  * side, and the action confusion of the last mode. Returns the last mode's
  * micro-F1 (combined, or rules alone without a model). */
-static double report(const counts *cs, int n_modes, int json)
+static double report(const counts *cs, const char *const *mode_name, int n_modes, int json)
 {
     summary sm[MODE_COUNT];
     for (int m = 0; m < n_modes; m++)
@@ -178,8 +176,8 @@ static double report(const counts *cs, int n_modes, int json)
         printf("{\"events\":%ld", c->events);
         for (int m = 0; m < n_modes; m++) {
             printf(",\"%s\":{\"micro_f1\":%.4f,\"action_accuracy\":%.4f,\"public_accuracy\":%.4f,"
-                   "\"obfuscated_f1\":%.4f", (n_modes == 1 ? single_mode : mode_name[m]),
-                   sm[m].micro, sm[m].action, sm[m].public_ok, sm[m].obf);
+                   "\"obfuscated_f1\":%.4f", mode_name[m], sm[m].micro, sm[m].action,
+                   sm[m].public_ok, sm[m].obf);
             for (int f = 0; f < 4; f++)
                 printf(",\"macro_f1_%s\":%.4f", family_name((label_family)f), sm[m].family[f]);
             printf(",\"labels\":{");
@@ -193,7 +191,7 @@ static double report(const counts *cs, int n_modes, int json)
     }
     printf("%-22s", "label");
     for (int m = 0; m < n_modes; m++)
-        printf(" | %-8s %5s %5s %5s", (n_modes == 1 ? single_mode : mode_name[m]), "P", "R", "F1");
+        printf(" | %-8s %5s %5s %5s", mode_name[m], "P", "R", "F1");
     printf(" %6s\n", "n");
     for (int l = 1; l < LABEL_COUNT; l++) {
         printf("%-22s", label_name(l));
@@ -207,7 +205,7 @@ static double report(const counts *cs, int n_modes, int json)
     }
     printf("\n%-26s", "");
     for (int m = 0; m < n_modes; m++)
-        printf(" %9s", (n_modes == 1 ? single_mode : mode_name[m]));
+        printf(" %9s", mode_name[m]);
     printf("\n%-26s", "label micro-F1");
     for (int m = 0; m < n_modes; m++)
         printf(" %9.3f", sm[m].micro);
@@ -227,7 +225,7 @@ static double report(const counts *cs, int n_modes, int json)
         printf(" %9.3f", sm[m].public_ok);
     printf("\n(%ld events, %ld obfuscated)\n", c->events, c->obf_events);
     printf("\naction confusion, %s (rows expected, columns decided)\n%-18s",
-           (n_modes == 1 ? single_mode : mode_name[n_modes - 1]), "");
+           mode_name[n_modes - 1], "");
     for (int g = 1; g < ACTION_COUNT; g++)
         printf(" %5.5s", action_name(g));
     printf("\n");
@@ -299,7 +297,8 @@ int cmd_eval(int argc, char **argv)
         return mrc;
     }
     int n_modes = models.n ? MODE_COUNT : 1;
-    single_mode = gold ? "gold" : "rules";
+    /* Without a model the one mode is the rules alone, or the gold labels. */
+    const char *const mode_name[MODE_COUNT] = {gold ? "gold" : "rules", "model", "combined"};
     classifier *cl = classifier_new(rp);
     FILE *in = ctl_open_input(path);
     if (!cl || !in) {
@@ -385,7 +384,7 @@ int cmd_eval(int argc, char **argv)
         json_decref(obj);
     }
     const counts *c = &cs[n_modes - 1];
-    double micro = c->events ? report(cs, n_modes, json) : 0;
+    double micro = c->events ? report(cs, mode_name, n_modes, json) : 0;
     if (status == 0 && floor_f1 > 0 && micro < floor_f1) {
         printf("FAIL: micro-F1 %.3f below the floor %.3f\n", micro, floor_f1);
         status = CTL_FAIL;
