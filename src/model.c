@@ -45,6 +45,13 @@ typedef struct mslot {
 
 #define SLOT_INLINE 0x80000000u
 
+static inline uint32_t inline_val(uint32_t slot, int16_t q)
+{
+    return SLOT_INLINE | slot << 16 | (uint16_t)q;
+}
+static inline uint32_t inline_slot(uint32_t val) { return val >> 16 & 0x7fffu; }
+static inline int16_t inline_q(uint32_t val) { return (int16_t)(val & 0xffffu); }
+
 /* Immutable once model_from_spec returns, so any number of threads read it
  * without a lock; only refs changes, atomically. */
 struct model {
@@ -137,7 +144,7 @@ static void table_put(model *m, uint32_t id, const mentry *e, uint32_t count)
         i = (i + 1) & m->mask;
     uint32_t val;
     if (count == 1) {
-        val = SLOT_INLINE | (uint32_t)e->slot << 16 | (uint16_t)e->q;
+        val = inline_val(e->slot, e->q);
     } else {
         row_vec *row = &m->rows[m->n_rows];
         memset(row, 0, sizeof *row);
@@ -171,7 +178,7 @@ static inline uint32_t lookup(const model *m, uint32_t id)
 static inline int32_t slot_quantum(const model *m, uint32_t val, uint32_t slot)
 {
     if (val & SLOT_INLINE)
-        return (val >> 16 & 0x7fffu) == slot ? (int16_t)(val & 0xffffu) : 0;
+        return inline_slot(val) == slot ? inline_q(val) : 0;
     return m->rows[val - 1][slot];
 }
 
@@ -201,8 +208,9 @@ model *model_from_spec(const model_spec *s, const char *name, char *err, size_t 
                 max = fabsf(ls->w[k]);
         m->scale[i] = max > 0 ? max / 32767.0f : 1.0f;
     }
-    /* Merge the ascending lists: entries grouped by id, ids counted. */
-    size_t pos[LABEL_COUNT] = {0};
+    /* Merge the ascending lists: entries grouped by id, ids counted, and the
+     * ids with several weights (each gets a row). */
+    size_t pos[LABEL_COUNT] = {0}, multi = 0;
     mentry *entries = malloc((total ? total : 1) * sizeof *entries);
     uint32_t *ids = malloc((total ? total : 1) * sizeof *ids);
     uint32_t *first = malloc((total ? total : 1) * sizeof *first);
@@ -223,15 +231,13 @@ model *model_from_spec(const model_spec *s, const char *name, char *err, size_t 
                     (int16_t)lrintf(s->labels[i].w[pos[i]++] / m->scale[i]);
                 entries[m->n_entries++].slot = (uint16_t)i;
             }
+        multi += m->n_entries - first[m->n_ids - 1] > 1;
     }
     uint32_t bits = 4; /* load factor at most 2/3: short probe runs, a small table */
     while ((1u << bits) < m->n_ids + m->n_ids / 2 + 2)
         bits++;
     m->mask = (1u << bits) - 1;
     m->shift = 32 - bits;
-    size_t multi = 0; /* ids with a row */
-    for (size_t k = 0; k < m->n_ids; k++)
-        multi += (k + 1 < m->n_ids ? first[k + 1] : m->n_entries) - first[k] > 1;
     m->slots = calloc((size_t)m->mask + 1, sizeof *m->slots);
     m->present = calloc(feat_id_limit(&m->fp) / 64 + 1, sizeof *m->present);
     m->rows = aligned_alloc(sizeof(row_vec), (multi ? multi : 1) * sizeof(row_vec));
@@ -454,7 +460,7 @@ int model_predict(const model *m, model_scratch *s, int channel, const classify_
         s->hit[s->n_hit] = (uint32_t)i; /* remembered for explain: no second probe */
         s->hit_val[s->n_hit++] = val;
         if (val & SLOT_INLINE) {
-            hashed[val >> 16 & 0x7fffu] += (int16_t)(val & 0xffffu);
+            hashed[inline_slot(val)] += inline_q(val);
             continue;
         }
         rows += __builtin_convertvector(m->rows[val - 1], sum_vec);
