@@ -34,7 +34,8 @@ MODES = {
     # (prefilling 10M customers takes about a minute; --quick makes do with 1M), bench_model rounds
     'quick': dict(corpus=50000, customers=100000, repeats=2, full_events=40000, half_secs=6, scan_secs=1.0,
                   zmq_events=300000, classify_events=10000, peer_texts=2000, py_events=1000,
-                  sweep=[], nosom=False, compile_nocache=False, stores=[100000, 1000000], store_events=40000, model_rounds=3),
+                  sweep=[], nosom=False, compile_nocache=False, stores=[100000, 1000000], store_events=40000,
+                  model_rounds=3),
     'default': dict(corpus=200000, customers=100000, repeats=5, full_events=120000, half_secs=12, scan_secs=2.0,
                     zmq_events=1000000, classify_events=30000, peer_texts=5000, py_events=2000,
                     sweep=[0.25, 0.75, 0.9], nosom=True, compile_nocache=True, stores=[100000, 10000000],
