@@ -174,6 +174,10 @@ static int nats_send(nats_opts *o, int argc, char **argv)
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.PublishAsync.MaxPending = 4096;  /* backpressure: at most this many unacked */
+    /* How long a publish waits for room under that bound. The library's
+     * 200 ms failed the whole send while the servers moved a stream
+     * leader under load; a stalled cluster still fails it, after a minute. */
+    jo.PublishAsync.StallWait = 60000;
     jo.PublishAsync.ErrHandler = on_pub_error;
     jo.PublishAsync.ErrHandlerClosure = &r;
     r.c.js = NULL;

@@ -176,7 +176,8 @@ static int live_nodes(nats_node *n, kvKeysList *keys, int *me)
 {
     if (kvStore_Keys(keys, n->nodes, NULL) != NATS_OK)
         return -1;
-    qsort(keys->Keys, (size_t)keys->Count, sizeof *keys->Keys, by_str);
+    if (keys->Count > 0)  /* an empty bucket lists no array at all (Keys is NULL) */
+        qsort(keys->Keys, (size_t)keys->Count, sizeof *keys->Keys, by_str);
     *me = -1;
     for (int i = 0; i < keys->Count; i++)
         if (strcmp(keys->Keys[i], n->cfg->node_id) == 0)

@@ -140,13 +140,34 @@ def send(urls, events, timeout=150):
     return h.complaintctl(["send", "--nats", urls], input_text=lines, timeout=timeout)
 
 
+class AsyncSend:
+    """complaintctl send --nats running in the background. wait() returns
+    its exit code; stderr() what it printed (for the failure message)."""
+
+    def __init__(self, urls, events):
+        lines = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
+        self.proc = subprocess.Popen([h.COMPLAINTCTL, "send", "--nats", urls],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.out = ("", "")
+        self.thread = threading.Thread(target=self._talk, args=(lines,), daemon=True)
+        self.thread.start()
+
+    def _talk(self, lines):
+        self.out = self.proc.communicate(lines)
+
+    def wait(self, timeout):
+        rc = self.proc.wait(timeout)
+        self.thread.join(10)
+        return rc
+
+    def stderr(self):
+        return "complaintctl send --nats printed:\n" + self.out[1]
+
+
 def send_async(urls, events):
-    """complaintctl send --nats in the background; returns the Popen."""
-    lines = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
-    p = subprocess.Popen([h.COMPLAINTCTL, "send", "--nats", urls], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    threading.Thread(target=p.communicate, args=(lines,), daemon=True).start()
-    return p
+    """complaintctl send --nats in the background (an AsyncSend)."""
+    return AsyncSend(urls, events)
 
 
 def tail(urls, count, timeout_ms=30000):

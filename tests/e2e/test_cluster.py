@@ -117,7 +117,7 @@ class TestClusterFailover(ClusterCase):
         time.sleep(0.3)
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)
-        self.assertEqual(sender.wait(150), 0)
+        self.assertEqual(sender.wait(150), 0, sender.stderr())
         self.owners({"n1", "n3"}, timeout=60)
         # After the takeover, the histories must be there: the last insults
         # of every customer end the relationship.
@@ -173,7 +173,7 @@ class TestClusterChanges(ClusterCase):
         sender = nh.send_async(self.urls, part2)
         time.sleep(0.2)
         self.nats.servers[2].kill()
-        self.assertEqual(sender.wait(150), 0)
+        self.assertEqual(sender.wait(150), 0, sender.stderr())
         self.assertEqual(len(nh.tail(self.urls, len(part1 + part2), 60000)), len(part1 + part2))
         # A fourth node joins and takes its share; as few partitions as can be move.
         before = self.owners({"n1", "n2", "n3"}, timeout=60)
