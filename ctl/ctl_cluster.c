@@ -88,12 +88,12 @@ int ctl_nats_cluster(const char *urls)
     stream_json(&sb, c.js, NATS_STREAM_OUT);
     strbuf_puts(&sb, "},\"nodes\":[");
     kvStore *nodes = NULL, *leases = NULL;
-    kvKeysList keys = {0};
+    nconn_keys keys = {0};
     if (js_KeyValue(&nodes, c.js, NATS_KV_NODES) == NATS_OK &&
-        kvStore_Keys(&keys, nodes, NULL) == NATS_OK) {
-        for (int i = 0; i < keys.Count; i++)
-            strbuf_printf(&sb, "%s\"%s\"", i ? "," : "", keys.Keys[i]);
-        kvKeysList_Destroy(&keys);
+        nconn_kv_keys(c.js, nodes, NATS_KV_NODES, &keys) == NATS_OK) {
+        for (int i = 0; i < keys.n; i++)
+            strbuf_printf(&sb, "%s\"%s\"", i ? "," : "", keys.key[i]);
+        nconn_keys_free(&keys);
     }
     strbuf_puts(&sb, "]");
     js_KeyValue(&leases, c.js, NATS_KV_LEASES);

@@ -77,3 +77,57 @@ void nconn_close(nconn *c)
     c->js = NULL;
     c->nc = NULL;
 }
+
+static int by_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void nconn_keys_free(nconn_keys *k)
+{
+    for (int i = 0; i < k->n; i++)
+        free(k->key[i]);
+    free(k->key);
+    k->key = NULL;
+    k->n = 0;
+}
+
+natsStatus nconn_kv_keys(jsCtx *js, kvStore *kv, const char *bucket, nconn_keys *out)
+{
+    out->key = NULL;
+    out->n = 0;
+    char stream[96], filter[112];
+    snprintf(stream, sizeof stream, "KV_%s", bucket);
+    snprintf(filter, sizeof filter, "$KV.%s.>", bucket);
+    size_t prefix = strlen(filter) - 1;  /* "$KV.<bucket>." */
+    jsOptions o;
+    jsOptions_Init(&o);
+    o.Stream.Info.SubjectsFilter = filter;
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetStreamInfo(&si, js, stream, &o, &jerr);
+    const jsStreamStateSubjects *subjects = s == NATS_OK ? si->State.Subjects : NULL;
+    int listed = subjects ? subjects->Count : 0;
+    if (listed > 0 && !(out->key = calloc((size_t)listed, sizeof *out->key)))
+        s = NATS_NO_MEMORY;
+    for (int i = 0; s == NATS_OK && i < listed; i++) {
+        const char *key = subjects->List[i].Subject + prefix;
+        kvEntry *e = NULL;
+        natsStatus got = kvStore_Get(&e, kv, key);
+        kvEntry_Destroy(e);
+        if (got == NATS_NOT_FOUND)
+            continue;  /* deleted: the subject holds only the marker */
+        if (got != NATS_OK)
+            s = got;
+        else if (!(out->key[out->n] = strdup(key)))
+            s = NATS_NO_MEMORY;
+        else
+            out->n++;
+    }
+    jsStreamInfo_Destroy(si);
+    if (s != NATS_OK)
+        nconn_keys_free(out);
+    else if (out->n > 1)
+        qsort(out->key, (size_t)out->n, sizeof *out->key, by_str);
+    return s;
+}

@@ -36,6 +36,21 @@ int  nconn_open_wait(nconn *c, const char *urls, const char *name, int wait_ms, 
                      size_t errlen);
 void nconn_close(nconn *c);  /* safe on a zeroed or closed nconn */
 
+/* The live keys of a key-value bucket. */
+typedef struct nconn_keys {
+    char **key;  /* [n], sorted; owned, each string too (nconn_keys_free) */
+    int    n;
+} nconn_keys;
+
+/* The live keys of `bucket` (kv: that bucket, opened on js), sorted: the
+ * subjects its stream holds, less those whose last entry is a delete.
+ * kvStore_Keys makes a consumer per call, which goes through the JetStream
+ * meta leader and stalls for the request timeout while the servers
+ * re-elect one after a loss; this is one stream-info request and a get
+ * per key. NATS_OK (out filled), or the failing call's status (out empty). */
+natsStatus nconn_kv_keys(jsCtx *js, kvStore *kv, const char *bucket, nconn_keys *out);
+void       nconn_keys_free(nconn_keys *k);  /* and empties it; safe on an empty one */
+
 /* The text of a failed call: the library's last error, else the status. */
 const char *nconn_error(natsStatus s);
 

@@ -165,30 +165,23 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static int by_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The live nodes, sorted (every node numbers them the same way); -1 when
  * the bucket cannot be read. *me: this node's index, or -1 if absent. */
-static int live_nodes(nats_node *n, kvKeysList *keys, int *me)
+static int live_nodes(nats_node *n, nconn_keys *nodes, int *me)
 {
-    if (kvStore_Keys(keys, n->nodes, NULL) != NATS_OK)
-        return -1;
-    if (keys->Count > 0)  /* an empty bucket lists no array at all (Keys is NULL) */
-        qsort(keys->Keys, (size_t)keys->Count, sizeof *keys->Keys, by_str);
     *me = -1;
-    for (int i = 0; i < keys->Count; i++)
-        if (strcmp(keys->Keys[i], n->cfg->node_id) == 0)
+    if (nconn_kv_keys(n->c.js, n->nodes, NATS_KV_NODES, nodes) != NATS_OK)
+        return -1;
+    for (int i = 0; i < nodes->n; i++)
+        if (strcmp(nodes->key[i], n->cfg->node_id) == 0)
             *me = i;
-    return keys->Count;
+    return nodes->n;
 }
 
 /* The owner of every partition as an index into the live nodes (-1 none,
  * -2 a departed node whose lease has not lapsed yet); 0, or -1 when the
  * view is partial (a server away: decide nothing on it). */
-static int read_owners(nats_node *n, const kvKeysList *keys, int *owner)
+static int read_owners(nats_node *n, const nconn_keys *nodes, int *owner)
 {
     for (int p = 0; p < n->n_parts; p++) {
         owner[p] = -1;
@@ -198,8 +191,8 @@ static int read_owners(nats_node *n, const kvKeysList *keys, int *owner)
         natsStatus s = kvStore_Get(&e, n->leases, key);
         if (s == NATS_OK) {
             const char *who = kvEntry_ValueString(e);
-            for (int i = 0; i < keys->Count; i++)
-                if (strcmp(keys->Keys[i], who) == 0)
+            for (int i = 0; i < nodes->n; i++)
+                if (strcmp(nodes->key[i], who) == 0)
                     owner[p] = i;
             if (owner[p] < 0)
                 owner[p] = -2;
@@ -217,13 +210,13 @@ static void lease_round(nats_node *n)
     for (int p = 0; p < n->n_parts; p++)  /* fenced by the renew thread */
         if (n->lease[p].held && atomic_load(&n->lease[p].lost))
             node_handover(n, p, 0);
-    kvKeysList keys = {0};
+    nconn_keys nodes = {0};
     int me = -1;
-    int n_nodes = live_nodes(n, &keys, &me);
+    int n_nodes = live_nodes(n, &nodes, &me);
     int *owner = malloc((size_t)n->n_parts * sizeof *owner);
     int *want = malloc((size_t)n->n_parts * sizeof *want);
     int *view = malloc((size_t)n->n_parts * sizeof *view);
-    int readable = n_nodes > 0 && me >= 0 && read_owners(n, &keys, owner) == 0;
+    int readable = n_nodes > 0 && me >= 0 && read_owners(n, &nodes, owner) == 0;
     if (!readable && n->unreadable_rounds++ % 20 == 5)  /* a few rounds: a server away */
         log_warn("node %s: cannot read the live nodes or the leases (%d node(s) listed, %s); "
                  "not rebalancing", n->cfg->node_id, n_nodes, me >= 0 ? "self listed" : "self missing");
@@ -250,8 +243,7 @@ static void lease_round(nats_node *n)
     free(owner);
     free(want);
     free(view);
-    if (n_nodes >= 0)
-        kvKeysList_Destroy(&keys);
+    nconn_keys_free(&nodes);
 }
 
 static void *lease_main(void *arg)

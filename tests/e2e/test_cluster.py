@@ -69,7 +69,9 @@ class ClusterCase(E2ETestCase):
             count = collections.Counter(p["owner"] for p in s["partitions"])
             return set(count) == set(node_ids) and all(share <= n <= share + 1
                                                        for n in count.values())
-        return nh.wait_state(self.urls, lambda s: nh.settled(s, node_ids) and even(s),
+        # The live nodes listed are exactly these: one that left is not.
+        return nh.wait_state(self.urls, lambda s: nh.settled(s, node_ids) and even(s)
+                             and s["nodes"] == sorted(node_ids),
                              timeout, "partitions owned evenly by %s" % sorted(node_ids))
 
     def check_histories(self, decisions, customers, events):
