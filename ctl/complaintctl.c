@@ -24,7 +24,7 @@ static void usage(FILE *f)
             "           [--model MODEL]... [--no-model] [--json]\n"
             "                      precision/recall/F1 per label, action accuracy: rules, model,\n"
             "                      combined side by side (--no-model: without the default model)\n"
-            "  train CORPUS.jsonl... --out MODEL [--rules DIR] [--c C,...] [--veto]\n"
+            "  train CORPUS.jsonl... --out MODEL [--rules DIR] [--c C,...] [--veto] [--base MODEL]...\n"
             "                      fit the learned layer (one model per label) with liblinear\n"
             "  rules check [DIR]   validate and compile a rule pack\n"
             "  rules export [DIR] FILE   write the compiled regexes, one per line\n"

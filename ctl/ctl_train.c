@@ -128,13 +128,13 @@ static void usage(void)
             "usage: complaintctl train CORPUS.jsonl... --out MODEL [--rules DIR] [--no-rules]\n"
             "       [--c C[,C...]] [--l1] [--veto] [--folds N] [--bits N] [--chars MIN-MAX]\n"
             "       [--no-bigrams] [--max-weights N] [--min-positives N] [--pos-weight W]\n"
-            "       [--len-power P] [--rule-ids] [--prefix N] [--quiet]\n");
+            "       [--len-power P] [--rule-ids] [--prefix N] [--base MODEL]... [--quiet]\n");
 }
 
 int cmd_train(int argc, char **argv)
 {
     enum { O_OUT = 1, O_RULES, O_NORULES, O_C, O_L1, O_VETO, O_FOLDS, O_BITS, O_CHARS,
-           O_NOBI, O_MAXW, O_MINPOS, O_QUIET, O_POSW, O_LENP, O_RULEIDS, O_PREFIX };
+           O_NOBI, O_MAXW, O_MINPOS, O_QUIET, O_POSW, O_LENP, O_RULEIDS, O_PREFIX, O_BASE };
     static const struct option opts[] = {
         {"out", required_argument, 0, O_OUT},       {"rules", required_argument, 0, O_RULES},
         {"no-rules", no_argument, 0, O_NORULES},    {"c", required_argument, 0, O_C},
@@ -146,9 +146,10 @@ int cmd_train(int argc, char **argv)
         {"quiet", no_argument, 0, O_QUIET},         {"pos-weight", required_argument, 0, O_POSW},
         {"len-power", required_argument, 0, O_LENP},
         {"rule-ids", no_argument, 0, O_RULEIDS},    {"prefix", required_argument, 0, O_PREFIX},
+        {"base", required_argument, 0, O_BASE},
         {0, 0, 0, 0}};
-    const char *out = NULL, *rules = NULL;
-    int no_rules = 0, quiet = 0, o;
+    const char *out = NULL, *rules = NULL, *base[MODEL_BASE_MAX];
+    int no_rules = 0, quiet = 0, n_base = 0, o;
     train_opts to;
     train_opts_default(&to);
     to.log = stderr;
@@ -192,6 +193,13 @@ int cmd_train(int argc, char **argv)
             }
             fp.prefix = (uint8_t)a;
             break;
+        case O_BASE:
+            if (n_base == MODEL_BASE_MAX) {
+                fprintf(stderr, "complaintctl: --base: at most %d models\n", MODEL_BASE_MAX);
+                return CTL_USAGE;
+            }
+            base[n_base++] = optarg;
+            break;
         case O_POSW:
             if ((to.pos_weight = atof(optarg)) <= 0) {
                 fprintf(stderr, "complaintctl: --pos-weight: want a positive number\n");
@@ -203,6 +211,11 @@ int cmd_train(int argc, char **argv)
     }
     if (quiet)
         to.log = NULL;
+    if (n_base && to.veto) {
+        fprintf(stderr, "complaintctl: --veto and --base do not go together: a model's veto "
+                        "reaches only the rules' labels\n");
+        return CTL_USAGE;
+    }
     const char *bad = feat_params_invalid(&fp);
     if (!out || optind >= argc || bad || to.folds_max < 2) {
         if (bad)
@@ -222,6 +235,19 @@ int cmd_train(int argc, char **argv)
     if ((rp && !cl) || !ts) {
         fprintf(stderr, "complaintctl: out of memory\n");
         status = CTL_FAIL;
+    }
+    /* --base: the models the new one will run after (a local model after
+     * the default one): its thresholds are chosen against their decisions. */
+    for (int i = 0; i < n_base && !status; i++) {
+        model *m = model_load(base[i], err, sizeof err);
+        if (!m) {
+            fprintf(stderr, "complaintctl: --base: %s\n", err);
+            status = CTL_USAGE;
+        } else if (train_set_base_add(ts, m) < 0) {
+            fprintf(stderr, "complaintctl: out of memory\n");
+            status = CTL_FAIL;
+        }
+        model_release(m);
     }
     for (int i = optind; i < argc && !status; i++) {
         FILE *in = ctl_open_input(argv[i]);

@@ -17,6 +17,7 @@ model_set *model_set_new(model *const *base, int n_base, model *extra)
         s->m[s->n] = model_retain(m);
         s->names[s->n++] = model_name(m);
     }
+    s->n_base = s->n - (extra ? 1 : 0);
     atomic_init(&s->refs, 1);
     return s;
 }

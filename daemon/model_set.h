@@ -20,6 +20,8 @@ typedef struct model_set {
     model     *m[MODEL_SET_MAX];  /* a reference each (model_retain) */
     const char *names[MODEL_SET_MAX]; /* model_name of each, for decisions */
     int        n;
+    int        n_base;            /* m[0..n_base): the configured models; then the
+                                     feedback model, if any */
     atomic_int refs;              /* atomic: any thread holds and puts */
 } model_set;
 

@@ -192,6 +192,7 @@ int pipeline_swap_rules(pipeline *p, rulepack *rp)
 void pipeline_swap_policy(pipeline *p, const policy *pol) { live_set_policy(&p->rules, pol); }
 
 pack_ref *pipeline_pack(pipeline *p) { return live_pack(&p->rules); }
+model_set *pipeline_models(pipeline *p) { return live_models(&p->rules); }
 
 int pipeline_swap_models(pipeline *p, model *const *m, int n)
 {

@@ -58,6 +58,10 @@ struct pack_ref;
  * retrain classifies its rows with the pack its model will run beside. */
 struct pack_ref *pipeline_pack(pipeline *p);
 int pipeline_swap_models(pipeline *p, struct model *const *m, int n);
+/* The models in force, with a reference the caller puts (model_set_put):
+ * the retrain chooses the feedback model's thresholds against the
+ * configured ones. */
+struct model_set *pipeline_models(pipeline *p);
 int pipeline_swap_feedback_model(pipeline *p, struct model *fb);
 
 #endif

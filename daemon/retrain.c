@@ -12,6 +12,7 @@
 #include "job_thread.h"
 #include "log.h"
 #include "model.h"
+#include "model_set.h"
 #include "model_train.h"
 #include "pack_ref.h"
 #include "pipeline.h"
@@ -174,6 +175,17 @@ static void retrain_once(void *arg, job_thread *jt, strbuf *reply)
         goto done;
     }
     classifier_set_hit_counters(rw.cl, NULL);  /* training is not traffic */
+    /* The feedback model runs after the configured ones: its thresholds are
+     * chosen against what the rules and they decide (train_set_base_add). */
+    model_set *in_force = pipeline_models(r->p);
+    int base_ok = 1;
+    for (int k = 0; k < in_force->n_base && base_ok; k++)
+        base_ok = train_set_base_add(rw.ts, in_force->m[k]) == 0;
+    model_set_put(in_force);
+    if (!base_ok) {
+        fail(r, reply, "retrain", "out of memory");
+        goto done;
+    }
     if (read_rows(r, &rw, &n_reviews, err, sizeof err) < 0) {
         fail(r, reply, "feedback store", err);
         goto done;

@@ -16,6 +16,10 @@
 
 #include "model_thr.h"
 
+/* How much a model trained after base models must beat them by (out-of-fold
+ * F1) for a label to be kept: as the veto's 0.01 (model_thr.h). */
+#define BASE_MARGIN 0.01
+
 struct train_set {
     feat_params fp;
     norm_buf    nb;
@@ -30,6 +34,9 @@ struct train_set {
     size_t      occurrences;     /* feature occurrences over all rows (cost per event) */
     uint32_t   *sorted;          /* sort buffer for one row's ids */
     size_t      sorted_cap;
+    model      *base[MODEL_BASE_MAX]; /* train_set_base_add: a reference each */
+    int         n_base;
+    model_scratch *base_s;       /* owned; for the base models' predictions */
 };
 
 void train_opts_default(train_opts *o)
@@ -75,7 +82,20 @@ void train_set_free(train_set *ts)
     free(ts->group);
     free(ts->source);
     free(ts->sorted);
+    for (int i = 0; i < ts->n_base; i++)
+        model_release(ts->base[i]);
+    model_scratch_free(ts->base_s);
     free(ts);
+}
+
+int train_set_base_add(train_set *ts, model *m)
+{
+    if (ts->n_base == MODEL_BASE_MAX || ts->n)
+        return -1;
+    if (!ts->base_s && !(ts->base_s = model_scratch_new()))
+        return -1;
+    ts->base[ts->n_base++] = model_retain(m);
+    return 0;
 }
 
 size_t train_set_rows(const train_set *ts) { return ts->n; }
@@ -142,6 +162,15 @@ int train_set_add(train_set *ts, classifier *cl, const char *text, size_t len, i
     }
     if (rc != CLASSIFY_OK || feat_extract(&ts->fp, &ts->nb, cl ? &cr : NULL, channel, &ts->fb) < 0)
         goto oom;
+    label_set fired = cl ? cr.labels : 0;
+    if (ts->n_base) { /* what the rules and the base models decide together */
+        model_result mr;
+        model_begin_norm(ts->base_s, &ts->nb, &mr);
+        for (int k = 0; k < ts->n_base; k++)
+            if (model_predict(ts->base[k], ts->base_s, channel, cl ? &cr : NULL, &mr) != MODEL_OK)
+                goto oom;
+        fired = model_combine(fired, &mr);
+    }
     if (grow_rows(ts) < 0)
         goto oom;
     const feat_buf *fb = &ts->fb;
@@ -168,7 +197,7 @@ int train_set_add(train_set *ts, classifier *cl, const char *text, size_t len, i
     ts->nodes[ts->n_nodes++] = (struct feature_node){-1, 0};
     ts->gold[ts->n] = labels & ~LABEL_FLAG_AT_STAFF;
     ts->scope[ts->n] = scope;
-    ts->rules[ts->n] = cl ? cr.labels & ~LABEL_FLAG_AT_STAFF : 0;
+    ts->rules[ts->n] = fired & ~LABEL_FLAG_AT_STAFF;
     ts->group[ts->n] = group;
     ts->source[ts->n] = source;
     ts->n++;
@@ -364,6 +393,16 @@ static int fit_label(fit_ctx *fc, int l, float *p, float *best_p, thr_row *tr,
                                 ts->source[i]};
     thr_choice ch;
     model_thr_choose(tr, m, o->veto, &ch);
+    /* After base models, a label whose additions do not beat what is
+     * already running by BASE_MARGIN out of fold is left to them: on a few
+     * hundred reviews a local model's small "gains" were noise that cost
+     * the left-out writers F1 (docs/model.md, feedback). Its rows count as
+     * the base decided them. */
+    int left_to_base = ts->n_base && ch.f1_add < ch.f1_rules + BASE_MARGIN;
+    if (left_to_base) {
+        ch.thr_alone = ch.thr_add = 2.0f; /* above any probability */
+        ch.thr_veto = 0;
+    }
     long tp[3], fp[3], fn[3];
     model_thr_count(tr, m, &ch, tp, fp, fn);
     for (int k = 0; k < 3; k++) {
@@ -380,6 +419,13 @@ static int fit_label(fit_ctx *fc, int l, float *p, float *best_p, thr_row *tr,
         c[0] += on && tr[i].gold;
         c[1] += on && !tr[i].gold;
         c[2] += !on && tr[i].gold;
+    }
+    if (left_to_base) {
+        if (o->log)
+            fprintf(o->log, "train: %-22s %5zu rows %4zu positive  left to the base models: "
+                    "combined %.3f against their %.3f out of fold\n",
+                    label_name(l), n, pos, ch.f1_add, ch.f1_rules);
+        return 0;
     }
     struct model *fm = fit(fc, l, -1, best_c);
     if (!fm)

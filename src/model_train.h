@@ -57,6 +57,18 @@ train_set *train_set_new(const feat_params *fp);
 void train_set_free(train_set *ts);
 size_t train_set_rows(const train_set *ts);
 
+/* Add a model the one trained here will be applied after (at most
+ * MODEL_BASE_MAX, in their order; each retained until train_set_free),
+ * before any row is added. Each row's "rules fired" then becomes what the
+ * rules and these models decide together (model_combine), so the
+ * thresholds (model_thr.h) make the new model add a label only where that
+ * beats the running combination: a local model learning from feedback
+ * then does not trade the default model's right labels for its own.
+ * Not for veto thresholds (a model's veto reaches only the rules' labels).
+ * 0, or -1 (too many, rows already added, out of memory). */
+enum { MODEL_BASE_MAX = 8 };
+int train_set_base_add(train_set *ts, model *m);
+
 /* Add one row. cl: the rule pack's classifier for the rule features (NULL:
  * none). group: the row's cross-validation group (>= 0, e.g. its writer), or
  * -1 to spread it. source: where it comes from (its file, 0..63), whose F1s

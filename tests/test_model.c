@@ -517,13 +517,16 @@ static void test_thresholds_per_source(void **state)
     assert_true(fabs(c.f1_alone - (8.0 / 11.0 + 1.0) / 2) < 1e-9);
 }
 
-static void test_train_small(void **state)
+/* 60 rows, a third of them insults ("moron"), in four groups; after base
+ * (NULL: none). */
+static train_set *small_train_set(model *base)
 {
-    (void)state;
     feat_params fp;
     feat_params_default(&fp);
     fp.hash_bits = 16;
     train_set *ts = train_set_new(&fp);
+    if (base)
+        assert_int_equal(train_set_base_add(ts, base), 0);
     char err[256], text[128];
     static const char *bad[] = {"you moron", "what a moron you are", "moron of a manager",
                                 "stupid moron"};
@@ -537,6 +540,14 @@ static void test_train_small(void **state)
                                        pos ? LABEL_BIT(LABEL_INSULT) : 0, ~0u, i % 4, 0,
                                        err, sizeof err), 0);
     }
+    return ts;
+}
+
+static void test_train_small(void **state)
+{
+    (void)state;
+    train_set *ts = small_train_set(NULL);
+    char err[256];
     assert_int_equal(train_set_add(ts, NULL, "\xff", 1, 0, NULL, 0, ~0u, 0, 0, err, sizeof err), -1);
     assert_non_null(strstr(err, "UTF-8"));
     train_opts o;
@@ -558,6 +569,43 @@ static void test_train_small(void **state)
     model_release(m);
     train_spec_free(&spec);
     train_set_free(ts);
+}
+
+/* Trained after a base model that already decides every row right, a
+ * model has nothing to add: the label is left to the base. Without the
+ * base (test_train_small) the same rows give an insult classifier. */
+static void test_train_after_base(void **state)
+{
+    (void)state;
+    train_set *first = small_train_set(NULL);
+    train_opts o;
+    train_opts_default(&o);
+    model_spec spec;
+    char err[256];
+    assert_int_equal(train_fit(first, &o, &spec, err, sizeof err), 0);
+    model *base = model_from_spec(&spec, "base", err, sizeof err);
+    assert_non_null(base);
+    train_spec_free(&spec);
+    /* A base is given before the rows, not after. */
+    assert_int_equal(train_set_base_add(first, base), -1);
+    train_set_free(first);
+
+    train_set *after = small_train_set(base);
+    model_release(base);  /* the set holds its own reference */
+    FILE *log = tmpfile();
+    assert_non_null(log);
+    o.log = log;
+    assert_int_equal(train_fit(after, &o, &spec, err, sizeof err), 0);
+    assert_int_equal(spec.n_labels, 0);
+    char line[512];
+    int left = 0;
+    rewind(log);
+    while (fgets(line, sizeof line, log))
+        left += strstr(line, "insult") && strstr(line, "left to the base models") != NULL;
+    assert_int_equal(left, 1);
+    fclose(log);
+    train_spec_free(&spec);
+    train_set_free(after);
 }
 
 /* The committed default model: it loads, knows labels, and marks an insult
@@ -663,6 +711,7 @@ int main(void)
         cmocka_unit_test(test_thresholds),
         cmocka_unit_test(test_thresholds_per_source),
         cmocka_unit_test(test_train_small),
+        cmocka_unit_test(test_train_after_base),
         cmocka_unit_test(test_default_model),
         cmocka_unit_test(test_begin_norm_matches_begin),
     };
