@@ -177,6 +177,8 @@ static void retrain_once(void *arg, job_thread *jt, strbuf *reply)
     classifier_set_hit_counters(rw.cl, NULL);  /* training is not traffic */
     /* The feedback model runs after the configured ones: its thresholds are
      * chosen against what the rules and they decide (train_set_base_add). */
+    _Static_assert(MODEL_SET_MAX - 1 <= MODEL_BASE_MAX,
+                   "every configured model can be a base: only memory can fail below");
     model_set *in_force = pipeline_models(r->p);
     int base_ok = 1;
     for (int k = 0; k < in_force->n_base && base_ok; k++)

@@ -410,9 +410,6 @@ static int fit_label(fit_ctx *fc, int l, float *p, float *best_p, thr_row *tr,
         cnt[1][k] += fp[k];
         cnt[2][k] += fn[k];
     }
-    for (size_t i = 0; i < ts->n; i++)
-        if (ts->group[i] >= 0 && ts->source[i] >= 0 && ts->source[i] < THR_SOURCES_MAX)
-            src_cnt[ts->source[i]][3] = 1; /* a writer's file, not a data set */
     for (size_t i = 0; i < m; i++) { /* combined, per source: the writers' own micro-F1 */
         int on = (tr[i].rules && tr[i].p >= ch.thr_veto) || tr[i].p >= ch.thr_add;
         long *c = src_cnt[tr[i].src >= 0 && tr[i].src < THR_SOURCES_MAX ? tr[i].src : 0];
@@ -474,6 +471,9 @@ static int fit_all(fit_ctx *fc, model_spec *spec, char *err, size_t errlen)
     int rc = -1;
     if (!p || !best_p || !tr)
         goto done;
+    for (size_t i = 0; i < ts->n; i++)
+        if (ts->group[i] >= 0 && ts->source[i] >= 0 && ts->source[i] < THR_SOURCES_MAX)
+            src_cnt[ts->source[i]][3] = 1; /* a writer's file, not a data set */
     for (int l = 1; l < LABEL_COUNT; l++) {
         int r = fit_label(fc, l, p, best_p, tr, &spec->labels[spec->n_labels], cnt, src_cnt);
         if (r < 0) {

@@ -437,9 +437,14 @@ def history(customer, data_dir):
     return json.loads(r.stdout)
 
 
+def jsonl(events):
+    """Dict events as JSON Lines text, as complaintctl reads them."""
+    return "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
+
+
 def classify(events):
     """complaintctl classify (no history) of dict events; a dict per event_id."""
-    lines = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
+    lines = jsonl(events)
     # With the default model, as the daemon decides (config key `model`).
     r = complaintctl(["classify", "--rules", RULES], input_text=lines)
     if r.returncode != 0:

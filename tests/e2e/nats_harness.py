@@ -136,8 +136,7 @@ def cluster_state(urls, timeout=20):
 
 
 def send(urls, events, timeout=150):
-    lines = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
-    return h.complaintctl(["send", "--nats", urls], input_text=lines, timeout=timeout)
+    return h.complaintctl(["send", "--nats", urls], input_text=h.jsonl(events), timeout=timeout)
 
 
 class AsyncSend:
@@ -145,12 +144,11 @@ class AsyncSend:
     its exit code; stderr() what it printed (for the failure message)."""
 
     def __init__(self, urls, events):
-        lines = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
         self.proc = subprocess.Popen([h.COMPLAINTCTL, "send", "--nats", urls],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.out = ("", "")
-        self.thread = threading.Thread(target=self._talk, args=(lines,), daemon=True)
+        self.thread = threading.Thread(target=self._talk, args=(h.jsonl(events),), daemon=True)
         self.thread.start()
 
     def _talk(self, lines):
