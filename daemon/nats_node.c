@@ -59,8 +59,16 @@ static int ensure_stream(nats_node *n, const char *name, const char *subject, in
         sc.MaxAge = max_age_ns;
         sc.Duplicates = dup_ns;
         s = js_AddStream(&si, n->c.js, &sc, NULL, &jerr);
-        for (int attempt = 0; s == NATS_TIMEOUT && attempt < 10; attempt++) {
+        /* A timeout, or a cluster still forming: its meta leader elected
+         * before the other servers joined it has no peers to place the
+         * replicas on yet ("no suitable peers", seen in CI a second after
+         * the servers started). */
+        for (int attempt = 0; attempt < 10 && (s == NATS_TIMEOUT ||
+                              (s != NATS_OK && (jerr == JSClusterNoPeersErr ||
+                                                jerr == JSClusterNotAvailErr)));
+             attempt++) {
             nats_Sleep(500);  /* created meanwhile, or still not */
+            jerr = 0;
             s = js_GetStreamInfo(&si, n->c.js, name, NULL, &jerr);
             if (s == NATS_NOT_FOUND)
                 s = js_AddStream(&si, n->c.js, &sc, NULL, &jerr);
