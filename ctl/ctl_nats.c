@@ -76,12 +76,17 @@ typedef struct nsend {
     nconn   c;
     long    sent;
     long    failed;  /* guarded by: written only by the library's ack thread, read after Complete */
+    int64_t paused_until; /* ms (nats_Now) the last repeat's pause ended; ack thread only */
 } nsend;
 
-enum { SEND_ATTEMPTS = 5 };
+enum { SEND_ATTEMPTS = 10, SEND_BACKOFF_MS = 100 };
 
 /* A publish not acknowledged (a timeout while JetStream elects a leader,
- * say) is sent again, a few times: the Msg-Id makes a repeat harmless. */
+ * say) is sent again, a few times: the Msg-Id makes a repeat harmless.
+ * Right after a server is lost the stream has "no responders" for a
+ * moment, and five immediate repeats all met it (seen in CI): so a burst
+ * of failures pauses once, longer on each try (100 ms more each), and the
+ * rest of the burst goes again right after that pause. */
 static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure)
 {
     nsend *r = closure;
@@ -93,6 +98,10 @@ static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure)
         char next[16];
         snprintf(next, sizeof next, "%d", attempt + 1);
         natsMsgHeader_Set(pae->Msg, "Complaintctl-Attempt", next);
+        if (nats_Now() > r->paused_until + SEND_BACKOFF_MS) {  /* a new burst */
+            nats_Sleep(SEND_BACKOFF_MS * attempt);
+            r->paused_until = nats_Now();
+        }
         if (js_PublishMsgAsync(js, &pae->Msg, NULL) == NATS_OK)
             return;  /* the library owns it again */
     }
